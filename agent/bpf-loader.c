@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf-loader.h"
+#include "clawos.skel.h"
+#include "log.h"
+
+#define HOOK_MAX_PROGS 6
+
+struct hook_def {
+	const char *name;
+	const char *lsm_prog;   /* NULL: no BPF-LSM variant */
+	int lsm_probe;          /* enum probe_lsm_hook */
+	enum clawos_mechanism fallback;
+	const char *fallback_progs[HOOK_MAX_PROGS];
+	const char *fallback_note; /* why, when there is no LSM variant */
+};
+
+static const struct hook_def hook_defs[_HOOK_MAX] = {
+	[HOOK_EXEC] = { "exec", NULL, -1, CLAWOS_MECH_TRACEPOINT,
+			{ "clawos_execve", "clawos_execveat", "clawos_sched_exec", "clawos_execve_x", "clawos_execat_x" } },
+	[HOOK_OPEN] = { "open", NULL, -1, CLAWOS_MECH_TRACEPOINT,
+			{ "clawos_openat", "clawos_openat_x", "clawos_openat2", "clawos_openat2_x", "clawos_open",
+			  "clawos_open_x" } },
+	[HOOK_FILE_OPEN] = { "file_open", "clawos_lsm_fopen", PROBE_LSM_FILE_OPEN, CLAWOS_MECH_TRACEPOINT, {},
+			     "paths from the open tracepoints, relative ones joined to cwd/dirfd in the kernel" },
+	[HOOK_CONNECT] = { "connect", "clawos_lsm_conn", PROBE_LSM_SOCKET_CONNECT, CLAWOS_MECH_CGROUP,
+			   { "clawos_cg_conn4", "clawos_cg_conn6" } },
+	[HOOK_BIND] = { "bind", "clawos_lsm_bind", PROBE_LSM_SOCKET_BIND, CLAWOS_MECH_CGROUP,
+			{ "clawos_cg_bind4", "clawos_cg_bind6" } },
+	[HOOK_LISTEN] = { "listen", "clawos_lsm_listen", PROBE_LSM_SOCKET_LISTEN, CLAWOS_MECH_TRACEPOINT,
+			  { "clawos_tp_listen" } },
+	[HOOK_ACCEPT] = { "accept", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_tp_accept", "clawos_tp_accept4" },
+			  "sys_exit_accept: LSM socket_accept runs before the peer is known" },
+	[HOOK_SOCKET_CREATE] = { "socket_create", "clawos_lsm_sock", PROBE_LSM_SOCKET_CREATE, CLAWOS_MECH_CGROUP,
+				 { "clawos_cg_sock" } },
+	[HOOK_SENDMSG] = { "sendmsg", NULL, -1, CLAWOS_MECH_CGROUP, { "clawos_cg_send4", "clawos_cg_send6" },
+			   "cgroup sendmsg4/6: unconnected UDP destinations" },
+	[HOOK_CGROUP_SKB] = { "cgroup_skb", NULL, -1, CLAWOS_MECH_CGROUP_SKB, { "clawos_skb_in", "clawos_skb_out" },
+			      "cgroup_skb ingress/egress counters on the cgroup v2 root" },
+};
+
+struct bpf_loader {
+	struct clawos *skel;
+	struct bpf_link **links;
+	size_t n_links;
+	int cgroup_fd;
+};
+
+const char *mechanism_name(enum clawos_mechanism m)
+{
+	static const char *const names[CLAWOS_MECH_MAX] = {
+		[CLAWOS_MECH_NONE] = "none",	      [CLAWOS_MECH_TRACEPOINT] = "tracepoint",
+		[CLAWOS_MECH_LSM] = "lsm",	      [CLAWOS_MECH_CGROUP] = "cgroup",
+		[CLAWOS_MECH_CGROUP_SKB] = "cgroup_skb", [CLAWOS_MECH_TP_BTF] = "tp_btf",
+		[CLAWOS_MECH_USER] = "user",
+	};
+
+	return m < CLAWOS_MECH_MAX && names[m] ? names[m] : "unknown";
+}
+
+const char *hook_state_name(enum hook_state s)
+{
+	return s == HOOK_ACTIVE ? "active" : s == HOOK_DEGRADED ? "degraded" : "missing";
+}
+
+/* "tracepoint/syscalls/sys_enter_openat" -> does it exist here? */
+static bool tracepoint_available(const struct probe_result *pr, const char *section)
+{
+	char cat[64], name[128];
+
+	if (sscanf(section, "tracepoint/%63[^/]/%127s", cat, name) != 2)
+		return true;
+	return probe_tracepoint(pr, cat, name);
+}
+
+/* Section names without loading: the fallback programs' availability. */
+static unsigned fallback_available(const struct hook_def *d, const struct probe_result *pr, char *missing,
+				   size_t size)
+{
+	static const struct {
+		const char *prog, *section;
+	} sections[] = {
+		{ "clawos_execve", "tracepoint/syscalls/sys_enter_execve" },
+		{ "clawos_execveat", "tracepoint/syscalls/sys_enter_execveat" },
+		{ "clawos_sched_exec", "tracepoint/sched/sched_process_exec" },
+		{ "clawos_execve_x", "tracepoint/syscalls/sys_exit_execve" },
+		{ "clawos_execat_x", "tracepoint/syscalls/sys_exit_execveat" },
+		{ "clawos_openat", "tracepoint/syscalls/sys_enter_openat" },
+		{ "clawos_openat_x", "tracepoint/syscalls/sys_exit_openat" },
+		{ "clawos_openat2", "tracepoint/syscalls/sys_enter_openat2" },
+		{ "clawos_openat2_x", "tracepoint/syscalls/sys_exit_openat2" },
+		{ "clawos_open", "tracepoint/syscalls/sys_enter_open" },
+		{ "clawos_open_x", "tracepoint/syscalls/sys_exit_open" },
+		{ "clawos_tp_listen", "tracepoint/syscalls/sys_enter_listen" },
+		{ "clawos_tp_accept", "tracepoint/syscalls/sys_exit_accept" },
+		{ "clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4" },
+	};
+	unsigned n = 0;
+
+	missing[0] = '\0';
+	for (int i = 0; i < HOOK_MAX_PROGS && d->fallback_progs[i]; i++) {
+		bool ok = true;
+
+		for (size_t j = 0; j < ELEMENTSOF(sections); j++)
+			if (strcmp(sections[j].prog, d->fallback_progs[i]) == 0)
+				ok = tracepoint_available(pr, sections[j].section);
+		if ((d->fallback == CLAWOS_MECH_CGROUP || d->fallback == CLAWOS_MECH_CGROUP_SKB) && !pr->cgroup2_path[0])
+			ok = false;
+		if (ok)
+			n++;
+		else
+			snprintf(missing + strlen(missing), size - strlen(missing), "%s%s", missing[0] ? ", " : "",
+				 d->fallback_progs[i]);
+	}
+	return n;
+}
+
+static unsigned count_progs(const struct hook_def *d)
+{
+	unsigned n = 0;
+
+	while (n < HOOK_MAX_PROGS && d->fallback_progs[n])
+		n++;
+	return n;
+}
+
+static void plan_fallback(struct hook_status *st, const struct hook_def *d, const struct probe_result *pr,
+			  const char *why)
+{
+	char missing[200];
+	unsigned total = count_progs(d), avail = fallback_available(d, pr, missing, sizeof(missing));
+
+	st->mechanism = d->fallback;
+	st->n_programs = avail;
+	st->state = HOOK_ACTIVE;
+	if (total > 0 && avail == 0) {
+		st->state = HOOK_MISSING;
+		st->mechanism = CLAWOS_MECH_NONE;
+		snprintf(st->reason, sizeof(st->reason), "%s%sno %s available (%s)", why ? why : "", why ? "; " : "",
+			 mechanism_name(d->fallback),
+			 d->fallback == CLAWOS_MECH_TRACEPOINT ? "tracefs or tracepoints missing" : "no cgroup v2");
+		return;
+	}
+	if (avail < total) {
+		st->state = HOOK_DEGRADED;
+		snprintf(st->reason, sizeof(st->reason), "%s%smissing here: %s", why ? why : "", why ? "; " : "",
+			 missing);
+		return;
+	}
+	snprintf(st->reason, sizeof(st->reason), "%s%s%s", why ? why : "", why && d->fallback_note ? "; " : "",
+		 d->fallback_note ? d->fallback_note : "");
+}
+
+void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
+{
+	memset(plan, 0, sizeof(*plan));
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		const struct hook_def *d = &hook_defs[h];
+		struct hook_status *st = &plan->hooks[h];
+
+		st->name = d->name;
+		if (d->lsm_prog && pr->lsm_ok[d->lsm_probe]) {
+			st->mechanism = CLAWOS_MECH_LSM;
+			st->state = HOOK_ACTIVE;
+			st->n_programs = 1;
+			snprintf(st->reason, sizeof(st->reason), "BPF-LSM %s", probe_lsm_hook_name(d->lsm_probe));
+			continue;
+		}
+		plan_fallback(st, d, pr, d->lsm_prog ? pr->lsm_reason[d->lsm_probe] : NULL);
+	}
+}
+
+/* Autoload exactly the programs of each hook's chosen mechanism. */
+static void loader_set_autoload(struct clawos *skel, const struct hook_plan *plan, const struct probe_result *pr)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		const struct hook_def *d = &hook_defs[h];
+		const struct hook_status *st = &plan->hooks[h];
+
+		if (st->mechanism == CLAWOS_MECH_LSM) {
+			p = bpf_object__find_program_by_name(skel->obj, d->lsm_prog);
+			if (p)
+				bpf_program__set_autoload(p, true);
+			continue;
+		}
+		if (st->state == HOOK_MISSING)
+			continue;
+		for (int i = 0; i < HOOK_MAX_PROGS && d->fallback_progs[i]; i++) {
+			p = bpf_object__find_program_by_name(skel->obj, d->fallback_progs[i]);
+			if (!p)
+				continue;
+			if (bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT &&
+			    !tracepoint_available(pr, bpf_program__section_name(p)))
+				continue;
+			bpf_program__set_autoload(p, true);
+		}
+	}
+}
+
+static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, const struct probe_result *pr,
+			    uint32_t ring_size)
+{
+	int r;
+
+	l->skel = clawos__open();
+	if (!l->skel)
+		return log_error_errno(negative_errno(), "Failed to open the BPF object: %m");
+	r = bpf_map__set_max_entries(l->skel->maps.clawos_events, ring_size);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set the ring buffer size to %u: %m", ring_size);
+	loader_set_autoload(l->skel, plan, pr);
+	r = clawos__load(l->skel);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to load the BPF object: %m");
+	return 0;
+}
+
+static int loader_attach_prog(struct bpf_loader *l, struct bpf_program *p)
+{
+	struct bpf_link *link;
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	if (t == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || t == BPF_PROG_TYPE_CGROUP_SOCK || t == BPF_PROG_TYPE_CGROUP_SKB)
+		link = bpf_program__attach_cgroup(p, l->cgroup_fd);
+	else
+		link = bpf_program__attach(p);
+	if (!link)
+		return negative_errno();
+	l->links[l->n_links++] = link;
+	return 0;
+}
+
+static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr)
+{
+	struct bpf_program *p;
+	size_t n = 0;
+	int r;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+		n++;
+	l->links = calloc(n, sizeof(*l->links));
+	if (!l->links)
+		return -ENOMEM;
+	if (pr->cgroup2_path[0]) {
+		l->cgroup_fd = open(pr->cgroup2_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (l->cgroup_fd < 0)
+			return log_error_errno(-errno, "Failed to open cgroup v2 root %s: %m", pr->cgroup2_path);
+	}
+	bpf_object__for_each_program(p, l->skel->obj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		r = loader_attach_prog(l, p);
+		if (r < 0)
+			return log_error_errno(r, "Failed to attach BPF program '%s' (%s): %m", bpf_program__name(p),
+					       bpf_program__section_name(p));
+	}
+	return 0;
+}
+
+static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *pr, int err)
+{
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		char why[160];
+
+		if (plan->hooks[h].mechanism != CLAWOS_MECH_LSM)
+			continue;
+		snprintf(why, sizeof(why), "BPF-LSM program failed to load with the agent's object: %s",
+			 strerror(-err));
+		plan_fallback(&plan->hooks[h], &hook_defs[h], pr, why);
+	}
+}
+
+int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr,
+		     const struct clawos_config *cfg, uint32_t ring_size)
+{
+	struct bpf_loader *l;
+	int r;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->cgroup_fd = -1;
+	r = loader_open_load(l, plan, pr, ring_size);
+	if (r < 0) {
+		bool had_lsm = false;
+
+		for (int h = 0; h < _HOOK_MAX; h++)
+			had_lsm |= plan->hooks[h].mechanism == CLAWOS_MECH_LSM;
+		if (!had_lsm)
+			goto fail;
+		/* The probe loaded, the real LSM program did not: fall back
+		 * rather than run without those hooks. */
+		log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
+		clawos__destroy(l->skel);
+		l->skel = NULL;
+		loader_drop_lsm(plan, pr, r);
+		r = loader_open_load(l, plan, pr, ring_size);
+		if (r < 0)
+			goto fail;
+	}
+	r = bpf_loader_update_config(l, cfg);
+	if (r < 0)
+		goto fail;
+	r = loader_attach_all(l, pr);
+	if (r < 0)
+		goto fail;
+	*ret = l;
+	return 0;
+fail:
+	if (r < 0 && !l->links)
+		log_error_errno(r, "Failed to load the BPF programs: %m");
+	bpf_loader_free(l);
+	return r;
+}
+
+struct bpf_loader *bpf_loader_free(struct bpf_loader *l)
+{
+	if (!l)
+		return NULL;
+	for (size_t i = l->n_links; i > 0; i--)
+		bpf_link__destroy(l->links[i - 1]);
+	free(l->links);
+	clawos__destroy(l->skel);
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
+	free(l);
+	return NULL;
+}
+
+struct clawos *bpf_loader_skel(struct bpf_loader *l)
+{
+	return l->skel;
+}
+
+int bpf_loader_ringbuf_fd(struct bpf_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.clawos_events);
+}
+
+int bpf_loader_update_config(struct bpf_loader *l, const struct clawos_config *cfg)
+{
+	uint32_t zero = 0;
+	int r = bpf_map__update_elem(l->skel->maps.clawos_config, &zero, sizeof(zero), cfg, sizeof(*cfg), BPF_ANY);
+
+	if (r < 0)
+		return log_error_errno(r, "Failed to update the CONFIG map: %m");
+	return 0;
+}
+
+int bpf_loader_read_drops(struct bpf_loader *l, uint64_t drops[CLAWOS_EV_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < CLAWOS_EV_MAX; t++) {
+		drops[t] = 0;
+		if (bpf_map__lookup_elem(l->skel->maps.clawos_drops, &t, sizeof(t), vals, ncpu * sizeof(*vals), 0) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			drops[t] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int bpf_loader_foreach_cgroup(struct bpf_loader *l,
+			      void (*fn)(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata),
+			      void *userdata)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(l->skel->maps.clawos_cg_cnt);
+	struct clawos_cgroup_counters *vals;
+	uint64_t key, next;
+	bool first = true;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		struct clawos_cgroup_counters sum = {};
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, vals) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			sum.rx_packets += vals[c].rx_packets;
+			sum.rx_bytes += vals[c].rx_bytes;
+			sum.tx_packets += vals[c].tx_packets;
+			sum.tx_bytes += vals[c].tx_bytes;
+		}
+		fn(key, &sum, userdata);
+	}
+	free(vals);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Opens, loads and attaches the clawos BPF object, choosing per hook the best
+ * mechanism the kernel accepts (probe.h).  All or nothing: on any attach
+ * failure everything is detached again and an error is returned.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/clawos-abi.h"
+#include "probe.h"
+
+enum hook_id {
+	HOOK_EXEC,
+	HOOK_OPEN,
+	HOOK_FILE_OPEN,
+	HOOK_CONNECT,
+	HOOK_BIND,
+	HOOK_LISTEN,
+	HOOK_ACCEPT,
+	HOOK_SOCKET_CREATE,
+	HOOK_SENDMSG,
+	HOOK_CGROUP_SKB,
+	_HOOK_MAX,
+};
+
+enum hook_state {
+	HOOK_ACTIVE,   /* every program of the chosen mechanism */
+	HOOK_DEGRADED, /* some programs missing, see reason */
+	HOOK_MISSING,  /* no mechanism works on this kernel */
+};
+
+struct hook_status {
+	const char *name;
+	enum clawos_mechanism mechanism; /* chosen */
+	enum hook_state state;
+	char reason[256]; /* why the fallback, or what is degraded */
+	unsigned n_programs;
+};
+
+struct hook_plan {
+	struct hook_status hooks[_HOOK_MAX];
+};
+
+struct bpf_loader;
+
+/* Decides the mechanism per hook from a probe (no BPF loaded here). */
+void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr);
+
+const char *mechanism_name(enum clawos_mechanism m);
+const char *hook_state_name(enum hook_state s);
+
+/* Loads and attaches per plan; the CONFIG map is filled before attaching.
+ * Updates plan with what actually happened (e.g. a verifier refusal of an
+ * LSM program falls back). */
+int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr,
+		     const struct clawos_config *cfg, uint32_t ring_size);
+struct bpf_loader *bpf_loader_free(struct bpf_loader *l);
+
+int bpf_loader_ringbuf_fd(struct bpf_loader *l);
+int bpf_loader_update_config(struct bpf_loader *l, const struct clawos_config *cfg);
+
+/* Sum over CPUs of failed reserves per event type. */
+int bpf_loader_read_drops(struct bpf_loader *l, uint64_t drops[CLAWOS_EV_MAX]);
+
+/* Calls fn for every cgroup counter entry (summed over CPUs). */
+int bpf_loader_foreach_cgroup(struct bpf_loader *l,
+			      void (*fn)(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata),
+			      void *userdata);
+
+/* The BPF object handle, for the ring buffer consumer. */
+struct clawos;
+struct clawos *bpf_loader_skel(struct bpf_loader *l);

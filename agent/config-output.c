@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the rest of the agent reads out of the settings. */
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "config-internal.h"
+
+void settings_to_bpf(const struct clawos_settings *s, uint32_t agent_tgid, struct clawos_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->enable_syscall_tracing = s->enable_syscall_tracing ? 1 : 0;
+	out->enable_file_monitoring = s->enable_file_monitoring ? 1 : 0;
+	out->enable_network_monitoring = s->enable_network_monitoring ? 1 : 0;
+	out->enable_cgroup_monitoring = s->enable_cgroup_monitoring ? 1 : 0;
+	out->syscall_anomaly_threshold = s->syscall_anomaly_threshold;
+	out->file_access_violation_mode = s->file_access_violation_mode;
+	out->network_suspicious_threshold = s->network_suspicious_threshold;
+	out->agent_tgid = agent_tgid;
+}
+
+/* "key = value", or "key =" without a trailing blank for an empty value. */
+static int print_key(const struct config_key *k, const struct clawos_settings *s, FILE *f)
+{
+	_cleanup_free_ char *v = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	m = open_memstream(&v, &len);
+	if (!m)
+		return -ENOMEM;
+	k->type->print(k, config_field(k, s), m);
+	if (fclose(m) != 0)
+		return -ENOMEM;
+	fprintf(f, "%s =%s%s\n", k->key, len > 0 ? " " : "", v);
+	return 0;
+}
+
+static int settings_print_ini(const struct clawos_settings *s, FILE *f)
+{
+	const char *section = NULL;
+	int r;
+
+	fputs("# Effective configuration of clawos-ebpf; see clawos-ebpf.conf(5).\n", f);
+	for (size_t i = 0; i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (!section || strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(f, "\n[%s]\n", section);
+		}
+		r = print_key(k, s, f);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static struct json_object *settings_json(const struct clawos_settings *s)
+{
+	struct json_object *root = json_object_new_object(), *sec = NULL;
+	const char *section = NULL;
+
+	for (size_t i = 0; root && i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		struct json_object *v;
+
+		if (!section || strcmp(section, k->section) != 0) {
+			section = k->section;
+			sec = json_object_new_object();
+			if (!sec || json_object_object_add(root, section, sec) < 0)
+				goto fail;
+		}
+		v = k->type->json(k, config_field(k, s));
+		if (!v || json_object_object_add(sec, k->key, v) < 0) {
+			json_object_put(v);
+			goto fail;
+		}
+	}
+	return root;
+
+fail:
+	json_object_put(root);
+	return NULL;
+}
+
+int settings_print(const struct clawos_settings *s, FILE *f, bool json)
+{
+	int r = 0;
+
+	if (json) {
+		struct json_object *o = settings_json(s);
+
+		if (!o)
+			return -ENOMEM;
+		fprintf(f, "%s\n",
+			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else
+		r = settings_print_ini(s, f);
+	if (r < 0)
+		return r;
+	if (fflush(f) != 0 || ferror(f))
+		return errno > 0 ? -errno : -EIO;
+	return 0;
+}
+
+size_t settings_diff_restart_only(const struct clawos_settings *old, const struct clawos_settings *new,
+				  const char **names, size_t max_names)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < config_n_keys && n < max_names; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (k->reload_live)
+			continue;
+		if (!k->type->equal(config_field(k, old), config_field(k, new)))
+			names[n++] = k->key;
+	}
+	return n;
+}

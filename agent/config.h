@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The agent's configuration: an INI file parsed with inih into struct
+ * clawos_settings.  Pure logic (no BPF, no sockets), unit-tested and fuzzed.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpf/clawos-abi.h"
+
+#define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
+#define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
+
+/* Bounds of the filter lists; they size BPF maps, so they are part of the
+ * documented limits (clawos-ebpf.conf(5)). */
+#define CLAWOS_FILTER_MAX_COMM 32
+#define CLAWOS_FILTER_MAX_EXE 32
+#define CLAWOS_FILTER_MAX_UID 32
+#define CLAWOS_FILTER_MAX_CGROUP 32
+#define CLAWOS_FILTER_MAX_PREFIX 16
+#define CLAWOS_FILTER_PREFIX_LEN 64 /* bytes, including the NUL */
+#define CLAWOS_FILTER_EXE_LEN 256
+
+/* Exit status for every configuration error (sysexits.h EX_CONFIG). */
+#define CLAWOS_EXIT_CONFIG 78
+
+enum clawos_tristate {
+	CLAWOS_AUTO = -1,
+	CLAWOS_NO = 0,
+	CLAWOS_YES = 1,
+};
+
+enum clawos_journal_records {
+	CLAWOS_JOURNAL_ANOMALIES = 0, /* anomalies and summaries (default) */
+	CLAWOS_JOURNAL_ALL = 1,       /* also trace records, rate-limited */
+	CLAWOS_JOURNAL_NONE = 2,
+};
+
+struct clawos_string_list {
+	size_t n;
+	char **items; /* n strdup'ed strings */
+};
+
+struct clawos_uid_list {
+	size_t n;
+	uint32_t items[CLAWOS_FILTER_MAX_UID];
+};
+
+struct clawos_settings {
+	/* [monitoring] */
+	bool enable_syscall_tracing;
+	bool enable_file_monitoring;
+	bool enable_network_monitoring;
+	bool enable_cgroup_monitoring;
+
+	/* [anomaly] */
+	uint32_t syscall_anomaly_threshold;  /* 1..10000000, default 1000 */
+	uint32_t file_access_violation_mode; /* 0 off, 1 alert, 2 enforce */
+	uint32_t network_suspicious_threshold; /* 1..1000000, default 100 */
+
+	/* [output] */
+	int stdout_output;          /* enum clawos_tristate; auto = when --foreground */
+	bool socket_enabled;
+	char *socket_path;          /* absolute */
+	uint32_t socket_mode;       /* octal string in the file, e.g. 0660 */
+	char *socket_group;         /* group name; "" = the agent's own */
+	uint32_t max_clients;       /* 1..1024, default 64 */
+	bool journal_enabled;
+	int journal_records;        /* enum clawos_journal_records */
+	uint32_t journal_rate_limit; /* trace records per second, 1..100000 */
+	uint32_t stats_interval;    /* seconds, 0 = off, max 86400 */
+	uint32_t ring_buffer_size;  /* bytes: power of two, 64 KiB..256 MiB */
+
+	/* [filter] */
+	struct clawos_string_list exclude_comm;
+	struct clawos_string_list include_comm;
+	struct clawos_string_list exclude_exe;
+	struct clawos_uid_list exclude_uid;
+	struct clawos_uid_list include_uid;
+	struct clawos_string_list exclude_cgroup; /* paths or numeric ids */
+	struct clawos_string_list exclude_path_prefix;
+	struct clawos_string_list include_path_prefix;
+};
+
+/* Fills *s with the documented defaults; 0, or -ENOMEM (then *s is zeroed). */
+int settings_init_defaults(struct clawos_settings *s);
+/* Frees what settings own; safe on a zeroed or half-filled struct. */
+void settings_done(struct clawos_settings *s);
+
+/* A configuration error: where, and what was expected. */
+struct clawos_config_error {
+	char file[256];
+	unsigned line; /* 0 when the error is about the file as a whole */
+	char section[64];
+	char key[64];
+	char message[512]; /* complete, human-readable text */
+};
+
+/*
+ * Parses and validates the INI text in buf (len bytes, need not be
+ * NUL-terminated), named `filename` in messages.  On success fills *out
+ * (which it initialises to the defaults first) and returns 0.  On failure
+ * returns -EINVAL (or -ENOMEM), fills *err and leaves *out freed/zeroed.
+ */
+int config_parse_buffer(const char *filename, const char *buf, size_t len, struct clawos_settings *out,
+			struct clawos_config_error *err);
+
+/*
+ * Opens `path`, checks it is a regular file, not world-writable, and (when
+ * euid is 0) owned by root, reads it and calls config_parse_buffer().  Also
+ * computes the SHA-256 of the bytes read, as lowercase hex, into sha256_hex
+ * (65 bytes) when not NULL.
+ */
+int config_load_file(const char *path, struct clawos_settings *out, struct clawos_config_error *err,
+		     char sha256_hex[65]);
+
+/* The part of the settings that the BPF programs read (the CONFIG map). */
+void settings_to_bpf(const struct clawos_settings *s, uint32_t agent_tgid, struct clawos_config *out);
+
+/* Prints the effective configuration as INI text (or JSON when json). */
+int settings_print(const struct clawos_settings *s, FILE *f, bool json);
+
+/* Names of the keys whose change needs a restart to take effect, set in
+ * *names (static strings), count returned. */
+size_t settings_diff_restart_only(const struct clawos_settings *old, const struct clawos_settings *new,
+				  const char **names, size_t max_names);
+
+/* Formats err as "FILE:LINE: [section] key: message" into buf. */
+const char *config_error_format(const struct clawos_config_error *err, char *buf, size_t size);

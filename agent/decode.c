@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "decode.h"
+#include "macro.h"
+
+static const struct {
+	size_t size;
+	const char *name;
+} event_types[CLAWOS_EV_MAX] = {
+	[CLAWOS_EV_ANOMALY] = { sizeof(struct clawos_anomaly_event), "anomaly" },
+	[CLAWOS_EV_SYSCALL] = { sizeof(struct clawos_syscall_event), "syscall" },
+	[CLAWOS_EV_FILE] = { sizeof(struct clawos_file_event), "file_access" },
+	[CLAWOS_EV_NET] = { sizeof(struct clawos_net_event), "network" },
+	[CLAWOS_EV_CGROUP] = { sizeof(struct clawos_cgroup_event), "cgroup" },
+	[CLAWOS_EV_EXEC] = { sizeof(struct clawos_exec_event), "exec" },
+	[CLAWOS_EV_NET6] = { sizeof(struct clawos_net6_event), "network" },
+};
+
+size_t event_type_size(unsigned type)
+{
+	return type < CLAWOS_EV_MAX ? event_types[type].size : 0;
+}
+
+const char *event_type_name(unsigned type)
+{
+	return type < CLAWOS_EV_MAX ? event_types[type].name : NULL;
+}
+
+enum decode_error event_decode(const void *data, size_t size, const struct clawos_event_hdr **hdr)
+{
+	const struct clawos_event_hdr *h = data;
+	size_t want;
+
+	if (!data || size < sizeof(*h))
+		return DECODE_TRUNCATED;
+	if (h->version != CLAWOS_ABI_VERSION)
+		return DECODE_BAD_VERSION;
+	want = event_type_size(h->type);
+	if (want == 0)
+		return DECODE_UNKNOWN_TYPE;
+	if (size < want)
+		return DECODE_TRUNCATED;
+	if (size != want || h->size != want)
+		return DECODE_SIZE_MISMATCH;
+	*hdr = h;
+	return DECODE_OK;
+}
+
+const char *decode_error_name(enum decode_error e)
+{
+	static const char *const names[_DECODE_ERROR_MAX] = {
+		[DECODE_OK] = "ok",
+		[DECODE_TRUNCATED] = "truncated",
+		[DECODE_BAD_VERSION] = "bad_version",
+		[DECODE_UNKNOWN_TYPE] = "unknown_type",
+		[DECODE_SIZE_MISMATCH] = "size_mismatch",
+	};
+
+	return (unsigned)e < ELEMENTSOF(names) ? names[e] : "unknown";
+}

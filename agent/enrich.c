@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "enrich.h"
+#include "log.h"
+#include "macro.h"
+
+#define PROC_SLOTS 4096
+#define CGROUP_SLOTS 1024
+#define USER_SLOTS 256
+#define PROC_TTL_NS (10ULL * 1000000000ULL) /* bounds the harm of pid reuse */
+
+struct proc_slot {
+	uint32_t pid;
+	uint32_t ppid;
+	uint64_t loaded_ns;
+	char exe[PATH_MAX];
+};
+
+struct cgroup_slot {
+	uint64_t id;
+	char path[512];
+};
+
+struct user_slot {
+	uint32_t uid;
+	bool valid;
+	char name[64];
+};
+
+struct enrich {
+	struct proc_slot *procs;
+	struct cgroup_slot *cgroups;
+	struct user_slot users[USER_SLOTS];
+	struct timespec passwd_mtime;
+	int cgroup_root_fd;
+	char cgroup_root[256];
+	char host[256];
+	struct enrich_stats stats;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int enrich_new(struct enrich **ret, const char *cgroup2_path)
+{
+	struct enrich *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->procs = calloc(PROC_SLOTS, sizeof(*e->procs));
+	e->cgroups = calloc(CGROUP_SLOTS, sizeof(*e->cgroups));
+	if (!e->procs || !e->cgroups) {
+		enrich_free(e);
+		return -ENOMEM;
+	}
+	e->cgroup_root_fd = -1;
+	if (cgroup2_path && cgroup2_path[0]) {
+		snprintf(e->cgroup_root, sizeof(e->cgroup_root), "%s", cgroup2_path);
+		e->cgroup_root_fd = open(cgroup2_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (gethostname(e->host, sizeof(e->host) - 1) < 0)
+		e->host[0] = '\0';
+	*ret = e;
+	return 0;
+}
+
+struct enrich *enrich_free(struct enrich *e)
+{
+	if (!e)
+		return NULL;
+	if (e->cgroup_root_fd >= 0)
+		close(e->cgroup_root_fd);
+	free(e->procs);
+	free(e->cgroups);
+	free(e);
+	return NULL;
+}
+
+static uint32_t proc_read_ppid(uint32_t pid)
+{
+	char p[64], buf[512];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	char *s;
+
+	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may contain spaces and parentheses: parse after the last ')' */
+	s = strrchr(buf, ')');
+	if (!s)
+		return 0;
+	unsigned long ppid = 0;
+	char state;
+
+	if (sscanf(s + 1, " %c %lu", &state, &ppid) != 2)
+		return 0;
+	return (uint32_t)ppid;
+}
+
+static struct proc_slot *proc_lookup(struct enrich *e, uint32_t pid)
+{
+	struct proc_slot *s = &e->procs[pid % PROC_SLOTS];
+	uint64_t now = now_ns();
+	char p[64];
+	ssize_t n;
+
+	if (s->pid == pid && now - s->loaded_ns < PROC_TTL_NS) {
+		e->stats.hits++;
+		return s;
+	}
+	e->stats.misses++;
+	s->pid = pid;
+	s->loaded_ns = now;
+	snprintf(p, sizeof(p), "/proc/%u/exe", pid);
+	n = readlink(p, s->exe, sizeof(s->exe) - 1);
+	s->exe[n > 0 ? n : 0] = '\0';
+	s->ppid = proc_read_ppid(pid);
+	return s;
+}
+
+void enrich_note_exec(struct enrich *e, uint32_t pid, const char *filename, uint32_t ppid)
+{
+	struct proc_slot *s = &e->procs[pid % PROC_SLOTS];
+
+	s->pid = pid;
+	s->ppid = ppid;
+	s->loaded_ns = now_ns();
+	snprintf(s->exe, sizeof(s->exe), "%s", filename);
+}
+
+/* cgroup v2 ids are kernfs inode numbers, usable as file handles. */
+static int cgroup_resolve(struct enrich *e, uint64_t id, char *out, size_t size)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe /* FILEID_KERNFS */ }, .id = id };
+	_cleanup_close_ int fd = -1;
+	char p[64], full[PATH_MAX];
+	size_t rl = strlen(e->cgroup_root);
+	ssize_t n;
+
+	if (e->cgroup_root_fd < 0)
+		return -ENOENT;
+	fd = open_by_handle_at(e->cgroup_root_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	n = readlink(p, full, sizeof(full) - 1);
+	if (n < 0)
+		return -errno;
+	full[n] = '\0';
+	if (strncmp(full, e->cgroup_root, rl) == 0)
+		snprintf(out, size, "%s", full[rl] ? full + rl : "/");
+	else
+		snprintf(out, size, "%s", full);
+	return 0;
+}
+
+const char *enrich_cgroup_path(struct enrich *e, uint64_t cgid)
+{
+	struct cgroup_slot *s = &e->cgroups[cgid % CGROUP_SLOTS];
+
+	if (cgid == 0)
+		return NULL;
+	if (s->id == cgid)
+		return s->path[0] ? s->path : NULL;
+	s->id = cgid;
+	if (cgroup_resolve(e, cgid, s->path, sizeof(s->path)) < 0)
+		s->path[0] = '\0';
+	return s->path[0] ? s->path : NULL;
+}
+
+static void users_reload_if_changed(struct enrich *e)
+{
+	struct stat st;
+
+	if (stat("/etc/passwd", &st) < 0)
+		return;
+	if (st.st_mtim.tv_sec == e->passwd_mtime.tv_sec && st.st_mtim.tv_nsec == e->passwd_mtime.tv_nsec)
+		return;
+	e->passwd_mtime = st.st_mtim;
+	memset(e->users, 0, sizeof(e->users));
+}
+
+static const char *user_name(struct enrich *e, uint32_t uid)
+{
+	struct user_slot *s = &e->users[uid % USER_SLOTS];
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[1024];
+
+	if (s->valid && s->uid == uid)
+		return s->name[0] ? s->name : NULL;
+	s->valid = true;
+	s->uid = uid;
+	s->name[0] = '\0';
+	f = fopen("/etc/passwd", "re");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char *name = line, *colon1 = strchr(line, ':'), *colon2, *end;
+		unsigned long u;
+
+		if (!colon1 || !(colon2 = strchr(colon1 + 1, ':')))
+			continue;
+		errno = 0;
+		u = strtoul(colon2 + 1, &end, 10);
+		if (errno || *end != ':' || u != uid)
+			continue;
+		*colon1 = '\0';
+		snprintf(s->name, sizeof(s->name), "%s", name);
+		break;
+	}
+	return s->name[0] ? s->name : NULL;
+}
+
+void enrich_record(struct enrich *e, const struct clawos_event_hdr *h, struct event_context *ctx)
+{
+	struct proc_slot *p = NULL;
+
+	ctx->host = e->host[0] ? e->host : NULL;
+	ctx->exe = NULL;
+	ctx->ppid = 0;
+	ctx->cgroup_path = enrich_cgroup_path(e, h->cgroup_id);
+	users_reload_if_changed(e);
+	ctx->user = user_name(e, h->uid);
+	if (h->cpu == CLAWOS_CPU_USER || h->pid == 0)
+		return;
+	p = proc_lookup(e, h->pid);
+	ctx->exe = p->exe[0] ? p->exe : NULL;
+	ctx->ppid = p->ppid;
+}
+
+void enrich_get_stats(const struct enrich *e, struct enrich_stats *s)
+{
+	*s = e->stats;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * A bounded byte queue of whole NDJSON lines for one non-blocking reader.
+ * A line is queued whole or not at all, so a reader never sees a torn or
+ * interleaved record; when the bound is hit the line is dropped and counted.
+ * Writes drain as much as the fd takes in one write(): many lines per call.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct line_queue {
+	char *buf;
+	size_t head, tail; /* pending bytes are buf[head..tail) */
+	size_t cap;        /* allocated */
+	size_t max;        /* bound */
+	uint64_t lines_dropped;
+	uint64_t lines_queued;
+};
+
+void lq_init(struct line_queue *q, size_t max);
+void lq_done(struct line_queue *q);
+size_t lq_pending(const struct line_queue *q);
+/* Queues s[0..len) and a newline: 0, or -ENOBUFS (counted) / -ENOMEM. */
+int lq_push(struct line_queue *q, const char *s, size_t len);
+/* Writes what the fd accepts: bytes written (0 on EAGAIN), or -errno. */
+ssize_t lq_flush(struct line_queue *q, int fd);

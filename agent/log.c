@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static int max_level = LOG_INFO;
+static bool kmsg_prefix;
+
+void log_set_max_level(int level)
+{
+	max_level = level;
+}
+
+int log_get_max_level(void)
+{
+	return max_level;
+}
+
+void log_set_kmsg_prefix(bool on)
+{
+	kmsg_prefix = on;
+}
+
+static const char *level_name(int level)
+{
+	static const char *const names[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug" };
+
+	return level >= 0 && level < 8 ? names[level] : "log";
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (error < 0)
+		error = -error;
+	if (level <= max_level) {
+		char buf[2048];
+
+		/* %m in fmt means the error passed in, not whatever errno holds */
+		errno = error;
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		if (kmsg_prefix)
+			fprintf(stderr, "<%d>%s\n", level, buf);
+		else if (max_level >= LOG_DEBUG)
+			fprintf(stderr, "clawos-ebpf: %s: %s (%s:%d)\n", level_name(level), buf, file, line);
+		else
+			fprintf(stderr, "clawos-ebpf: %s: %s\n", level_name(level), buf);
+	}
+	errno = saved;
+	return -error;
+}

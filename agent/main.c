@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "bpf-loader.h"
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "probe.h"
+
+#define EXIT_USAGE 2
+
+static void help(void)
+{
+	printf("Usage: clawos-ebpf [OPTIONS]\n"
+	       "eBPF host security agent: exec, file, network and cgroup activity as JSON.\n\n"
+	       "  -c, --config FILE    configuration file (default %s)\n"
+	       "  -f, --foreground     run in the foreground, records also on stdout\n"
+	       "      --probe          print what the kernel allows and the mechanism per hook\n"
+	       "      --check-config   validate the configuration and print the effective one\n"
+	       "      --json           with --probe or --check-config: print JSON\n"
+	       "      --no-lsm         do not use BPF-LSM even where it works (fallbacks only)\n"
+	       "  -v, --verbose        debug diagnostics\n"
+	       "  -V, --version        print the version\n"
+	       "  -h, --help           this help\n\n"
+	       "See clawos-ebpf(8), clawos-ebpf.conf(5), clawos-ebpf-events(7).\n",
+	       CLAWOS_DEFAULT_CONFIG_PATH);
+}
+
+static void probe_print_text(const struct probe_result *pr, const struct hook_plan *plan)
+{
+	printf("kernel features\n");
+	printf("  %-12s %s\n", "btf", pr->btf ? "yes" : "no");
+	printf("  %-12s %s\n", "ringbuf", pr->ringbuf ? "yes" : "no");
+	printf("  %-12s %s (%s)\n", "bpf_lsm", pr->lsm_ok[PROBE_LSM_FILE_OPEN] ? "yes" : "no", pr->lsm_list);
+	printf("  %-12s %s%s%s\n", "trampoline", pr->trampoline ? "yes" : "no", pr->trampoline ? "" : ": ",
+	       pr->trampoline ? "" : pr->trampoline_reason);
+	printf("  %-12s %s\n", "tracefs", pr->tracefs ? pr->tracefs_path : "no");
+	printf("  %-12s %s\n", "cgroup2", pr->cgroup2_path[0] ? pr->cgroup2_path : "no");
+	printf("\n%-14s %-11s %-9s %s\n", "HOOK", "MECHANISM", "STATE", "REASON");
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		const struct hook_status *st = &plan->hooks[h];
+
+		printf("%-14s %-11s %-9s %s\n", st->name, mechanism_name(st->mechanism), hook_state_name(st->state),
+		       st->reason);
+	}
+}
+
+static void probe_print_json(const struct probe_result *pr, const struct hook_plan *plan)
+{
+	struct json_object *o = json_object_new_object(), *k = json_object_new_object(), *hooks = json_object_new_object();
+	struct json_object *lsm = json_object_new_object();
+
+	json_object_object_add(k, "btf", json_object_new_boolean(pr->btf));
+	json_object_object_add(k, "ringbuf", json_object_new_boolean(pr->ringbuf));
+	json_object_object_add(k, "lsm_list", json_object_new_string(pr->lsm_list));
+	json_object_object_add(k, "bpf_lsm_listed", json_object_new_boolean(pr->lsm_listed));
+	for (int h = 0; h < _PROBE_LSM_MAX; h++) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "loads", json_object_new_boolean(pr->lsm_ok[h]));
+		json_object_object_add(j, "reason", pr->lsm_ok[h] ? NULL : json_object_new_string(pr->lsm_reason[h]));
+		json_object_object_add(lsm, probe_lsm_hook_name(h), j);
+	}
+	json_object_object_add(k, "bpf_lsm", lsm);
+	json_object_object_add(k, "trampoline", json_object_new_boolean(pr->trampoline));
+	json_object_object_add(k, "tracefs", pr->tracefs ? json_object_new_string(pr->tracefs_path) : NULL);
+	json_object_object_add(k, "cgroup2", pr->cgroup2_path[0] ? json_object_new_string(pr->cgroup2_path) : NULL);
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		const struct hook_status *st = &plan->hooks[h];
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "mechanism", json_object_new_string(mechanism_name(st->mechanism)));
+		json_object_object_add(j, "state", json_object_new_string(hook_state_name(st->state)));
+		json_object_object_add(j, "reason", json_object_new_string(st->reason));
+		json_object_object_add(hooks, st->name, j);
+	}
+	json_object_object_add(o, "kernel", k);
+	json_object_object_add(o, "hooks", hooks);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int do_probe(bool json, bool no_lsm)
+{
+	struct probe_result pr;
+	struct hook_plan plan;
+
+	probe_kernel(&pr, no_lsm);
+	hook_plan_make(&plan, &pr);
+	if (json)
+		probe_print_json(&pr, &plan);
+	else
+		probe_print_text(&pr, &plan);
+	return EXIT_SUCCESS;
+}
+
+static int do_check_config(const char *path, bool json)
+{
+	struct clawos_settings s = {};
+	struct clawos_config_error err = {};
+	char sha[65], text[900];
+
+	if (config_load_file(path, &s, &err, sha) < 0) {
+		fprintf(stderr, "%s\n", config_error_format(&err, text, sizeof(text)));
+		return CLAWOS_EXIT_CONFIG;
+	}
+	if (!json)
+		printf("# %s: valid (sha256 %s)\n", path, sha);
+	settings_print(&s, stdout, json);
+	settings_done(&s);
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char *argv[])
+{
+	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' }, { "foreground", no_argument, NULL, 'f' },
+		{ "probe", no_argument, NULL, ARG_PROBE },  { "check-config", no_argument, NULL, ARG_CHECK },
+		{ "json", no_argument, NULL, ARG_JSON },    { "no-lsm", no_argument, NULL, ARG_NO_LSM },
+		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	    {}
+	};
+	struct manager_options opts = { .config_path = CLAWOS_DEFAULT_CONFIG_PATH };
+	bool probe = false, check = false, json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:fvVh", options, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			opts.config_path = optarg;
+			break;
+		case 'f':
+			opts.foreground = true;
+			break;
+		case ARG_PROBE:
+			probe = true;
+			break;
+		case ARG_CHECK:
+			check = true;
+			break;
+		case ARG_JSON:
+			json = true;
+			break;
+		case ARG_NO_LSM:
+			opts.no_lsm = true;
+			break;
+		case 'v':
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'V':
+			printf("clawos-ebpf %s (ABI %d)\n", CLAWOS_VERSION, CLAWOS_ABI_VERSION);
+			return EXIT_SUCCESS;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		default:
+			fprintf(stderr, "Try 'clawos-ebpf --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "clawos-ebpf: unexpected argument '%s'\nTry 'clawos-ebpf --help'.\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (json && !probe && !check) {
+		fprintf(stderr, "clawos-ebpf: --json needs --probe or --check-config\n");
+		return EXIT_USAGE;
+	}
+	if (getenv("JOURNAL_STREAM") && !opts.foreground)
+		log_set_kmsg_prefix(true);
+	if (check)
+		return do_check_config(opts.config_path, json);
+	if (probe)
+		return do_probe(json, opts.no_lsm);
+	if (geteuid() != 0)
+		log_warning("Not running as root: loading BPF programs will likely fail");
+	return manager_run(&opts);
+}

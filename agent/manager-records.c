@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* From a raw ring-buffer record, or a user-space one, to every output. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "event-json.h"
+#include "log.h"
+#include "manager.h"
+#include "names.h"
+
+uint64_t manager_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t manager_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
+		       const char *message, uint32_t pid, const char *comm)
+{
+	struct output_record r = { .event = event, .trace = trace, .priority = priority, .message = message,
+				   .pid = pid, .comm = comm };
+
+	r.json = json_record_string(o, &r.len);
+	if (!r.json)
+		return;
+	m->records_out++;
+	if (m->out_stdout)
+		output_stdout_push(m->out_stdout, &r);
+	if (m->out_socket)
+		output_socket_push(m->out_socket, &r);
+	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
+	    (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL))
+		output_journal_push(m->out_journal, &r);
+}
+
+void manager_flush_outputs(struct manager *m)
+{
+	if (m->out_stdout)
+		output_stdout_flush(m->out_stdout);
+	if (m->out_socket)
+		output_socket_flush(m->out_socket);
+}
+
+static void record_message(const struct clawos_event_hdr *h, char *buf, size_t size)
+{
+	char comm[CLAWOS_COMM_LEN + 1];
+
+	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
+	switch (h->type) {
+	case CLAWOS_EV_EXEC: {
+		const struct clawos_exec_event *e = (const void *)h;
+
+		snprintf(buf, size, "exec %.256s by %s[%u]%s", e->filename, comm, h->pid,
+			 e->flags & CLAWOS_EXEC_F_FAILED ? " failed" : "");
+		break;
+	}
+	case CLAWOS_EV_FILE: {
+		const struct clawos_file_event *e = (const void *)h;
+
+		snprintf(buf, size, "open %.216s by %s[%u] = %d", e->path, comm, h->pid, e->ret);
+		break;
+	}
+	case CLAWOS_EV_ANOMALY: {
+		const struct clawos_anomaly_event *e = (const void *)h;
+
+		snprintf(buf, size, "anomaly %.32s: %.256s", e->rule, e->description);
+		break;
+	}
+	default:
+		snprintf(buf, size, "%s by %s[%u]", event_type_name(h->type), comm, h->pid);
+	}
+}
+
+/* Decoded, enriched and encoded: one kernel or synthesised record. */
+static void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
+{
+	struct event_context ctx = { .realtime_offset_ns = m->realtime_offset_ns };
+	struct json_object *o;
+	char msg[512], comm[CLAWOS_COMM_LEN + 1];
+
+	if (h->type == CLAWOS_EV_EXEC) {
+		const struct clawos_exec_event *e = (const void *)h;
+
+		if (!(e->flags & CLAWOS_EXEC_F_FAILED))
+			enrich_note_exec(m->enrich, h->pid, e->filename, h->ppid);
+	}
+	enrich_record(m->enrich, h, &ctx);
+	o = event_to_json(h, &ctx);
+	if (!o)
+		return;
+	record_message(h, msg, sizeof(msg));
+	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
+	manager_emit_json(m, o, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY,
+			  h->type == CLAWOS_EV_ANOMALY ? LOG_WARNING : LOG_INFO, msg, h->pid, comm);
+	json_object_put(o);
+}
+
+int manager_on_ring_sample(void *userdata, void *data, size_t size)
+{
+	struct manager *m = userdata;
+	const struct clawos_event_hdr *h = NULL;
+	enum decode_error e = event_decode(data, size, &h);
+
+	if (e != DECODE_OK) {
+		m->decode_errors[e]++;
+		return 0;
+	}
+	m->events_by_type[h->type]++;
+	manager_emit_record(m, h);
+	return 0;
+}
+
+void manager_emit_startup(struct manager *m)
+{
+	struct json_object *o = json_record_new("startup", manager_realtime_ns()), *hooks = json_object_new_object();
+	struct utsname u;
+	char msg[256];
+
+	json_object_object_add(o, "version", json_object_new_string(CLAWOS_VERSION));
+	if (uname(&u) == 0)
+		json_object_object_add(o, "kernel", json_object_new_string(u.release));
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		const struct hook_status *st = &m->plan.hooks[h];
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "mechanism", json_object_new_string(mechanism_name(st->mechanism)));
+		json_object_object_add(j, "state", json_object_new_string(hook_state_name(st->state)));
+		json_object_object_add(j, "reason", st->reason[0] ? json_object_new_string(st->reason) : NULL);
+		json_object_object_add(hooks, st->name, j);
+	}
+	json_object_object_add(o, "hooks", hooks);
+	json_object_object_add(o, "bpf_lsm", json_object_new_boolean(m->probe.lsm_ok[PROBE_LSM_FILE_OPEN]));
+	snprintf(msg, sizeof(msg), "clawos-ebpf %s started; file_open via %s, connect via %s", CLAWOS_VERSION,
+		 mechanism_name(m->plan.hooks[HOOK_FILE_OPEN].mechanism),
+		 mechanism_name(m->plan.hooks[HOOK_CONNECT].mechanism));
+	manager_emit_json(m, o, "startup", false, LOG_NOTICE, msg, getpid(), "clawos-ebpf");
+	json_object_put(o);
+}
+
+static uint64_t self_rss_kib(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long size, rss;
+
+	if (!f || fscanf(f, "%lu %lu", &size, &rss) != 2)
+		return 0;
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static struct json_object *stats_kernel(struct manager *m)
+{
+	struct json_object *k = json_object_new_object(), *by = json_object_new_object();
+	uint64_t drops[CLAWOS_EV_MAX] = {}, total = 0;
+
+	bpf_loader_read_drops(m->loader, drops);
+	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s%s", event_type_name(t), t == CLAWOS_EV_NET6 ? "6" : "");
+		json_object_object_add(by, name, json_object_new_uint64(drops[t]));
+		total += drops[t];
+	}
+	json_object_object_add(k, "ringbuf_drops", json_object_new_uint64(total));
+	json_object_object_add(k, "ringbuf_drops_by_type", by);
+	return k;
+}
+
+void manager_emit_stats(struct manager *m)
+{
+	struct json_object *o = json_record_new("stats", manager_realtime_ns()), *ev = json_object_new_object();
+	struct json_object *dec = json_object_new_object(), *out = json_object_new_object();
+	struct output_socket_stats ss = {};
+	struct output_journal_stats js = {};
+
+	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s%s", event_type_name(t), t == CLAWOS_EV_NET6 ? "6" : "");
+		json_object_object_add(ev, name, json_object_new_uint64(m->events_by_type[t]));
+	}
+	for (unsigned e = 1; e < _DECODE_ERROR_MAX; e++)
+		json_object_object_add(dec, decode_error_name(e), json_object_new_uint64(m->decode_errors[e]));
+	if (m->out_socket)
+		output_socket_get_stats(m->out_socket, &ss);
+	if (m->out_journal)
+		output_journal_get_stats(m->out_journal, &js);
+	json_object_object_add(out, "socket_clients", json_object_new_int64(ss.clients));
+	json_object_object_add(out, "socket_refused", json_object_new_uint64(ss.refused));
+	json_object_object_add(out, "socket_dropped", json_object_new_uint64(ss.dropped));
+	json_object_object_add(out, "journal_sent", json_object_new_uint64(js.sent));
+	json_object_object_add(out, "journal_dropped",
+			       json_object_new_uint64(js.dropped_queue_full + js.dropped_no_journal + js.dropped_send_error));
+	json_object_object_add(out, "journal_no_journal", json_object_new_uint64(js.dropped_no_journal));
+	json_object_object_add(out, "journal_suppressed", json_object_new_uint64(js.suppressed_rate));
+	json_object_object_add(out, "stdout_dropped",
+			       json_object_new_uint64(m->out_stdout ? output_stdout_dropped(m->out_stdout) : 0));
+	json_object_object_add(o, "kernel", stats_kernel(m));
+	json_object_object_add(o, "events", ev);
+	json_object_object_add(o, "decode_errors", dec);
+	json_object_object_add(o, "outputs", out);
+	json_object_object_add(o, "uptime_s", json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
+	json_object_object_add(o, "rss_kib", json_object_new_uint64(self_rss_kib()));
+	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
+	manager_emit_json(m, o, "stats", false, LOG_INFO, "clawos-ebpf statistics", getpid(), "clawos-ebpf");
+	json_object_put(o);
+}
+
+static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata)
+{
+	struct manager *m = userdata;
+	struct cg_prev *p = &m->cg_prev[cgid % CG_PREV_SLOTS];
+	struct clawos_cgroup_event e = {};
+	struct clawos_cgroup_counters base = {};
+	struct event_context ctx = { .realtime_offset_ns = m->realtime_offset_ns };
+	struct json_object *o;
+	const char *path;
+	char msg[256];
+
+	if (p->id == cgid)
+		base = p->c;
+	p->id = cgid;
+	p->c = *c;
+	/* the first sight of a cgroup only sets its baseline; then report
+	 * intervals with traffic */
+	if (!m->cg_last_ns)
+		return;
+	if (c->rx_packets == base.rx_packets && c->tx_packets == base.tx_packets)
+		return;
+	e.hdr.type = CLAWOS_EV_CGROUP;
+	e.hdr.version = CLAWOS_ABI_VERSION;
+	e.hdr.size = sizeof(e);
+	e.hdr.cpu = CLAWOS_CPU_USER;
+	e.hdr.seq = ++m->user_seq;
+	e.hdr.ts_ns = manager_boot_ns();
+	e.hdr.cgroup_id = cgid;
+	e.rx_packets = c->rx_packets - base.rx_packets;
+	e.rx_bytes = c->rx_bytes - base.rx_bytes;
+	e.tx_packets = c->tx_packets - base.tx_packets;
+	e.tx_bytes = c->tx_bytes - base.tx_bytes;
+	e.interval_ns = e.hdr.ts_ns - m->cg_last_ns;
+	path = enrich_cgroup_path(m->enrich, cgid);
+	if (path && snprintf(e.path, sizeof(e.path), "%s", path) >= (int)sizeof(e.path))
+		e.path_flags |= CLAWOS_PATH_F_TRUNCATED;
+	m->events_by_type[CLAWOS_EV_CGROUP]++;
+	enrich_record(m->enrich, &e.hdr, &ctx);
+	o = event_to_json(&e.hdr, &ctx);
+	if (!o)
+		return;
+	snprintf(msg, sizeof(msg), "cgroup %s: %llu packets in, %llu out", path ? path : "?",
+		 (unsigned long long)e.rx_packets, (unsigned long long)e.tx_packets);
+	manager_emit_json(m, o, "cgroup", true, LOG_INFO, msg, 0, NULL);
+	json_object_put(o);
+}
+
+void manager_emit_cgroups(struct manager *m)
+{
+	uint64_t now = manager_boot_ns();
+
+	if (!m->settings.enable_cgroup_monitoring)
+		return;
+	bpf_loader_foreach_cgroup(m->loader, cgroup_one, m);
+	m->cg_last_ns = now;
+}

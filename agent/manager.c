@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
+
+#include "event-json.h"
+#include "log.h"
+#include "manager.h"
+
+#define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: the kernel lacks BPF support */
+
+static int64_t realtime_offset(void)
+{
+	return (int64_t)manager_realtime_ns() - (int64_t)manager_boot_ns();
+}
+
+static void manager_status(struct manager *m, const char *state)
+{
+	uint64_t drops[CLAWOS_EV_MAX] = {}, total = 0;
+
+	if (m->loader)
+		bpf_loader_read_drops(m->loader, drops);
+	for (unsigned t = 0; t < CLAWOS_EV_MAX; t++)
+		total += drops[t];
+	sd_notifyf(0, "%sSTATUS=%s: file_open=%s connect=%s; %llu records out, %llu kernel drops", state,
+		   m->probe.lsm_ok[PROBE_LSM_FILE_OPEN] ? "BPF-LSM" : "fallbacks",
+		   mechanism_name(m->plan.hooks[HOOK_FILE_OPEN].mechanism),
+		   mechanism_name(m->plan.hooks[HOOK_CONNECT].mechanism), (unsigned long long)m->records_out,
+		   (unsigned long long)total);
+}
+
+static int on_ring(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct manager *m = userdata;
+	int r = ring_buffer__consume(m->rb);
+
+	if (r < 0)
+		log_warning_errno(r, "Consuming the ring buffer failed: %m");
+	manager_flush_outputs(m);
+	return 0;
+}
+
+static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	m->realtime_offset_ns = realtime_offset(); /* follow clock steps */
+	manager_emit_cgroups(m);
+	manager_emit_stats(m);
+	manager_flush_outputs(m);
+	manager_status(m, "");
+	return sd_event_source_set_time_relative(s, (uint64_t)m->settings.stats_interval * 1000000ULL);
+}
+
+static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct manager *m = userdata;
+
+	manager_emit_stats(m);
+	manager_flush_outputs(m);
+	return 0;
+}
+
+static void emit_config_record(struct manager *m, const char *event, const char *old_sha, const char *new_sha,
+			       const char *error, int priority)
+{
+	struct json_object *o = json_record_new(event, manager_realtime_ns());
+	char msg[700];
+
+	json_object_object_add(o, "path", json_object_new_string(m->opts.config_path));
+	if (old_sha)
+		json_object_object_add(o, "old_sha256", json_object_new_string(old_sha));
+	if (new_sha)
+		json_object_object_add(o, "new_sha256", json_object_new_string(new_sha));
+	if (error)
+		json_object_object_add(o, "error", json_object_new_string(error));
+	snprintf(msg, sizeof(msg), "%s: %s", event, error ? error : m->opts.config_path);
+	manager_emit_json(m, o, event, false, priority, msg, getpid(), "clawos-ebpf");
+	json_object_put(o);
+}
+
+static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
+{
+	const char *restart[16];
+	size_t n = settings_diff_restart_only(&m->settings, next, restart, ELEMENTSOF(restart));
+	struct clawos_config kcfg;
+	char old_sha[65];
+
+	settings_to_bpf(next, (uint32_t)getpid(), &kcfg);
+	if (bpf_loader_update_config(m->loader, &kcfg) < 0) {
+		emit_config_record(m, "config_reload_failed", m->config_sha256, sha, "CONFIG map update failed", LOG_ERR);
+		settings_done(next);
+		return;
+	}
+	for (size_t i = 0; i < n && i < ELEMENTSOF(restart); i++)
+		log_notice("Setting '%s' changed; it takes effect after a restart", restart[i]);
+	snprintf(old_sha, sizeof(old_sha), "%s", m->config_sha256);
+	/* restart-only settings keep their running values */
+	free(next->socket_path);
+	next->socket_path = m->settings.socket_path;
+	m->settings.socket_path = NULL;
+	free(next->socket_group);
+	next->socket_group = m->settings.socket_group;
+	m->settings.socket_group = NULL;
+	next->socket_enabled = m->settings.socket_enabled;
+	next->socket_mode = m->settings.socket_mode;
+	next->ring_buffer_size = m->settings.ring_buffer_size;
+	next->max_clients = m->settings.max_clients;
+	settings_done(&m->settings);
+	m->settings = *next;
+	snprintf(m->config_sha256, sizeof(m->config_sha256), "%s", sha);
+	sd_event_source_set_time_relative(m->stats_timer, (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL);
+	sd_event_source_set_enabled(m->stats_timer, m->settings.stats_interval ? SD_EVENT_ON : SD_EVENT_OFF);
+	log_info("Configuration reloaded from %s", m->opts.config_path);
+	emit_config_record(m, "config_changed", old_sha, sha, NULL, LOG_NOTICE);
+}
+
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct manager *m = userdata;
+	struct clawos_settings next = {};
+	struct clawos_config_error err = {};
+	char sha[65] = "", text[900];
+	int r;
+
+	sd_notify(0, "RELOADING=1");
+	r = config_load_file(m->opts.config_path, &next, &err, sha);
+	if (r < 0) {
+		config_error_format(&err, text, sizeof(text));
+		log_error("Reload refused, keeping the running configuration: %s", text);
+		emit_config_record(m, "config_reload_failed", m->config_sha256, sha[0] ? sha : NULL, text, LOG_ERR);
+	} else {
+		manager_apply_live(m, &next, sha);
+	}
+	manager_flush_outputs(m);
+	manager_status(m, "READY=1\n");
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int manager_setup_outputs(struct manager *m)
+{
+	bool want_stdout = m->settings.stdout_output == CLAWOS_YES ||
+			   (m->settings.stdout_output == CLAWOS_AUTO && m->opts.foreground);
+	int r;
+
+	if (want_stdout) {
+		r = output_stdout_new(&m->out_stdout, m->ev, 16u << 20);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set up stdout output: %m");
+	}
+	if (m->settings.socket_enabled) {
+		struct output_socket_params p = {
+			.path = m->settings.socket_path,
+			.mode = m->settings.socket_mode,
+			.group = m->settings.socket_group,
+			.max_clients = m->settings.max_clients,
+			.client_queue_max = 4u << 20,
+		};
+
+		r = output_socket_new(&m->out_socket, m->ev, &p);
+		if (r < 0)
+			return r;
+	}
+	if (m->settings.journal_enabled) {
+		r = output_journal_new(&m->out_journal, m->settings.journal_rate_limit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int manager_setup_loop(struct manager *m)
+{
+	int r;
+
+	r = sd_event_default(&m->ev);
+	if (r < 0)
+		return log_error_errno(r, "Failed to allocate the event loop: %m");
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sd_event_add_signal(m->ev, NULL, SIGTERM, on_exit_signal, m);
+	sd_event_add_signal(m->ev, NULL, SIGINT, on_exit_signal, m);
+	sd_event_add_signal(m->ev, NULL, SIGHUP, on_hup, m);
+	sd_event_add_signal(m->ev, NULL, SIGUSR1, on_usr1, m);
+	r = sd_event_set_watchdog(m->ev, true);
+	if (r < 0)
+		log_warning_errno(r, "Failed to enable the watchdog: %m");
+	r = sd_event_add_time_relative(m->ev, &m->stats_timer, CLOCK_MONOTONIC,
+				       (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL, 0, on_stats_timer,
+				       m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add the stats timer: %m");
+	sd_event_source_set_enabled(m->stats_timer, m->settings.stats_interval ? SD_EVENT_ON : SD_EVENT_OFF);
+	return 0;
+}
+
+static int manager_setup_bpf(struct manager *m)
+{
+	struct clawos_config kcfg;
+	int r;
+
+	if (!m->probe.btf)
+		return log_error_errno(-ENOTSUP, "The kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE cannot load");
+	if (!m->probe.ringbuf)
+		return log_error_errno(-ENOTSUP, "The kernel has no BPF ring buffer (needs Linux 5.8 or later)");
+	hook_plan_make(&m->plan, &m->probe);
+	settings_to_bpf(&m->settings, (uint32_t)getpid(), &kcfg);
+	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, &kcfg, m->settings.ring_buffer_size);
+	if (r < 0)
+		return r;
+	m->rb = ring_buffer__new(bpf_loader_ringbuf_fd(m->loader), manager_on_ring_sample, m, NULL);
+	if (!m->rb)
+		return log_error_errno(negative_errno(), "Failed to set up the ring buffer reader: %m");
+	r = sd_event_add_io(m->ev, &m->rb_io, ring_buffer__epoll_fd(m->rb), EPOLLIN, on_ring, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the ring buffer: %m");
+	for (int h = 0; h < _HOOK_MAX; h++) {
+		const struct hook_status *st = &m->plan.hooks[h];
+
+		log_info("hook %-13s %-10s %-8s %s", st->name, mechanism_name(st->mechanism), hook_state_name(st->state),
+			 st->reason);
+	}
+	return 0;
+}
+
+static void manager_free(struct manager *m)
+{
+	sd_event_source_disable_unref(m->rb_io);
+	sd_event_source_disable_unref(m->stats_timer);
+	ring_buffer__free(m->rb);
+	m->loader = bpf_loader_free(m->loader);
+	output_journal_free(m->out_journal);
+	output_socket_free(m->out_socket);
+	output_stdout_free(m->out_stdout);
+	enrich_free(m->enrich);
+	free(m->cg_prev);
+	settings_done(&m->settings);
+	sd_event_unref(m->ev);
+}
+
+static int manager_load_config(struct manager *m)
+{
+	struct clawos_config_error err = {};
+	char text[900];
+	int r = config_load_file(m->opts.config_path, &m->settings, &err, m->config_sha256);
+
+	if (r < 0) {
+		config_error_format(&err, text, sizeof(text));
+		log_error("%s", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int manager_run(const struct manager_options *opts)
+{
+	struct manager m = { .opts = *opts };
+	int r, status = EXIT_FAILURE;
+
+	if (manager_load_config(&m) < 0)
+		return CLAWOS_EXIT_CONFIG;
+	m.cg_prev = calloc(CG_PREV_SLOTS, sizeof(*m.cg_prev));
+	m.start_boot_ns = manager_boot_ns();
+	m.realtime_offset_ns = realtime_offset();
+	if (!m.cg_prev || manager_setup_loop(&m) < 0)
+		goto out;
+	probe_kernel(&m.probe, opts->no_lsm);
+	r = enrich_new(&m.enrich, m.probe.cgroup2_path);
+	if (r < 0)
+		goto out;
+	/* BPF first, outputs after: a kernel that cannot run us leaves no socket behind */
+	r = manager_setup_bpf(&m);
+	if (r < 0) {
+		status = r == -ENOTSUP || r == -EPERM ? EXIT_UNAVAILABLE : EXIT_FAILURE;
+		goto out;
+	}
+	r = manager_setup_outputs(&m);
+	if (r < 0)
+		goto out;
+	manager_emit_startup(&m);
+	manager_emit_cgroups(&m);
+	manager_flush_outputs(&m);
+	manager_status(&m, "READY=1\n");
+	r = sd_event_loop(m.ev);
+	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* drain what the kernel already produced before detaching */
+	ring_buffer__consume(m.rb);
+	manager_flush_outputs(&m);
+out:
+	manager_free(&m);
+	return status;
+}

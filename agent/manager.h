@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon: one sd-event loop tying hooks -> ring buffer -> decode ->
+ * enrich -> JSON -> outputs, plus signals (TERM/INT stop, HUP reload, USR1
+ * stats), timers (stats, cgroup counters) and sd_notify.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "bpf-loader.h"
+#include "config.h"
+#include "decode.h"
+#include "enrich.h"
+#include "output.h"
+#include "probe.h"
+
+struct ring_buffer;
+
+struct manager_options {
+	const char *config_path;
+	bool foreground;
+	bool no_lsm;
+};
+
+struct cg_prev {
+	uint64_t id;
+	struct clawos_cgroup_counters c;
+};
+
+#define CG_PREV_SLOTS 4096
+
+struct manager {
+	struct manager_options opts;
+	sd_event *ev;
+	struct clawos_settings settings;
+	char config_sha256[65];
+	struct probe_result probe;
+	struct hook_plan plan;
+	struct bpf_loader *loader;
+	struct ring_buffer *rb;
+	sd_event_source *rb_io, *stats_timer, *cgroup_timer;
+	struct enrich *enrich;
+	struct output_stdout *out_stdout;
+	struct output_socket *out_socket;
+	struct output_journal *out_journal;
+	int64_t realtime_offset_ns;
+	uint64_t start_boot_ns;
+	uint32_t user_seq;
+	uint64_t events_by_type[CLAWOS_EV_MAX];
+	uint64_t decode_errors[_DECODE_ERROR_MAX];
+	uint64_t records_out;
+	struct cg_prev *cg_prev;
+	uint64_t cg_last_ns;
+};
+
+/* Runs until stopped; returns the process exit status. */
+int manager_run(const struct manager_options *opts);
+
+/* manager-records.c */
+int manager_on_ring_sample(void *ctx, void *data, size_t size);
+void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
+		       const char *message, uint32_t pid, const char *comm);
+void manager_emit_startup(struct manager *m);
+void manager_emit_stats(struct manager *m);
+void manager_emit_cgroups(struct manager *m);
+void manager_flush_outputs(struct manager *m);
+uint64_t manager_boot_ns(void);
+uint64_t manager_realtime_ns(void);

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "names.h"
+#include "syscall-table.h"
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/*
+ * Our open(2) values must agree with libc's wherever libc has them.  Several
+ * exist only with _GNU_SOURCE, and O_LARGEFILE is left out on purpose: glibc
+ * defines it as 0 on x86_64.
+ */
+_Static_assert(CLAWOS_O_ACCMODE == O_ACCMODE, "O_ACCMODE");
+_Static_assert(CLAWOS_O_RDONLY == O_RDONLY, "O_RDONLY");
+_Static_assert(CLAWOS_O_WRONLY == O_WRONLY, "O_WRONLY");
+_Static_assert(CLAWOS_O_RDWR == O_RDWR, "O_RDWR");
+_Static_assert(CLAWOS_O_CREAT == O_CREAT, "O_CREAT");
+_Static_assert(CLAWOS_O_EXCL == O_EXCL, "O_EXCL");
+_Static_assert(CLAWOS_O_NOCTTY == O_NOCTTY, "O_NOCTTY");
+_Static_assert(CLAWOS_O_TRUNC == O_TRUNC, "O_TRUNC");
+_Static_assert(CLAWOS_O_APPEND == O_APPEND, "O_APPEND");
+_Static_assert(CLAWOS_O_NONBLOCK == O_NONBLOCK, "O_NONBLOCK");
+_Static_assert(CLAWOS_O_DSYNC == O_DSYNC, "O_DSYNC");
+_Static_assert(CLAWOS_O_DIRECTORY == O_DIRECTORY, "O_DIRECTORY");
+_Static_assert(CLAWOS_O_NOFOLLOW == O_NOFOLLOW, "O_NOFOLLOW");
+_Static_assert(CLAWOS_O_CLOEXEC == O_CLOEXEC, "O_CLOEXEC");
+_Static_assert(CLAWOS_O_SYNC == O_SYNC, "O_SYNC");
+#ifdef O_ASYNC
+_Static_assert(CLAWOS_O_ASYNC == O_ASYNC, "O_ASYNC");
+#endif
+#ifdef O_DIRECT
+_Static_assert(CLAWOS_O_DIRECT == O_DIRECT, "O_DIRECT");
+#endif
+#ifdef O_NOATIME
+_Static_assert(CLAWOS_O_NOATIME == O_NOATIME, "O_NOATIME");
+#endif
+#ifdef O_PATH
+_Static_assert(CLAWOS_O_PATH == O_PATH, "O_PATH");
+#endif
+#ifdef O_TMPFILE
+_Static_assert(CLAWOS_O_TMPFILE == O_TMPFILE, "O_TMPFILE");
+#endif
+_Static_assert(IPV4_TEXT_MAX == INET_ADDRSTRLEN, "INET_ADDRSTRLEN");
+_Static_assert(IPV6_TEXT_MAX == INET6_ADDRSTRLEN, "INET6_ADDRSTRLEN");
+
+const char *syscall_name(unsigned nr)
+{
+	if (nr >= ELEMENTSOF(syscall_table))
+		return NULL;
+	return syscall_table[nr];
+}
+
+int syscall_number(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (unsigned nr = 0; nr < ELEMENTSOF(syscall_table); nr++)
+		if (syscall_table[nr] && strcmp(syscall_table[nr], name) == 0)
+			return (int)nr;
+	return -ENOENT;
+}
+
+unsigned syscall_table_size(void)
+{
+	return ELEMENTSOF(syscall_table);
+}
+
+/* clang-format off */
+static const char *const open_access_modes[] = {
+	"O_RDONLY",
+	"O_WRONLY",
+	"O_RDWR",
+	"O_ACCMODE", /* 3: no read or write access, ioctl only; strace's name */
+};
+/* clang-format on */
+
+/* In bit order, which is the order open_flags_names() reports them in. */
+/* clang-format off */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} open_flags[] = {
+	{ CLAWOS_FMODE_EXEC, "__FMODE_EXEC" },
+	{ CLAWOS_O_CREAT, "O_CREAT" },
+	{ CLAWOS_O_EXCL, "O_EXCL" },
+	{ CLAWOS_O_NOCTTY, "O_NOCTTY" },
+	{ CLAWOS_O_TRUNC, "O_TRUNC" },
+	{ CLAWOS_O_APPEND, "O_APPEND" },
+	{ CLAWOS_O_NONBLOCK, "O_NONBLOCK" },
+	{ CLAWOS_O_DSYNC, "O_DSYNC" },
+	{ CLAWOS_O_ASYNC, "O_ASYNC" },
+	{ CLAWOS_O_DIRECT, "O_DIRECT" },
+	{ CLAWOS_O_LARGEFILE, "O_LARGEFILE" },
+	{ CLAWOS_O_DIRECTORY, "O_DIRECTORY" },
+	{ CLAWOS_O_NOFOLLOW, "O_NOFOLLOW" },
+	{ CLAWOS_O_NOATIME, "O_NOATIME" },
+	{ CLAWOS_O_CLOEXEC, "O_CLOEXEC" },
+	{ CLAWOS___O_SYNC, "O_SYNC" },
+	{ CLAWOS_O_PATH, "O_PATH" },
+	{ CLAWOS___O_TMPFILE, "O_TMPFILE" },
+};
+/* clang-format on */
+
+/* The name of one set bit of @flags, NULL if another name already covers it. */
+static const char *open_flag_name(uint32_t bit, const char *name, uint32_t flags)
+{
+	/* O_SYNC is __O_SYNC|O_DSYNC; the kernel also treats a bare __O_SYNC as O_SYNC. */
+	if (bit == CLAWOS_O_DSYNC && (flags & CLAWOS___O_SYNC))
+		return NULL;
+	/* O_TMPFILE is __O_TMPFILE|O_DIRECTORY; open(2) rejects __O_TMPFILE alone. */
+	if (bit == CLAWOS_O_DIRECTORY && (flags & CLAWOS___O_TMPFILE))
+		return NULL;
+	if (bit == CLAWOS___O_TMPFILE && !(flags & CLAWOS_O_DIRECTORY))
+		return "__O_TMPFILE";
+	return name;
+}
+
+size_t open_flags_names(uint32_t flags, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	if (!out)
+		max = 0;
+	if (n < max)
+		out[n] = open_access_modes[flags & CLAWOS_O_ACCMODE];
+	n++;
+
+	for (size_t i = 0; i < ELEMENTSOF(open_flags); i++) {
+		const char *name;
+
+		if (!(flags & open_flags[i].bit))
+			continue;
+		name = open_flag_name(open_flags[i].bit, open_flags[i].name, flags);
+		if (!name)
+			continue;
+		if (n < max)
+			out[n] = name;
+		n++;
+	}
+	return n;
+}
+
+uint32_t open_flags_unknown(uint32_t flags)
+{
+	uint32_t known = CLAWOS_O_ACCMODE;
+
+	for (size_t i = 0; i < ELEMENTSOF(open_flags); i++)
+		known |= open_flags[i].bit;
+	return flags & ~known;
+}
+
+int open_flags_format(uint32_t flags, char *buf, size_t size)
+{
+	const char *names[OPEN_FLAGS_NAMES_MAX];
+	uint32_t unknown = open_flags_unknown(flags);
+	size_t n, len = 0;
+	int r;
+
+	if (!buf)
+		return -EINVAL;
+	if (size == 0)
+		return -ENOSPC;
+
+	n = open_flags_names(flags, names, ELEMENTSOF(names));
+	for (size_t i = 0; i < n; i++) {
+		r = snprintf(buf + len, size - len, "%s%s", i > 0 ? "|" : "", names[i]);
+		if (r < 0 || (size_t)r >= size - len)
+			goto too_small;
+		len += (size_t)r;
+	}
+	if (unknown != 0) {
+		r = snprintf(buf + len, size - len, "|0x%" PRIx32, unknown);
+		if (r < 0 || (size_t)r >= size - len)
+			goto too_small;
+	}
+	return 0;
+
+too_small:
+	buf[0] = '\0';
+	return -ENOSPC;
+}
+
+/* Linux's address families (include/linux/socket.h), all of them up to AF_MCTP. */
+/* clang-format off */
+static const char *const socket_families[] = {
+	[0] = "AF_UNSPEC",       [1] = "AF_UNIX",         [2] = "AF_INET",         [3] = "AF_AX25",
+	[4] = "AF_IPX",          [5] = "AF_APPLETALK",    [6] = "AF_NETROM",       [7] = "AF_BRIDGE",
+	[8] = "AF_ATMPVC",       [9] = "AF_X25",          [10] = "AF_INET6",       [11] = "AF_ROSE",
+	[12] = "AF_DECnet",      [13] = "AF_NETBEUI",     [14] = "AF_SECURITY",    [15] = "AF_KEY",
+	[16] = "AF_NETLINK",     [17] = "AF_PACKET",      [18] = "AF_ASH",         [19] = "AF_ECONET",
+	[20] = "AF_ATMSVC",      [21] = "AF_RDS",         [22] = "AF_SNA",         [23] = "AF_IRDA",
+	[24] = "AF_PPPOX",       [25] = "AF_WANPIPE",     [26] = "AF_LLC",         [27] = "AF_IB",
+	[28] = "AF_MPLS",        [29] = "AF_CAN",         [30] = "AF_TIPC",        [31] = "AF_BLUETOOTH",
+	[32] = "AF_IUCV",        [33] = "AF_RXRPC",       [34] = "AF_ISDN",        [35] = "AF_PHONET",
+	[36] = "AF_IEEE802154",  [37] = "AF_CAIF",        [38] = "AF_ALG",         [39] = "AF_NFC",
+	[40] = "AF_VSOCK",       [41] = "AF_KCM",         [42] = "AF_QIPCRTR",     [43] = "AF_SMC",
+	[44] = "AF_XDP",         [45] = "AF_MCTP",
+};
+/* clang-format on */
+
+const char *socket_family_name(unsigned family)
+{
+	if (family >= ELEMENTSOF(socket_families))
+		return NULL;
+	return socket_families[family];
+}
+
+/* clang-format off */
+static const char *const socket_types[] = {
+	[1] = "SOCK_STREAM",     [2] = "SOCK_DGRAM",      [3] = "SOCK_RAW",        [4] = "SOCK_RDM",
+	[5] = "SOCK_SEQPACKET",  [6] = "SOCK_DCCP",       [10] = "SOCK_PACKET",
+};
+/* clang-format on */
+
+const char *socket_type_name(unsigned type)
+{
+	/* SOCK_NONBLOCK and SOCK_CLOEXEC share the O_ values on x86_64. */
+	type &= ~(unsigned)(CLAWOS_O_NONBLOCK | CLAWOS_O_CLOEXEC);
+	if (type >= ELEMENTSOF(socket_types))
+		return NULL;
+	return socket_types[type];
+}
+
+/* Spelled as in /etc/protocols, lower case. */
+/* clang-format off */
+static const struct {
+	unsigned proto;
+	const char *name;
+} ip_protocols[] = {
+	{ 1, "icmp" },       { 2, "igmp" },       { 4, "ipip" },       { 6, "tcp" },        { 17, "udp" },
+	{ 41, "ipv6" },      { 47, "gre" },       { 50, "esp" },       { 51, "ah" },        { 58, "icmpv6" },
+	{ 132, "sctp" },     { 136, "udplite" },  { 255, "raw" },      { 262, "mptcp" },
+};
+/* clang-format on */
+
+const char *ip_protocol_name(unsigned proto)
+{
+	for (size_t i = 0; i < ELEMENTSOF(ip_protocols); i++)
+		if (ip_protocols[i].proto == proto)
+			return ip_protocols[i].name;
+	return NULL;
+}
+
+/* include/uapi/asm-generic/errno{-base,}.h; aliases take the first name. */
+/* clang-format off */
+static const char *const errno_names[] = {
+	[1] = "EPERM",              [2] = "ENOENT",             [3] = "ESRCH",              [4] = "EINTR",
+	[5] = "EIO",                [6] = "ENXIO",              [7] = "E2BIG",              [8] = "ENOEXEC",
+	[9] = "EBADF",              [10] = "ECHILD",            [11] = "EAGAIN",            [12] = "ENOMEM",
+	[13] = "EACCES",            [14] = "EFAULT",            [15] = "ENOTBLK",           [16] = "EBUSY",
+	[17] = "EEXIST",            [18] = "EXDEV",             [19] = "ENODEV",            [20] = "ENOTDIR",
+	[21] = "EISDIR",            [22] = "EINVAL",            [23] = "ENFILE",            [24] = "EMFILE",
+	[25] = "ENOTTY",            [26] = "ETXTBSY",           [27] = "EFBIG",             [28] = "ENOSPC",
+	[29] = "ESPIPE",            [30] = "EROFS",             [31] = "EMLINK",            [32] = "EPIPE",
+	[33] = "EDOM",              [34] = "ERANGE",            [35] = "EDEADLK",           [36] = "ENAMETOOLONG",
+	[37] = "ENOLCK",            [38] = "ENOSYS",            [39] = "ENOTEMPTY",         [40] = "ELOOP",
+	[42] = "ENOMSG",            [43] = "EIDRM",             [44] = "ECHRNG",            [45] = "EL2NSYNC",
+	[46] = "EL3HLT",            [47] = "EL3RST",            [48] = "ELNRNG",            [49] = "EUNATCH",
+	[50] = "ENOCSI",            [51] = "EL2HLT",            [52] = "EBADE",             [53] = "EBADR",
+	[54] = "EXFULL",            [55] = "ENOANO",            [56] = "EBADRQC",           [57] = "EBADSLT",
+	[59] = "EBFONT",            [60] = "ENOSTR",            [61] = "ENODATA",           [62] = "ETIME",
+	[63] = "ENOSR",             [64] = "ENONET",            [65] = "ENOPKG",            [66] = "EREMOTE",
+	[67] = "ENOLINK",           [68] = "EADV",              [69] = "ESRMNT",            [70] = "ECOMM",
+	[71] = "EPROTO",            [72] = "EMULTIHOP",         [73] = "EDOTDOT",           [74] = "EBADMSG",
+	[75] = "EOVERFLOW",         [76] = "ENOTUNIQ",          [77] = "EBADFD",            [78] = "EREMCHG",
+	[79] = "ELIBACC",           [80] = "ELIBBAD",           [81] = "ELIBSCN",           [82] = "ELIBMAX",
+	[83] = "ELIBEXEC",          [84] = "EILSEQ",            [85] = "ERESTART",          [86] = "ESTRPIPE",
+	[87] = "EUSERS",            [88] = "ENOTSOCK",          [89] = "EDESTADDRREQ",      [90] = "EMSGSIZE",
+	[91] = "EPROTOTYPE",        [92] = "ENOPROTOOPT",       [93] = "EPROTONOSUPPORT",   [94] = "ESOCKTNOSUPPORT",
+	[95] = "EOPNOTSUPP",        [96] = "EPFNOSUPPORT",      [97] = "EAFNOSUPPORT",      [98] = "EADDRINUSE",
+	[99] = "EADDRNOTAVAIL",     [100] = "ENETDOWN",         [101] = "ENETUNREACH",      [102] = "ENETRESET",
+	[103] = "ECONNABORTED",     [104] = "ECONNRESET",       [105] = "ENOBUFS",          [106] = "EISCONN",
+	[107] = "ENOTCONN",         [108] = "ESHUTDOWN",        [109] = "ETOOMANYREFS",     [110] = "ETIMEDOUT",
+	[111] = "ECONNREFUSED",     [112] = "EHOSTDOWN",        [113] = "EHOSTUNREACH",     [114] = "EALREADY",
+	[115] = "EINPROGRESS",      [116] = "ESTALE",           [117] = "EUCLEAN",          [118] = "ENOTNAM",
+	[119] = "ENAVAIL",          [120] = "EISNAM",           [121] = "EREMOTEIO",        [122] = "EDQUOT",
+	[123] = "ENOMEDIUM",        [124] = "EMEDIUMTYPE",      [125] = "ECANCELED",        [126] = "ENOKEY",
+	[127] = "EKEYEXPIRED",      [128] = "EKEYREVOKED",      [129] = "EKEYREJECTED",     [130] = "EOWNERDEAD",
+	[131] = "ENOTRECOVERABLE",  [132] = "ERFKILL",          [133] = "EHWPOISON",
+};
+/* clang-format on */
+
+/*
+ * include/linux/errno.h: kernel-internal codes that should not reach user
+ * space, but the sys_exit tracepoint sees them before signal delivery
+ * rewrites them (to EINTR or a restarted call).
+ */
+/* clang-format off */
+static const char *const errno_restart_names[] = {
+	"ERESTARTSYS",
+	"ERESTARTNOINTR",
+	"ERESTARTNOHAND",
+	"ENOIOCTLCMD",
+	"ERESTART_RESTARTBLOCK",
+};
+/* clang-format on */
+#define ERRNO_RESTART_BASE 512
+
+const char *errno_name(int err)
+{
+	if (err <= 0)
+		return NULL;
+	if ((unsigned)err < ELEMENTSOF(errno_names))
+		return errno_names[err];
+	if (err >= ERRNO_RESTART_BASE && (unsigned)(err - ERRNO_RESTART_BASE) < ELEMENTSOF(errno_restart_names))
+		return errno_restart_names[err - ERRNO_RESTART_BASE];
+	return NULL;
+}
+
+static int format_address(int family, const void *addr, char *buf, size_t size)
+{
+	if (!addr || !buf)
+		return -EINVAL;
+	/* Longer buffers than the longest text are never needed; keeps socklen_t safe. */
+	if (size > INET6_ADDRSTRLEN)
+		size = INET6_ADDRSTRLEN;
+	if (!inet_ntop(family, addr, buf, (socklen_t)size)) {
+		if (size > 0)
+			buf[0] = '\0';
+		return errno > 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+int format_ipv4(uint32_t be_addr, char *buf, size_t size)
+{
+	return format_address(AF_INET, &be_addr, buf, size);
+}
+
+int format_ipv6(const uint8_t addr[16], char *buf, size_t size)
+{
+	return format_address(AF_INET6, addr, buf, size);
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * journald output.  sd_journal_send() blocks when journald stalls (its
+ * datagram socket is blocking) and returns success when journald is absent,
+ * so records go through a bounded queue to a writer thread, and the agent
+ * checks for the journal socket itself.  Neither case slows the other
+ * outputs; both are counted.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+#include "message-ids.h"
+#include "output.h"
+
+#define JOURNAL_QUEUE 4096
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+struct jrec {
+	int priority;
+	uint32_t pid;
+	char *event, *message, *comm, *json;
+};
+
+struct output_journal {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct jrec q[JOURNAL_QUEUE];
+	size_t head, count;
+	uint32_t rate_limit;
+	time_t rate_second;
+	uint32_t rate_count;
+	uint64_t rate_suppressed_unreported;
+	time_t socket_checked;
+	bool socket_present;
+	struct output_journal_stats stats;
+};
+
+static void jrec_free(struct jrec *j)
+{
+	free(j->event);
+	free(j->message);
+	free(j->comm);
+	free(j->json);
+	memset(j, 0, sizeof(*j));
+}
+
+static void jrec_send(struct output_journal *o, struct jrec *j)
+{
+	const char *id = clawos_message_id(j->event);
+	int r;
+
+	r = sd_journal_send("MESSAGE=%s", j->message, "PRIORITY=%d", j->priority, "SYSLOG_IDENTIFIER=clawos-ebpf",
+			    "MESSAGE_ID=%s", id ? id : "", "CLAWOS_EVENT=%s", j->event, "CLAWOS_PID=%u", j->pid,
+			    "CLAWOS_COMM=%s", j->comm ? j->comm : "", "CLAWOS_JSON=%s", j->json, NULL);
+	pthread_mutex_lock(&o->lock);
+	if (r < 0)
+		o->stats.dropped_send_error++;
+	else
+		o->stats.sent++;
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void *journal_thread(void *userdata)
+{
+	struct output_journal *o = userdata;
+
+	pthread_mutex_lock(&o->lock);
+	for (;;) {
+		struct jrec j;
+
+		while (!o->stop && o->count == 0)
+			pthread_cond_wait(&o->cond, &o->lock);
+		if (o->count == 0 && o->stop)
+			break;
+		j = o->q[o->head];
+		memset(&o->q[o->head], 0, sizeof(j));
+		o->head = (o->head + 1) % JOURNAL_QUEUE;
+		o->count--;
+		pthread_mutex_unlock(&o->lock);
+		jrec_send(o, &j);
+		jrec_free(&j);
+		pthread_mutex_lock(&o->lock);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+int output_journal_new(struct output_journal **ret, uint32_t trace_rate_limit)
+{
+	struct output_journal *o = calloc(1, sizeof(*o));
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->cond, NULL);
+	o->rate_limit = trace_rate_limit;
+	r = -pthread_create(&o->thread, NULL, journal_thread, o);
+	if (r < 0) {
+		free(o);
+		return log_error_errno(r, "Failed to start the journal writer: %m");
+	}
+	pthread_setname_np(o->thread, "clawos-journal");
+	*ret = o;
+	return 0;
+}
+
+struct output_journal *output_journal_free(struct output_journal *o)
+{
+	if (!o)
+		return NULL;
+	pthread_mutex_lock(&o->lock);
+	o->stop = true;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+	pthread_join(o->thread, NULL);
+	for (size_t i = 0; i < JOURNAL_QUEUE; i++)
+		jrec_free(&o->q[i]);
+	pthread_mutex_destroy(&o->lock);
+	pthread_cond_destroy(&o->cond);
+	free(o);
+	return NULL;
+}
+
+static bool journal_present(struct output_journal *o, time_t now)
+{
+	if (now != o->socket_checked) {
+		o->socket_checked = now;
+		o->socket_present = access(JOURNAL_SOCKET, F_OK) == 0;
+	}
+	return o->socket_present;
+}
+
+/* Called with the lock held.  Returns false if the record is suppressed. */
+static bool journal_rate_ok(struct output_journal *o, const struct output_record *r, time_t now)
+{
+	if (!r->trace)
+		return true;
+	if (now != o->rate_second) {
+		o->rate_second = now;
+		o->rate_count = 0;
+	}
+	if (o->rate_count >= o->rate_limit) {
+		o->stats.suppressed_rate++;
+		o->rate_suppressed_unreported++;
+		return false;
+	}
+	o->rate_count++;
+	return true;
+}
+
+static void journal_enqueue(struct output_journal *o, const struct output_record *r)
+{
+	struct jrec *j;
+
+	if (o->count == JOURNAL_QUEUE) {
+		o->stats.dropped_queue_full++;
+		return;
+	}
+	j = &o->q[(o->head + o->count) % JOURNAL_QUEUE];
+	j->priority = r->priority;
+	j->pid = r->pid;
+	j->event = strdup(r->event);
+	j->message = strdup(r->message ? r->message : r->event);
+	j->comm = r->comm ? strdup(r->comm) : NULL;
+	j->json = strndup(r->json, r->len);
+	if (!j->event || !j->message || !j->json) {
+		jrec_free(j);
+		o->stats.dropped_queue_full++;
+		return;
+	}
+	o->count++;
+	pthread_cond_signal(&o->cond);
+}
+
+void output_journal_push(struct output_journal *o, const struct output_record *r)
+{
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&o->lock);
+	if (!journal_present(o, now)) {
+		o->stats.dropped_no_journal++;
+	} else if (journal_rate_ok(o, r, now)) {
+		if (o->rate_suppressed_unreported && now != o->rate_second - 1) {
+			char msg[128], json[160];
+			struct output_record s = { .json = json, .event = "journal_suppressed", .priority = LOG_NOTICE,
+						   .message = msg };
+
+			snprintf(msg, sizeof(msg), "%llu trace records were not sent to the journal (rate limit %u/s)",
+				 (unsigned long long)o->rate_suppressed_unreported, o->rate_limit);
+			s.len = snprintf(json, sizeof(json), "{\"event\":\"journal_suppressed\",\"suppressed\":%llu}",
+					 (unsigned long long)o->rate_suppressed_unreported);
+			o->rate_suppressed_unreported = 0;
+			journal_enqueue(o, &s);
+		}
+		journal_enqueue(o, r);
+	}
+	pthread_mutex_unlock(&o->lock);
+}
+
+void output_journal_get_stats(struct output_journal *o, struct output_journal_stats *s)
+{
+	pthread_mutex_lock(&o->lock);
+	*s = o->stats;
+	pthread_mutex_unlock(&o->lock);
+}

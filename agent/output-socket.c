@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event-json.h"
+#include "line-queue.h"
+#include "log.h"
+#include "output.h"
+
+struct client {
+	struct output_socket *server;
+	sd_event_source *io;
+	int fd;
+	struct line_queue q;
+	uint64_t lost_unreported; /* told in-band once the queue drains */
+	uint64_t lost_total;
+};
+
+struct output_socket {
+	sd_event *ev;
+	sd_event_source *listen_io;
+	int listen_fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct output_socket_params p;
+	struct client **clients;
+	struct output_socket_stats stats;
+};
+
+static void client_free(struct client *c)
+{
+	struct output_socket *o = c->server;
+
+	for (uint32_t i = 0; i < o->p.max_clients; i++)
+		if (o->clients[i] == c)
+			o->clients[i] = NULL;
+	o->stats.clients--;
+	o->stats.disconnected++;
+	sd_event_source_disable_unref(c->io);
+	close(c->fd);
+	lq_done(&c->q);
+	free(c);
+}
+
+static void client_report_lost(struct client *c)
+{
+	struct timespec ts;
+	struct json_object *o;
+	size_t len;
+	const char *s;
+
+	if (!c->lost_unreported || lq_pending(&c->q))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o = json_record_new("events_lost", (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	json_object_object_add(o, "output", json_object_new_string("socket"));
+	json_object_object_add(o, "lost", json_object_new_uint64(c->lost_unreported));
+	json_object_object_add(o, "lost_total", json_object_new_uint64(c->lost_total));
+	s = json_record_string(o, &len);
+	if (lq_push(&c->q, s, len) == 0)
+		c->lost_unreported = 0;
+	json_object_put(o);
+}
+
+/* Returns false when the client was freed. */
+static bool client_flush(struct client *c)
+{
+	ssize_t n;
+
+	client_report_lost(c);
+	n = lq_flush(&c->q, c->fd);
+	if (n < 0) {
+		client_free(c);
+		return false;
+	}
+	if (!lq_pending(&c->q) && c->lost_unreported) {
+		client_report_lost(c);
+		lq_flush(&c->q, c->fd);
+	}
+	sd_event_source_set_io_events(c->io, EPOLLIN | (lq_pending(&c->q) ? EPOLLOUT : 0));
+	return true;
+}
+
+static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct client *c = userdata;
+	char buf[256];
+
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		client_free(c);
+		return 0;
+	}
+	if (revents & EPOLLIN) {
+		/* readers have nothing to say; EOF means gone */
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_free(c);
+			return 0;
+		}
+	}
+	if (revents & EPOLLOUT)
+		client_flush(c);
+	return 0;
+}
+
+static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct output_socket *o = userdata;
+	struct client *c;
+	int cfd, r;
+
+	for (;;) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return 0;
+		if (o->stats.clients >= o->p.max_clients || !(c = calloc(1, sizeof(*c)))) {
+			o->stats.refused++;
+			close(cfd);
+			continue;
+		}
+		c->server = o;
+		c->fd = cfd;
+		lq_init(&c->q, o->p.client_queue_max);
+		r = sd_event_add_io(o->ev, &c->io, cfd, EPOLLIN, client_on_io, c);
+		if (r < 0) {
+			close(cfd);
+			free(c);
+			o->stats.refused++;
+			continue;
+		}
+		for (uint32_t i = 0; i < o->p.max_clients; i++)
+			if (!o->clients[i]) {
+				o->clients[i] = c;
+				break;
+			}
+		o->stats.clients++;
+		o->stats.accepted++;
+	}
+}
+
+/* An existing path is taken over only if it is a socket nobody listens on. */
+static int socket_path_check(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return log_error_errno(-EEXIST, "%s exists and is not a socket; refusing to replace it", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return log_error_errno(-EADDRINUSE, "%s is in use by a running process (another agent?)", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int resolve_group(const char *group, gid_t *gid)
+{
+	struct group *g;
+
+	if (!group || !group[0]) {
+		*gid = getegid();
+		return 0;
+	}
+	g = getgrnam(group);
+	if (!g)
+		return -ENOENT;
+	*gid = g->gr_gid;
+	return 0;
+}
+
+/* Bound under a temporary name with mode 0600, given its owner, group and
+ * mode, then renamed into place: the path never exists with wider rights. */
+static int socket_create_bound(struct output_socket *o)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char tmp[sizeof(sa.sun_path)];
+	mode_t old_umask;
+	gid_t gid;
+	int fd, r;
+
+	r = resolve_group(o->p.group, &gid);
+	if (r < 0) {
+		log_warning("Group '%s' does not exist; %s keeps group %u", o->p.group, o->p.path, (unsigned)getegid());
+		gid = getegid();
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", o->p.path, (int)getpid()) >= (int)sizeof(tmp))
+		return log_error_errno(-ENAMETOOLONG, "Socket path %s is too long", o->p.path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tmp);
+	unlink(tmp);
+	old_umask = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old_umask);
+	if (r == 0 && chown(tmp, geteuid(), gid) < 0)
+		r = -errno;
+	if (r == 0 && chmod(tmp, o->p.mode) < 0)
+		r = -errno;
+	if (r == 0 && listen(fd, 128) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, o->p.path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		close(fd);
+		return log_error_errno(r, "Failed to create socket %s: %m", o->p.path);
+	}
+	snprintf(o->path, sizeof(o->path), "%s", o->p.path);
+	return fd;
+}
+
+int output_socket_new(struct output_socket **ret, sd_event *ev, const struct output_socket_params *p)
+{
+	struct output_socket *o;
+	char dir[sizeof(o->path)], *slash;
+	int r;
+
+	if (strlen(p->path) >= sizeof(o->path))
+		return log_error_errno(-ENAMETOOLONG, "Socket path %s is too long", p->path);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->ev = sd_event_ref(ev);
+	o->p = *p;
+	o->listen_fd = -1;
+	o->clients = calloc(p->max_clients, sizeof(*o->clients));
+	if (!o->clients) {
+		output_socket_free(o);
+		return -ENOMEM;
+	}
+	snprintf(dir, sizeof(dir), "%s", p->path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warning_errno(-errno, "Failed to create %s: %m", dir);
+	}
+	r = socket_path_check(p->path);
+	if (r >= 0)
+		r = socket_create_bound(o);
+	if (r >= 0) {
+		o->listen_fd = r;
+		r = sd_event_add_io(ev, &o->listen_io, o->listen_fd, EPOLLIN, server_on_accept, o);
+	}
+	if (r < 0) {
+		output_socket_free(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+struct output_socket *output_socket_free(struct output_socket *o)
+{
+	if (!o)
+		return NULL;
+	for (uint32_t i = 0; o->clients && i < o->p.max_clients; i++)
+		if (o->clients[i]) {
+			lq_flush(&o->clients[i]->q, o->clients[i]->fd);
+			client_free(o->clients[i]);
+		}
+	sd_event_source_disable_unref(o->listen_io);
+	if (o->listen_fd >= 0) {
+		close(o->listen_fd);
+		unlink(o->path);
+	}
+	free(o->clients);
+	sd_event_unref(o->ev);
+	free(o);
+	return NULL;
+}
+
+void output_socket_push(struct output_socket *o, const struct output_record *r)
+{
+	for (uint32_t i = 0; i < o->p.max_clients; i++) {
+		struct client *c = o->clients[i];
+
+		if (!c)
+			continue;
+		if (lq_push(&c->q, r->json, r->len) < 0) {
+			c->lost_unreported++;
+			c->lost_total++;
+			o->stats.dropped++;
+		}
+	}
+}
+
+void output_socket_flush(struct output_socket *o)
+{
+	for (uint32_t i = 0; i < o->p.max_clients; i++)
+		if (o->clients[i] && lq_pending(&o->clients[i]->q))
+			client_flush(o->clients[i]);
+}
+
+void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s)
+{
+	*s = o->stats;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Outputs of security records: stdout, the Unix stream socket and journald.
+ * None of them may block the kernel reader: records are queued per reader
+ * with a bound, and what does not fit is dropped and counted.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+struct output_record {
+	const char *json; /* one JSON object, no newline */
+	size_t len;
+	const char *event;   /* CLAWOS_EVENT value */
+	bool trace;          /* a trace record (vs. anomaly/summary) */
+	int priority;        /* syslog priority for the journal */
+	const char *message; /* human-readable MESSAGE= */
+	uint32_t pid;
+	const char *comm;
+};
+
+/* ---- stdout ---- */
+struct output_stdout;
+int output_stdout_new(struct output_stdout **ret, sd_event *ev, size_t queue_max);
+struct output_stdout *output_stdout_free(struct output_stdout *o);
+void output_stdout_push(struct output_stdout *o, const struct output_record *r);
+void output_stdout_flush(struct output_stdout *o);
+uint64_t output_stdout_dropped(const struct output_stdout *o);
+
+/* ---- Unix stream socket, listen mode ---- */
+struct output_socket_params {
+	const char *path;
+	uint32_t mode;
+	const char *group; /* NULL or "" keeps the agent's group */
+	uint32_t max_clients;
+	size_t client_queue_max;
+};
+
+struct output_socket_stats {
+	uint32_t clients;
+	uint64_t accepted, refused, disconnected;
+	uint64_t dropped; /* records dropped for all clients together */
+};
+
+struct output_socket;
+int output_socket_new(struct output_socket **ret, sd_event *ev, const struct output_socket_params *p);
+struct output_socket *output_socket_free(struct output_socket *o);
+void output_socket_push(struct output_socket *o, const struct output_record *r);
+void output_socket_flush(struct output_socket *o);
+void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s);
+
+/* ---- journald ---- */
+struct output_journal_stats {
+	uint64_t sent, dropped_queue_full, dropped_no_journal, dropped_send_error, suppressed_rate;
+};
+
+struct output_journal;
+int output_journal_new(struct output_journal **ret, uint32_t trace_rate_limit);
+struct output_journal *output_journal_free(struct output_journal *o);
+void output_journal_push(struct output_journal *o, const struct output_record *r);
+void output_journal_get_stats(struct output_journal *o, struct output_journal_stats *s);

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "log.h"
+#include "probe.h"
+#include "probe.skel.h"
+
+static const char *const lsm_hook_names[_PROBE_LSM_MAX] = {
+	[PROBE_LSM_FILE_OPEN] = "file_open",
+	[PROBE_LSM_SOCKET_CONNECT] = "socket_connect",
+	[PROBE_LSM_SOCKET_BIND] = "socket_bind",
+	[PROBE_LSM_SOCKET_LISTEN] = "socket_listen",
+	[PROBE_LSM_SOCKET_CREATE] = "socket_create",
+};
+
+const char *probe_lsm_hook_name(enum probe_lsm_hook h)
+{
+	return h < _PROBE_LSM_MAX ? lsm_hook_names[h] : NULL;
+}
+
+/* libbpf's last message during a probe load: the kernel's reason. */
+static char probe_msg[160];
+
+static int probe_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (buf[0])
+		snprintf(probe_msg, sizeof(probe_msg), "%s", buf);
+	return 0;
+}
+
+/* Loads exactly one program of the probe object; 0 or -errno. */
+static int probe_load_one(const char *prog_name, char *reason, size_t size)
+{
+	struct clawos_probe *skel;
+	struct bpf_program *p;
+	int r;
+
+	skel = clawos_probe__open();
+	if (!skel)
+		return negative_errno();
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, strcmp(bpf_program__name(p), prog_name) == 0);
+	probe_msg[0] = '\0';
+	r = clawos_probe__load(skel);
+	if (r < 0)
+		snprintf(reason, size, "the kernel refuses %s programs: %s", prog_name[6] == 'l' ? "BPF-LSM" : "fentry",
+			 strerror(-r));
+	clawos_probe__destroy(skel);
+	return r;
+}
+
+static void probe_lsm_list(struct probe_result *r)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+
+	/* only to read the list of active LSMs */
+	if (access("/sys/kernel/security/lsm", F_OK) < 0 &&
+	    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		log_notice("Mounted securityfs on /sys/kernel/security (it was not mounted)");
+	f = fopen("/sys/kernel/security/lsm", "re");
+	if (!f) {
+		snprintf(r->lsm_list, sizeof(r->lsm_list), "(securityfs not mounted)");
+		return;
+	}
+	if (!fgets(r->lsm_list, sizeof(r->lsm_list), f))
+		r->lsm_list[0] = '\0';
+	r->lsm_list[strcspn(r->lsm_list, "\n")] = '\0';
+	r->lsm_list_known = true;
+	char copy[256], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", r->lsm_list);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "bpf") == 0)
+			r->lsm_listed = true;
+}
+
+static void probe_lsm(struct probe_result *r, bool force_no_lsm)
+{
+	static const char *const progs[_PROBE_LSM_MAX] = {
+		"probe_lsm_fopen", "probe_lsm_conn", "probe_lsm_bind", "probe_lsm_listen", "probe_lsm_sock",
+	};
+
+	probe_lsm_list(r);
+	for (int h = 0; h < _PROBE_LSM_MAX; h++) {
+		if (force_no_lsm) {
+			snprintf(r->lsm_reason[h], sizeof(r->lsm_reason[h]), "BPF-LSM disabled with --no-lsm");
+			continue;
+		}
+		if (r->lsm_list_known && !r->lsm_listed) {
+			snprintf(r->lsm_reason[h], sizeof(r->lsm_reason[h]),
+				 "bpf is not an active LSM (/sys/kernel/security/lsm: %s; boot with lsm=...,bpf)",
+				 r->lsm_list);
+			continue;
+		}
+		r->lsm_ok[h] = probe_load_one(progs[h], r->lsm_reason[h], sizeof(r->lsm_reason[h])) == 0;
+	}
+}
+
+static void probe_tracefs(struct probe_result *r)
+{
+	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char p[128];
+
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+		snprintf(p, sizeof(p), "%s/events", paths[i]);
+		if (access(p, F_OK) == 0) {
+			r->tracefs = true;
+			snprintf(r->tracefs_path, sizeof(r->tracefs_path), "%s", paths[i]);
+			return;
+		}
+	}
+	/* libbpf reads tracepoint ids from tracefs; mount it where it belongs
+	 * when the system has not (systemd normally does). */
+	if (mount("tracefs", paths[0], "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
+		log_notice("Mounted tracefs on %s (it was not mounted)", paths[0]);
+		r->tracefs = true;
+		r->tracefs_mounted_by_us = true;
+		snprintf(r->tracefs_path, sizeof(r->tracefs_path), "%s", paths[0]);
+	}
+}
+
+bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name)
+{
+	char p[256];
+
+	if (!r->tracefs)
+		return false;
+	snprintf(p, sizeof(p), "%s/events/%s/%s/id", r->tracefs_path, category, name);
+	return access(p, R_OK) == 0;
+}
+
+static void probe_cgroup2(struct probe_result *r)
+{
+	static const char *const paths[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs s;
+
+	r->cgroup2_path[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+		if (statfs(paths[i], &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC) {
+			snprintf(r->cgroup2_path, sizeof(r->cgroup2_path), "%s", paths[i]);
+			return;
+		}
+}
+
+int probe_kernel(struct probe_result *r, bool force_no_lsm)
+{
+	libbpf_print_fn_t old;
+
+	memset(r, 0, sizeof(*r));
+	r->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	r->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	probe_tracefs(r);
+	probe_cgroup2(r);
+	old = libbpf_set_print(probe_print);
+	probe_lsm(r, force_no_lsm);
+	r->trampoline = probe_load_one("probe_fentry", r->trampoline_reason, sizeof(r->trampoline_reason)) == 0;
+	libbpf_set_print(old);
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What this kernel allows: BTF, ring buffer, BPF-LSM (listed and loadable,
+ * per hook), BPF trampolines, tracefs and each tracepoint, cgroup v2.
+ * Feature detection by trying, never by kernel version.
+ */
+
+#include <stdbool.h>
+
+enum probe_lsm_hook {
+	PROBE_LSM_FILE_OPEN,
+	PROBE_LSM_SOCKET_CONNECT,
+	PROBE_LSM_SOCKET_BIND,
+	PROBE_LSM_SOCKET_LISTEN,
+	PROBE_LSM_SOCKET_CREATE,
+	_PROBE_LSM_MAX,
+};
+
+struct probe_result {
+	bool btf;                  /* /sys/kernel/btf/vmlinux */
+	bool ringbuf;              /* BPF_MAP_TYPE_RINGBUF loads */
+	bool lsm_listed;           /* "bpf" in /sys/kernel/security/lsm */
+	bool lsm_list_known;       /* securityfs was readable */
+	char lsm_list[256];
+	bool lsm_ok[_PROBE_LSM_MAX];
+	char lsm_reason[_PROBE_LSM_MAX][160];
+	bool trampoline;           /* fentry loads */
+	char trampoline_reason[160];
+	bool tracefs;
+	char tracefs_path[64];
+	bool tracefs_mounted_by_us;
+	char cgroup2_path[256];    /* "" when there is no cgroup v2 mount */
+};
+
+/* Runs every probe.  force_no_lsm skips the LSM loads and marks them
+ * refused (for tests of the fallbacks and for --no-lsm). */
+int probe_kernel(struct probe_result *r, bool force_no_lsm);
+
+/* Whether tracepoint "category/name" exists (needs r->tracefs). */
+bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name);
+
+const char *probe_lsm_hook_name(enum probe_lsm_hook h);

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
+/*
+ * clawos-ebpf wire format: the one header shared by the BPF programs and the
+ * user-space agent.  Every record that crosses the ring buffer is one of the
+ * structs below.
+ *
+ * Layout rules (breaking one is an ABI change and needs CLAWOS_ABI_VERSION+1):
+ *  - fixed-width __u8..__u64 only; no pointers, no bool, no enums in structs
+ *    (enum values are stored in __u8/__u16 fields);
+ *  - every field is naturally aligned and every hole is an explicit
+ *    `reserved` field that producers zero;
+ *  - strings are fixed arrays with a named length, NUL-terminated when they
+ *    fit; a *_F_TRUNCATED flag tells when they did not;
+ *  - every record starts with struct clawos_event_hdr and its size is checked
+ *    with _Static_assert below; hdr.size is the size of the whole record and
+ *    readers reject a record whose size does not match its type;
+ *  - integers are in host byte order, except IP addresses and ports, which
+ *    are in network byte order as the kernel holds them.
+ *
+ * Sizes that are part of the contract: AnomalyEvent 1056, SyscallTraceEvent
+ * 104, FileAccessEvent 304, NetworkEvent 72, CgroupEvent 304.  The 64-byte
+ * header leaves NetworkEvent 8 bytes of payload: room for an IPv4 endpoint,
+ * not an IPv6 one, so IPv6 endpoints travel in the additional Network6Event.
+ * Both decode to the same JSON "network" record.
+ */
+#ifndef CLAWOS_ABI_H
+#define CLAWOS_ABI_H
+
+#ifndef __BPF__
+#include <linux/types.h> /* vmlinux.h provides these on the BPF side */
+#endif
+
+#define CLAWOS_ABI_VERSION 1
+
+#define CLAWOS_COMM_LEN 16
+#define CLAWOS_FILE_PATH_LEN 216
+#define CLAWOS_EXEC_FILENAME_LEN 256
+#define CLAWOS_EXEC_ARGS_LEN 1024
+#define CLAWOS_EXEC_MAX_ARGS 32
+#define CLAWOS_CGROUP_PATH_LEN 192
+#define CLAWOS_SYSCALL_ARGS 4
+#define CLAWOS_ANOMALY_RULE_LEN 32
+#define CLAWOS_ANOMALY_TARGET_LEN 32
+#define CLAWOS_ANOMALY_TEXT_LEN 256
+#define CLAWOS_ANOMALY_ANCESTRY 8
+#define CLAWOS_ANOMALY_TOP 8
+
+/* hdr.cpu of records that user space synthesises (cgroup counters, anomalies). */
+#define CLAWOS_CPU_USER 0xffff
+
+enum clawos_event_type {
+	CLAWOS_EV_NONE = 0,
+	CLAWOS_EV_ANOMALY = 1, /* struct clawos_anomaly_event, 1056 bytes */
+	CLAWOS_EV_SYSCALL = 2, /* struct clawos_syscall_event, 104 bytes */
+	CLAWOS_EV_FILE = 3,    /* struct clawos_file_event, 304 bytes */
+	CLAWOS_EV_NET = 4,     /* struct clawos_net_event, 72 bytes (IPv4) */
+	CLAWOS_EV_CGROUP = 5,  /* struct clawos_cgroup_event, 304 bytes */
+	CLAWOS_EV_EXEC = 6,    /* struct clawos_exec_event, 1360 bytes */
+	CLAWOS_EV_NET6 = 7,    /* struct clawos_net6_event, 88 bytes (IPv6) */
+	CLAWOS_EV_MAX,
+};
+
+/* Which kernel mechanism produced a record. */
+enum clawos_mechanism {
+	CLAWOS_MECH_NONE = 0,
+	CLAWOS_MECH_TRACEPOINT = 1,
+	CLAWOS_MECH_LSM = 2,
+	CLAWOS_MECH_CGROUP = 3, /* cgroup sock_addr / sock programs */
+	CLAWOS_MECH_CGROUP_SKB = 4,
+	CLAWOS_MECH_TP_BTF = 5,
+	CLAWOS_MECH_USER = 6, /* synthesised by user space */
+	CLAWOS_MECH_MAX,
+};
+
+/* hdr.flags */
+#define CLAWOS_HDR_F_NO_PPID 0x0001 /* the program type cannot read the parent */
+
+struct clawos_event_hdr {
+	__u8 type;      /* enum clawos_event_type */
+	__u8 version;   /* CLAWOS_ABI_VERSION */
+	__u16 size;     /* size of the whole record in bytes */
+	__u16 cpu;      /* producing CPU, or CLAWOS_CPU_USER; seq counts per CPU */
+	__u16 flags;    /* CLAWOS_HDR_F_* */
+	__u32 seq;      /* per-CPU sequence, bumped for every attempt, so a
+			 * failed ring-buffer reserve leaves a gap */
+	__u32 pid;      /* thread-group id */
+	__u64 ts_ns;    /* CLOCK_BOOTTIME nanoseconds */
+	__u32 tid;
+	__u32 ppid;     /* parent's thread-group id */
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id; /* cgroup v2 id of the task */
+	char comm[CLAWOS_COMM_LEN];
+};
+
+/* ---- FileAccessEvent ---------------------------------------------------- */
+enum clawos_file_op {
+	CLAWOS_FILE_OP_OPEN = 1,      /* openat/openat2 tracepoints (+ result) */
+	CLAWOS_FILE_OP_FILE_OPEN = 2, /* LSM file_open outside an open syscall */
+};
+
+#define CLAWOS_PATH_F_TRUNCATED 0x01 /* path did not fit */
+#define CLAWOS_PATH_F_RESOLVED 0x02  /* absolute, resolved in the kernel */
+#define CLAWOS_PATH_F_OPENAT2 0x04   /* from openat2 */
+#define CLAWOS_PATH_F_NO_RESULT 0x08 /* ret is not known */
+#define CLAWOS_PATH_F_FAULT 0x10     /* user pointer could not be read */
+
+#define CLAWOS_VERDICT_ALLOW 0
+#define CLAWOS_VERDICT_DENY 1
+
+struct clawos_file_event {
+	struct clawos_event_hdr hdr;
+	__s32 ret;       /* fd or -errno of the syscall */
+	__s32 dirfd;     /* as passed; AT_FDCWD is -100 */
+	__u32 flags;     /* open(2) flags */
+	__u16 mode;      /* open(2) mode */
+	__u8 op;         /* enum clawos_file_op */
+	__u8 mechanism;  /* enum clawos_mechanism */
+	__u16 path_len;  /* bytes copied, including the NUL */
+	__u8 path_flags; /* CLAWOS_PATH_F_* */
+	__u8 verdict;    /* CLAWOS_VERDICT_* */
+	__u32 reserved;
+	char path[CLAWOS_FILE_PATH_LEN];
+};
+
+/* ---- NetworkEvent / Network6Event --------------------------------------- */
+enum clawos_net_op {
+	CLAWOS_NET_OP_CONNECT = 1,
+	CLAWOS_NET_OP_BIND = 2,
+	CLAWOS_NET_OP_LISTEN = 3,
+	CLAWOS_NET_OP_ACCEPT = 4,
+	CLAWOS_NET_OP_CREATE = 5,
+	CLAWOS_NET_OP_SENDMSG = 6,
+};
+
+enum clawos_proto {
+	CLAWOS_PROTO_OTHER = 0,
+	CLAWOS_PROTO_TCP = 1,
+	CLAWOS_PROTO_UDP = 2,
+	CLAWOS_PROTO_ICMP = 3,
+	CLAWOS_PROTO_RAW = 4,
+};
+
+/* info byte: low nibble enum clawos_proto, high nibble enum clawos_mechanism */
+#define CLAWOS_NET_INFO(proto, mech) ((__u8)(((mech) << 4) | ((proto)&0x0f)))
+#define CLAWOS_NET_PROTO(info) ((info)&0x0f)
+#define CLAWOS_NET_MECH(info) (((info) >> 4) & 0x0f)
+
+struct clawos_net_event {
+	struct clawos_event_hdr hdr;
+	union {
+		__u32 addr; /* IPv4, network order: the peer for
+			     * connect/accept/sendmsg, local for bind/listen */
+		struct {
+			__u16 family; /* socket(2) domain */
+			__u16 type;   /* socket(2) type, without flags */
+		} sock;               /* op == CLAWOS_NET_OP_CREATE */
+	};
+	__u16 port; /* network order; the socket(2) protocol for CREATE */
+	__u8 op;    /* enum clawos_net_op */
+	__u8 info;  /* CLAWOS_NET_INFO(proto, mechanism) */
+};
+
+struct clawos_net6_event {
+	struct clawos_event_hdr hdr;
+	__u8 addr[16]; /* IPv6, network order, same side as clawos_net_event */
+	__u16 port;    /* network order */
+	__u8 op;       /* enum clawos_net_op */
+	__u8 info;     /* CLAWOS_NET_INFO(proto, mechanism) */
+	__u32 scope_id;
+};
+
+/* ---- SyscallTraceEvent -------------------------------------------------- */
+struct clawos_syscall_event {
+	struct clawos_event_hdr hdr;
+	__u32 nr;       /* x86_64 syscall number */
+	__u8 nargs;     /* arguments captured (<= CLAWOS_SYSCALL_ARGS) */
+	__u8 mechanism; /* enum clawos_mechanism */
+	__u16 reserved;
+	__u64 args[CLAWOS_SYSCALL_ARGS];
+};
+
+/* ---- CgroupEvent (synthesised by user space from the skb counters) ------ */
+struct clawos_cgroup_event {
+	struct clawos_event_hdr hdr; /* hdr.cgroup_id is the subject cgroup */
+	__u64 rx_packets;            /* deltas over interval_ns */
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 interval_ns;
+	__u32 path_flags; /* CLAWOS_PATH_F_TRUNCATED */
+	__u32 reserved;
+	char path[CLAWOS_CGROUP_PATH_LEN];
+};
+
+/* ---- ExecEvent ---------------------------------------------------------- */
+#define CLAWOS_EXEC_F_ARGS_TRUNCATED 0x01
+#define CLAWOS_EXEC_F_FILENAME_TRUNCATED 0x02
+#define CLAWOS_EXEC_F_EXECVEAT 0x04
+#define CLAWOS_EXEC_F_FAILED 0x08  /* the exec returned an error */
+#define CLAWOS_EXEC_F_NO_ARGS 0x10 /* argv was not captured */
+
+struct clawos_exec_event {
+	struct clawos_event_hdr hdr;
+	__s32 ret;      /* 0 on success, -errno on failure */
+	__u32 argc;     /* arguments captured */
+	__u16 args_len; /* bytes used in args, NUL-separated */
+	__u8 flags;     /* CLAWOS_EXEC_F_* */
+	__u8 mechanism;
+	__u32 old_tid; /* tid that called execve (differs for threads) */
+	char filename[CLAWOS_EXEC_FILENAME_LEN]; /* binary that ran, or the
+						  * path asked for on failure */
+	char args[CLAWOS_EXEC_ARGS_LEN];
+};
+
+/* ---- AnomalyEvent ------------------------------------------------------- */
+enum clawos_anomaly_kind {
+	CLAWOS_ANOMALY_SYSCALL_RATE = 1,
+	CLAWOS_ANOMALY_FILE_VIOLATION = 2,
+	CLAWOS_ANOMALY_NETWORK_BURST = 3,
+	CLAWOS_ANOMALY_TAMPER = 4,
+	CLAWOS_ANOMALY_NETWORK_VOLUME = 5,
+};
+
+enum clawos_severity {
+	CLAWOS_SEV_INFO = 0,
+	CLAWOS_SEV_LOW = 1,
+	CLAWOS_SEV_MEDIUM = 2,
+	CLAWOS_SEV_HIGH = 3,
+	CLAWOS_SEV_CRITICAL = 4,
+};
+
+#define CLAWOS_ANOMALY_F_ENFORCED 0x01           /* the access was denied */
+#define CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE 0x02 /* mode 2 asked, no BPF-LSM */
+
+struct clawos_ancestor {
+	__u32 pid;
+	__u32 reserved;
+	char comm[CLAWOS_COMM_LEN];
+};
+
+struct clawos_syscall_count {
+	__u32 nr;
+	__u32 count;
+};
+
+struct clawos_anomaly_event {
+	struct clawos_event_hdr hdr;
+	__u16 kind;       /* enum clawos_anomaly_kind */
+	__u8 severity;    /* enum clawos_severity */
+	__u8 flags;       /* CLAWOS_ANOMALY_F_* */
+	__u32 suppressed; /* identical anomalies suppressed since the last one */
+	__u64 observed;
+	__u64 threshold;
+	__u32 target_root_pid;
+	__u32 target_session;
+	__u8 ancestry_len;
+	__u8 top_len;
+	__u8 mechanism;
+	__u8 reserved0;
+	__u32 reserved1;
+	char rule[CLAWOS_ANOMALY_RULE_LEN];
+	char target[CLAWOS_ANOMALY_TARGET_LEN];
+	char description[CLAWOS_ANOMALY_TEXT_LEN];
+	char subject[CLAWOS_ANOMALY_TEXT_LEN]; /* path, address or object */
+	struct clawos_ancestor ancestry[CLAWOS_ANOMALY_ANCESTRY];
+	struct clawos_syscall_count top[CLAWOS_ANOMALY_TOP];
+	__u8 reserved2[120];
+};
+
+/* ---- Kernel-side settings: the CONFIG map -------------------------------- */
+struct clawos_config {
+	__u32 enable_syscall_tracing;
+	__u32 enable_file_monitoring;
+	__u32 enable_network_monitoring;
+	__u32 enable_cgroup_monitoring;
+	__u32 syscall_anomaly_threshold;
+	__u32 file_access_violation_mode;
+	__u32 network_suspicious_threshold;
+	__u32 agent_tgid; /* records of this process are never emitted */
+	__u32 flags;
+	__u32 reserved[7];
+};
+
+/* Per-cgroup packet counters kept by the cgroup_skb programs. */
+struct clawos_cgroup_counters {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+};
+
+_Static_assert(sizeof(struct clawos_event_hdr) == 64, "header is 64 bytes");
+_Static_assert(sizeof(struct clawos_anomaly_event) == 1056, "AnomalyEvent is 1056 bytes");
+_Static_assert(sizeof(struct clawos_syscall_event) == 104, "SyscallTraceEvent is 104 bytes");
+_Static_assert(sizeof(struct clawos_file_event) == 304, "FileAccessEvent is 304 bytes");
+_Static_assert(sizeof(struct clawos_net_event) == 72, "NetworkEvent is 72 bytes");
+_Static_assert(sizeof(struct clawos_cgroup_event) == 304, "CgroupEvent is 304 bytes");
+_Static_assert(sizeof(struct clawos_net6_event) == 88, "Network6Event is 88 bytes");
+_Static_assert(sizeof(struct clawos_exec_event) == 1360, "ExecEvent is 1360 bytes");
+_Static_assert(sizeof(struct clawos_config) == 64, "config is 64 bytes");
+
+#endif /* CLAWOS_ABI_H */

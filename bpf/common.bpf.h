@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
+/*
+ * Maps and helpers shared by every clawos BPF program.  The maps are defined
+ * once, in maps.bpf.c (CLAWOS_DEFINE_MAPS), and declared extern elsewhere;
+ * `bpftool gen object` links the objects into one.
+ */
+#ifndef CLAWOS_COMMON_BPF_H
+#define CLAWOS_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "clawos-abi.h"
+
+#ifdef CLAWOS_DEFINE_MAPS
+#define CLAWOS_MAP
+#else
+#define CLAWOS_MAP extern
+#endif
+
+#define AT_FDCWD_VALUE -100
+
+/* The one ring buffer; user space sets its size before load. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} clawos_events SEC(".maps");
+
+/* The CONFIG map: one struct clawos_config, updated in place on reload. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_config);
+} clawos_config SEC(".maps");
+
+/* Per-CPU sequence numbers (index 0). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} clawos_seq SEC(".maps");
+
+/* Failed ring-buffer reserves, per CPU and per event type. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CLAWOS_EV_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} clawos_drops SEC(".maps");
+
+/* Scratch space too big for the 512-byte BPF stack. */
+union clawos_scratch {
+	struct clawos_exec_event exec;
+	struct clawos_file_event file;
+	char path[1024]; /* see path.bpf.h */
+	char raw[2048];  /* headroom for variable-offset reads */
+};
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, union clawos_scratch);
+} clawos_scratch SEC(".maps");
+
+/* Events begun at syscall entry and completed at exit, keyed by tid.  LRU so
+ * that an entry orphaned by a task killed mid-syscall cannot leak. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct clawos_exec_event);
+} clawos_exec_st SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct clawos_file_event);
+} clawos_open_st SEC(".maps");
+
+/* Packet and byte counters per cgroup id, from the cgroup_skb programs. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct clawos_cgroup_counters);
+} clawos_cg_cnt SEC(".maps");
+
+static __always_inline struct clawos_config *cfg_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&clawos_config, &zero);
+}
+
+/* True when the current task must not be reported: the agent itself, or
+ * before user space has filled the CONFIG map. */
+static __always_inline bool skip_current(const struct clawos_config *cfg)
+{
+	if (!cfg || !cfg->agent_tgid)
+		return true;
+	return (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid;
+}
+
+static __always_inline __u32 seq_next(void)
+{
+	__u32 zero = 0;
+	__u32 *seq = bpf_map_lookup_elem(&clawos_seq, &zero);
+
+	if (!seq)
+		return 0;
+	*seq += 1; /* per-CPU and not re-entered on this CPU for one program */
+	return *seq;
+}
+
+static __always_inline void count_drop(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&clawos_drops, &type);
+
+	if (n)
+		*n += 1;
+}
+
+/* Identity fields of the header; seq/cpu are stamped at emission. */
+static __always_inline void hdr_fill(struct clawos_event_hdr *h, __u8 type, __u16 size, bool read_parent)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	h->type = type;
+	h->version = CLAWOS_ABI_VERSION;
+	h->size = size;
+	h->flags = 0;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	if (read_parent) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	} else {
+		h->ppid = 0;
+		h->flags |= CLAWOS_HDR_F_NO_PPID;
+	}
+}
+
+static __always_inline void hdr_stamp(struct clawos_event_hdr *h)
+{
+	h->cpu = bpf_get_smp_processor_id();
+	h->seq = seq_next();
+}
+
+/* Copies a finished record into the ring buffer, counting a failure. */
+static __always_inline void emit_copy(void *ev, __u64 size, __u32 type)
+{
+	hdr_stamp((struct clawos_event_hdr *)ev);
+	if (bpf_ringbuf_output(&clawos_events, ev, size, 0) < 0)
+		count_drop(type);
+}
+
+static __always_inline void *scratch_get(__u32 slot)
+{
+	return bpf_map_lookup_elem(&clawos_scratch, &slot);
+}
+
+#endif /* CLAWOS_COMMON_BPF_H */

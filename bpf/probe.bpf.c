@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/*
+ * Minimal programs that only answer "does this kernel load a program of this
+ * kind here?".  The agent loads each one on its own at start (it never
+ * attaches them) and chooses, per hook, the mechanism to use; the kernel's
+ * error becomes the reason printed by --probe.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+SEC("lsm/file_open")
+int BPF_PROG(probe_lsm_fopen, struct file *file)
+{
+	return 0;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(probe_lsm_conn, struct socket *sock, struct sockaddr *address, int addrlen)
+{
+	return 0;
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(probe_lsm_bind, struct socket *sock, struct sockaddr *address, int addrlen)
+{
+	return 0;
+}
+
+SEC("lsm/socket_listen")
+int BPF_PROG(probe_lsm_listen, struct socket *sock, int backlog)
+{
+	return 0;
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(probe_lsm_sock, int family, int type, int protocol, int kern)
+{
+	return 0;
+}
+
+/* BPF trampolines (fentry/fexit), reported by --probe. */
+SEC("fentry/security_file_open")
+int BPF_PROG(probe_fentry, struct file *file)
+{
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
