@@ -56,6 +56,44 @@ const char *json_record_string(struct json_object *o, size_t *len)
 	return s;
 }
 
+int path_normalize(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (in[0] != '/' || size < 2)
+		return -EINVAL;
+	out[o++] = '/';
+	for (const char *p = in; *p;) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (n == 1 && p[0] == '.') {
+			/* skip */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 1 && out[o - 1] != '/')
+				o--;
+			if (o > 1)
+				o--; /* and the slash before it */
+		} else {
+			if (o > 1 && out[o - 1] != '/')
+				out[o++] = '/';
+			if (o + n + 1 > size)
+				return -ENAMETOOLONG;
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	if (o > 1 && out[o - 1] == '/')
+		o--;
+	out[o] = '\0';
+	return 0;
+}
+
 static struct json_object *json_errno_or_null(long ret)
 {
 	const char *n = ret < 0 ? errno_name((int)-ret) : NULL;
@@ -102,9 +140,18 @@ static void file_json(struct json_object *o, const struct clawos_file_event *e)
 {
 	struct json_object *f = json_object_new_object();
 	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
+	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
 
 	ADD(f, "op", json_object_new_string(e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open"));
-	ADD(f, "path", json_string_clean(e->path, sizeof(e->path)));
+	snprintf(raw, sizeof(raw), "%.*s", (int)sizeof(e->path), e->path);
+	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
+	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && e->mechanism != CLAWOS_MECH_LSM &&
+	    path_normalize(raw, norm, sizeof(norm)) == 0 && strcmp(raw, norm) != 0) {
+		ADD(f, "path", json_string_clean(norm, sizeof(norm)));
+		ADD(f, "path_raw", json_string_clean(raw, sizeof(raw)));
+	} else {
+		ADD(f, "path", json_string_clean(raw, sizeof(raw)));
+	}
 	ADD(f, "path_resolved", json_object_new_boolean(!!(e->path_flags & CLAWOS_PATH_F_RESOLVED)));
 	ADD(f, "path_truncated", json_object_new_boolean(!!(e->path_flags & CLAWOS_PATH_F_TRUNCATED)));
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)
@@ -158,7 +205,8 @@ struct json_object *event_to_json(const struct clawos_event_hdr *h, const struct
 	ADD(o, "cpu", h->cpu == CLAWOS_CPU_USER ? NULL : json_object_new_int(h->cpu));
 	ADD(o, "seq", json_object_new_int64(h->seq));
 	ADD(o, "host", ctx->host ? json_object_new_string(ctx->host) : NULL);
-	ADD(o, "process", process_json(h, ctx));
+	if (h->cpu != CLAWOS_CPU_USER || h->pid)
+		ADD(o, "process", process_json(h, ctx));
 	switch (h->type) {
 	case CLAWOS_EV_FILE:
 		file_json(o, (const struct clawos_file_event *)h);

@@ -37,6 +37,9 @@ const char *json_record_string(struct json_object *o, size_t *len);
 /* "2026-11-22T02:50:01.123456789Z" */
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
 
+/* Folds "//", "." and ".." of an absolute path lexically; 0 or -errno. */
+int path_normalize(const char *in, char *out, size_t size);
+
 /* A clean (valid UTF-8) JSON string from a fixed-size, maybe unterminated,
  * kernel buffer. */
 struct json_object *json_string_clean(const char *s, size_t maxlen);

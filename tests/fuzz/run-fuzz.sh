@@ -1,0 +1,31 @@
+#!/bin/bash
+# Builds a libFuzzer harness with clang (-fsanitize=fuzzer,address,undefined)
+# from the project's sources and runs it for a bounded time on a copy of its
+# seed corpus.  Fails on any crash, leak or timeout (libFuzzer's exit status).
+#   run-fuzz.sh SOURCE_ROOT HARNESS SECONDS
+set -euo pipefail
+root=$1 harness=$2 seconds=${3:-60}
+command -v clang >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+case $harness in
+config)
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c)
+	libs=$(pkg-config --cflags --libs inih json-c)
+	;;
+*)
+	echo "unknown harness $harness" >&2
+	exit 2
+	;;
+esac
+
+# shellcheck disable=SC2086
+clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I"$root" -I"$root/agent" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
+	-o "$work/fuzz-$harness"
+cp -r "$root/tests/fuzz/corpus-$harness" "$work/corpus"
+cd "$work"
+"./fuzz-$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 "$work/corpus" 2>&1 | tail -n 25
