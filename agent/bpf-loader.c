@@ -283,7 +283,7 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 }
 
 int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr,
-		     const struct clawos_config *cfg, uint32_t ring_size)
+		     uint32_t ring_size, int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata)
 {
 	struct bpf_loader *l;
 	int r;
@@ -310,7 +310,7 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 		if (r < 0)
 			goto fail;
 	}
-	r = bpf_loader_update_config(l, cfg);
+	r = prepare(l, userdata);
 	if (r < 0)
 		goto fail;
 	r = loader_attach_all(l, pr);
@@ -411,4 +411,11 @@ int bpf_loader_foreach_cgroup(struct bpf_loader *l,
 	}
 	free(vals);
 	return 0;
+}
+
+int bpf_loader_map_fd(struct bpf_loader *l, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(l->skel->obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
 }

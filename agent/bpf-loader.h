@@ -53,11 +53,12 @@ void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr);
 const char *mechanism_name(enum clawos_mechanism m);
 const char *hook_state_name(enum hook_state s);
 
-/* Loads and attaches per plan; the CONFIG map is filled before attaching.
- * Updates plan with what actually happened (e.g. a verifier refusal of an
- * LSM program falls back). */
+/* Loads and attaches per plan.  `prepare` runs after the load and before
+ * the first attach: it fills the CONFIG and filter maps, so no event is
+ * produced with settings half applied.  Updates plan with what actually
+ * happened (e.g. a verifier refusal of an LSM program falls back). */
 int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr,
-		     const struct clawos_config *cfg, uint32_t ring_size);
+		     uint32_t ring_size, int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata);
 struct bpf_loader *bpf_loader_free(struct bpf_loader *l);
 
 int bpf_loader_ringbuf_fd(struct bpf_loader *l);
@@ -70,6 +71,9 @@ int bpf_loader_read_drops(struct bpf_loader *l, uint64_t drops[CLAWOS_EV_MAX]);
 int bpf_loader_foreach_cgroup(struct bpf_loader *l,
 			      void (*fn)(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata),
 			      void *userdata);
+
+/* fd of a map of the object by name, or -ENOENT. */
+int bpf_loader_map_fd(struct bpf_loader *l, const char *name);
 
 /* The BPF object handle, for the ring buffer consumer. */
 struct clawos;

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "event-json.h"
+#include "filters.h"
 #include "log.h"
 #include "manager.h"
 
@@ -85,15 +86,35 @@ static void emit_config_record(struct manager *m, const char *event, const char 
 	json_object_put(o);
 }
 
+/* The CONFIG map and the filter maps from settings s. */
+static int manager_kernel_config(struct bpf_loader *l, const struct clawos_settings *s, const char *cgroup2)
+{
+	struct clawos_config kcfg;
+	uint32_t flags = 0;
+	int r;
+
+	r = filters_apply(l, s, cgroup2, &flags);
+	if (r < 0)
+		return log_error_errno(r, "Failed to fill the filter maps: %m");
+	settings_to_bpf(s, (uint32_t)getpid(), &kcfg);
+	kcfg.flags = flags;
+	return bpf_loader_update_config(l, &kcfg);
+}
+
+static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)
+{
+	struct manager *m = userdata;
+
+	return manager_kernel_config(l, &m->settings, m->probe.cgroup2_path);
+}
+
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
 {
 	const char *restart[16];
 	size_t n = settings_diff_restart_only(&m->settings, next, restart, ELEMENTSOF(restart));
-	struct clawos_config kcfg;
 	char old_sha[65];
 
-	settings_to_bpf(next, (uint32_t)getpid(), &kcfg);
-	if (bpf_loader_update_config(m->loader, &kcfg) < 0) {
+	if (manager_kernel_config(m->loader, next, m->probe.cgroup2_path) < 0) {
 		emit_config_record(m, "config_reload_failed", m->config_sha256, sha, "CONFIG map update failed", LOG_ERR);
 		settings_done(next);
 		return;
@@ -215,7 +236,6 @@ static int manager_setup_loop(struct manager *m)
 
 static int manager_setup_bpf(struct manager *m)
 {
-	struct clawos_config kcfg;
 	int r;
 
 	if (!m->probe.btf)
@@ -223,8 +243,7 @@ static int manager_setup_bpf(struct manager *m)
 	if (!m->probe.ringbuf)
 		return log_error_errno(-ENOTSUP, "The kernel has no BPF ring buffer (needs Linux 5.8 or later)");
 	hook_plan_make(&m->plan, &m->probe);
-	settings_to_bpf(&m->settings, (uint32_t)getpid(), &kcfg);
-	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, &kcfg, m->settings.ring_buffer_size);
+	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, m->settings.ring_buffer_size, manager_prepare_kernel, m);
 	if (r < 0)
 		return r;
 	m->rb = ring_buffer__new(bpf_loader_ringbuf_fd(m->loader), manager_on_ring_sample, m, NULL);

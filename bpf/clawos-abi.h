@@ -269,6 +269,38 @@ struct clawos_anomaly_event {
 };
 
 /* ---- Kernel-side settings: the CONFIG map -------------------------------- */
+/* clawos_config.flags: which filter maps hold entries, so that a filter
+ * that is not configured costs no lookup at all. */
+#define CLAWOS_FILTER_EXCLUDE_COMM 0x0001
+#define CLAWOS_FILTER_INCLUDE_COMM 0x0002
+#define CLAWOS_FILTER_EXCLUDE_UID 0x0004
+#define CLAWOS_FILTER_INCLUDE_UID 0x0008
+#define CLAWOS_FILTER_EXCLUDE_CGROUP 0x0010
+#define CLAWOS_FILTER_EXCLUDE_EXE 0x0020
+#define CLAWOS_FILTER_EXCLUDE_PREFIX 0x0040
+#define CLAWOS_FILTER_INCLUDE_PREFIX 0x0080
+
+/* Values of the comm, uid and prefix filter maps. */
+#define CLAWOS_FILTER_V_EXCLUDE 0x01
+#define CLAWOS_FILTER_V_INCLUDE 0x02
+
+#define CLAWOS_PREFIX_LEN 64
+
+/* Key of the path-prefix LPM trie: prefixlen in bits, as the trie wants. */
+struct clawos_prefix_key {
+	__u32 prefixlen;
+	char path[CLAWOS_PREFIX_LEN];
+};
+
+/* Key of the executable filter: the binary's inode, not its name, so that
+ * a rename or a hard link cannot dodge it. dev is the kernel's encoding
+ * (major << 20 | minor). */
+struct clawos_exe_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 reserved;
+};
+
 struct clawos_config {
 	__u32 enable_syscall_tracing;
 	__u32 enable_file_monitoring;
@@ -278,7 +310,7 @@ struct clawos_config {
 	__u32 file_access_violation_mode;
 	__u32 network_suspicious_threshold;
 	__u32 agent_tgid; /* records of this process are never emitted */
-	__u32 flags;
+	__u32 flags;      /* CLAWOS_FILTER_* */
 	__u32 reserved[7];
 };
 

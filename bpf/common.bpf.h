@@ -91,6 +91,50 @@ CLAWOS_MAP struct {
 	__type(value, struct clawos_cgroup_counters);
 } clawos_cg_cnt SEC(".maps");
 
+/* In-kernel filters, filled from [filter] of the configuration. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[CLAWOS_COMM_LEN]);
+	__type(value, __u8);
+} clawos_f_comm SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} clawos_f_uid SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u8);
+} clawos_f_cgrp SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct clawos_exe_key);
+	__type(value, __u8);
+} clawos_f_exe SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_prefix_key);
+} clawos_prefix_scratch SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 64);
+	__type(key, struct clawos_prefix_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} clawos_f_prefix SEC(".maps");
+
 static __always_inline struct clawos_config *cfg_get(void)
 {
 	__u32 zero = 0;
@@ -98,13 +142,94 @@ static __always_inline struct clawos_config *cfg_get(void)
 	return bpf_map_lookup_elem(&clawos_config, &zero);
 }
 
-/* True when the current task must not be reported: the agent itself, or
- * before user space has filled the CONFIG map. */
-static __always_inline bool skip_current(const struct clawos_config *cfg)
+static __always_inline bool filter_exe_excluded(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct clawos_exe_key k = {};
+
+	if (!inode)
+		return false;
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL;
+}
+
+/* The task filters of [filter]: comm, uid, cgroup and, where the program
+ * type may read task_struct, executable. */
+static __always_inline bool filter_task(const struct clawos_config *cfg, bool may_read_task)
+{
+	__u32 f = cfg->flags;
+
+	if (f & (CLAWOS_FILTER_EXCLUDE_COMM | CLAWOS_FILTER_INCLUDE_COMM)) {
+		char comm[CLAWOS_COMM_LEN] = {};
+		__u8 *v;
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		v = bpf_map_lookup_elem(&clawos_f_comm, comm);
+		if (v && (*v & CLAWOS_FILTER_V_EXCLUDE))
+			return true;
+		if ((f & CLAWOS_FILTER_INCLUDE_COMM) && !(v && (*v & CLAWOS_FILTER_V_INCLUDE)))
+			return true;
+	}
+	if (f & (CLAWOS_FILTER_EXCLUDE_UID | CLAWOS_FILTER_INCLUDE_UID)) {
+		__u32 uid = (__u32)bpf_get_current_uid_gid();
+		__u8 *v = bpf_map_lookup_elem(&clawos_f_uid, &uid);
+
+		if (v && (*v & CLAWOS_FILTER_V_EXCLUDE))
+			return true;
+		if ((f & CLAWOS_FILTER_INCLUDE_UID) && !(v && (*v & CLAWOS_FILTER_V_INCLUDE)))
+			return true;
+	}
+	if (f & CLAWOS_FILTER_EXCLUDE_CGROUP) {
+		__u64 id = bpf_get_current_cgroup_id();
+
+		if (bpf_map_lookup_elem(&clawos_f_cgrp, &id))
+			return true;
+	}
+	if (may_read_task && (f & CLAWOS_FILTER_EXCLUDE_EXE) && filter_exe_excluded())
+		return true;
+	return false;
+}
+
+/* True when the current task must not be reported: the agent itself, a
+ * filtered task, or before user space has filled the CONFIG map. */
+static __always_inline bool skip_current_ex(const struct clawos_config *cfg, bool may_read_task)
 {
 	if (!cfg || !cfg->agent_tgid)
 		return true;
-	return (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid;
+	if ((bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+		return true;
+	return filter_task(cfg, may_read_task);
+}
+
+static __always_inline bool skip_current(const struct clawos_config *cfg)
+{
+	return skip_current_ex(cfg, true);
+}
+
+/* Path-prefix filters of file records; path is NUL-terminated. */
+static __always_inline bool filter_path(const struct clawos_config *cfg, const char *path, __u32 len)
+{
+	struct clawos_prefix_key *k;
+	__u32 zero = 0;
+	__u8 *v;
+
+	if (!(cfg->flags & (CLAWOS_FILTER_EXCLUDE_PREFIX | CLAWOS_FILTER_INCLUDE_PREFIX)))
+		return false;
+	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
+	if (!k)
+		return false;
+	bpf_probe_read_kernel(k->path, sizeof(k->path), path);
+	if (len > 0)
+		len--; /* the NUL */
+	k->prefixlen = (len > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : len) * 8;
+	v = bpf_map_lookup_elem(&clawos_f_prefix, k);
+	if (v && (*v & CLAWOS_FILTER_V_EXCLUDE))
+		return true;
+	if ((cfg->flags & CLAWOS_FILTER_INCLUDE_PREFIX) && !(v && (*v & CLAWOS_FILTER_V_INCLUDE)))
+		return true;
+	return false;
 }
 
 static __always_inline __u32 seq_next(void)

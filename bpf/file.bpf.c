@@ -71,6 +71,8 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 		if (e->path[0] != '/')
 			open_resolve_relative(e, dirfd, upath);
 	}
+	if (e->path_len && filter_path(cfg, e->path, e->path_len))
+		return;
 	bpf_map_update_elem(&clawos_open_st, &e->hdr.tid, e, BPF_ANY);
 }
 

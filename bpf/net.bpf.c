@@ -20,7 +20,7 @@
 SEC("cgroup/connect4")
 int clawos_cg_conn4(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_CONNECT, net_proto(ctx->type, ctx->protocol),
 			  CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
@@ -29,7 +29,7 @@ int clawos_cg_conn4(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect6")
 int clawos_cg_conn6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 	{
 		__u32 a[4] = CTX_IP6(ctx);
 
@@ -42,7 +42,7 @@ int clawos_cg_conn6(struct bpf_sock_addr *ctx)
 SEC("cgroup/bind4")
 int clawos_cg_bind4(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_BIND, net_proto(ctx->type, ctx->protocol),
 			  CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
@@ -51,7 +51,7 @@ int clawos_cg_bind4(struct bpf_sock_addr *ctx)
 SEC("cgroup/bind6")
 int clawos_cg_bind6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 	{
 		__u32 a[4] = CTX_IP6(ctx);
 
@@ -64,7 +64,7 @@ int clawos_cg_bind6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int clawos_cg_send4(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_SENDMSG, net_proto(ctx->type, ctx->protocol),
 			  CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
@@ -73,7 +73,7 @@ int clawos_cg_send4(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg6")
 int clawos_cg_send6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 	{
 		__u32 a[4] = CTX_IP6(ctx);
 
@@ -86,7 +86,7 @@ int clawos_cg_send6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sock_create")
 int clawos_cg_sock(struct bpf_sock *ctx)
 {
-	if (net_cfg())
+	if (net_cfg_ex(false))
 		net_emit_create(ctx->family, ctx->type, ctx->protocol, CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
 }

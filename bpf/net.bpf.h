@@ -35,14 +35,20 @@ static __always_inline __u8 net_proto(__u32 type, __u32 protocol)
 	return CLAWOS_PROTO_OTHER;
 }
 
-/* NULL when the current task is not to be reported. */
-static __always_inline struct clawos_config *net_cfg(void)
+/* NULL when the current task is not to be reported.  cgroup programs may
+ * not read task_struct on every kernel, so they skip the exe filter. */
+static __always_inline struct clawos_config *net_cfg_ex(bool may_read_task)
 {
 	struct clawos_config *cfg = cfg_get();
 
-	if (skip_current(cfg) || !cfg->enable_network_monitoring)
+	if (skip_current_ex(cfg, may_read_task) || !cfg->enable_network_monitoring)
 		return NULL;
 	return cfg;
+}
+
+static __always_inline struct clawos_config *net_cfg(void)
+{
+	return net_cfg_ex(true);
 }
 
 static __always_inline void net_emit4(__u32 addr, __u16 port, __u8 op, __u8 proto, __u8 mech, bool parent)
