@@ -51,6 +51,13 @@ const struct config_key config_keys[] = {
     {"output", "socket_mode", &config_type_mode, FIELD(socket_mode), 0, 0777, .reload_live = RESTART},
     {"output", "socket_group", &config_type_group, FIELD(socket_group), 0, 31, .reload_live = RESTART},
     {"output", "max_clients", &config_type_uint, FIELD(max_clients), 1, 1024, .reload_live = LIVE},
+    {"output", "client_queue_size", &config_type_size, FIELD(client_queue_size), 64 * 1024, 256 * 1024 * 1024,
+     .reload_live = LIVE},
+    {"output", "client_stall_timeout", &config_type_uint, FIELD(client_stall_timeout), 0, 3600, .reload_live = LIVE},
+    {"output", "connect", &config_type_bool, FIELD(connect_enabled), .reload_live = RESTART},
+    {"output", "connect_path", &config_type_path, FIELD(connect_path), 1, 107, .reload_live = RESTART},
+    {"output", "connect_buffer_size", &config_type_size, FIELD(connect_buffer_size), 64 * 1024, 256 * 1024 * 1024,
+     .reload_live = RESTART},
     {"output", "journal", &config_type_bool, FIELD(journal_enabled), .reload_live = LIVE},
     {"output", "journal_records", &config_type_enum, FIELD(journal_records), CLAWOS_JOURNAL_ANOMALIES,
      CLAWOS_JOURNAL_NONE, .names = journal_records_names, .reload_live = LIVE},
@@ -88,6 +95,10 @@ static const struct clawos_settings settings_defaults = {
     .socket_enabled = true,
     .socket_mode = 0660,
     .max_clients = 64,
+    .client_queue_size = 4 * 1024 * 1024,
+    .client_stall_timeout = 30,
+    .connect_enabled = false,
+    .connect_buffer_size = 16 * 1024 * 1024,
     .journal_enabled = true,
     .journal_records = CLAWOS_JOURNAL_ANOMALIES,
     .journal_rate_limit = 1000,
@@ -100,7 +111,8 @@ int settings_init_defaults(struct clawos_settings *s)
 	*s = settings_defaults;
 	s->socket_path = strdup(CLAWOS_DEFAULT_SOCKET_PATH);
 	s->socket_group = strdup(DEFAULT_SOCKET_GROUP);
-	if (!s->socket_path || !s->socket_group) {
+	s->connect_path = strdup(CLAWOS_DEFAULT_CONNECT_PATH);
+	if (!s->socket_path || !s->socket_group || !s->connect_path) {
 		settings_done(s);
 		return -ENOMEM;
 	}
@@ -120,6 +132,7 @@ void settings_done(struct clawos_settings *s)
 		return;
 	free(s->socket_path);
 	free(s->socket_group);
+	free(s->connect_path);
 	string_list_done(&s->exclude_comm);
 	string_list_done(&s->include_comm);
 	string_list_done(&s->exclude_exe);

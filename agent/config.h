@@ -15,6 +15,7 @@
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
 #define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
+#define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf/shipper.sock"
 
 /* Bounds of the filter lists; they size BPF maps, so they are part of the
  * documented limits (clawos-ebpf.conf(5)). */
@@ -70,6 +71,11 @@ struct clawos_settings {
 	uint32_t socket_mode;       /* octal string in the file, e.g. 0660 */
 	char *socket_group;         /* group name; "" = the agent's own */
 	uint32_t max_clients;       /* 1..1024, default 64 */
+	uint32_t client_queue_size; /* bytes queued per socket client, 64 KiB..256 MiB */
+	uint32_t client_stall_timeout; /* seconds without progress before a client is dropped; 0 = never */
+	bool connect_enabled;       /* connect mode: the agent connects to a shipper */
+	char *connect_path;         /* absolute */
+	uint32_t connect_buffer_size; /* bytes buffered while the shipper is away */
 	bool journal_enabled;
 	int journal_records;        /* enum clawos_journal_records */
 	uint32_t journal_rate_limit; /* trace records per second, 1..100000 */

@@ -43,6 +43,8 @@ void manager_emit_json(struct manager *m, struct json_object *o, const char *eve
 		output_stdout_push(m->out_stdout, &r);
 	if (m->out_socket)
 		output_socket_push(m->out_socket, &r);
+	if (m->out_connect)
+		output_connect_push(m->out_connect, &r);
 	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
 	    (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL))
 		output_journal_push(m->out_journal, &r);
@@ -54,6 +56,8 @@ void manager_flush_outputs(struct manager *m)
 		output_stdout_flush(m->out_stdout);
 	if (m->out_socket)
 		output_socket_flush(m->out_socket);
+	if (m->out_connect)
+		output_connect_flush(m->out_connect);
 }
 
 static void record_message(const struct clawos_event_hdr *h, char *buf, size_t size)
@@ -204,6 +208,15 @@ void manager_emit_stats(struct manager *m)
 	json_object_object_add(out, "socket_clients", json_object_new_int64(ss.clients));
 	json_object_object_add(out, "socket_refused", json_object_new_uint64(ss.refused));
 	json_object_object_add(out, "socket_dropped", json_object_new_uint64(ss.dropped));
+	json_object_object_add(out, "socket_stalled", json_object_new_uint64(ss.stalled));
+	if (m->out_connect) {
+		struct output_connect_stats cs;
+
+		output_connect_get_stats(m->out_connect, &cs);
+		json_object_object_add(out, "connect_connected", json_object_new_boolean(cs.connected));
+		json_object_object_add(out, "connect_reconnects", json_object_new_uint64(cs.connects ? cs.connects - 1 : 0));
+		json_object_object_add(out, "connect_dropped", json_object_new_uint64(cs.dropped));
+	}
 	json_object_object_add(out, "journal_sent", json_object_new_uint64(js.sent));
 	json_object_object_add(out, "journal_dropped",
 			       json_object_new_uint64(js.dropped_queue_full + js.dropped_no_journal + js.dropped_send_error));

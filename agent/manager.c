@@ -132,9 +132,18 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	next->socket_enabled = m->settings.socket_enabled;
 	next->socket_mode = m->settings.socket_mode;
 	next->ring_buffer_size = m->settings.ring_buffer_size;
-	next->max_clients = m->settings.max_clients;
+	next->connect_enabled = m->settings.connect_enabled;
+	free(next->connect_path);
+	next->connect_path = m->settings.connect_path;
+	m->settings.connect_path = NULL;
+	next->connect_buffer_size = m->settings.connect_buffer_size;
 	settings_done(&m->settings);
 	m->settings = *next;
+	if (m->out_socket)
+		output_socket_set_limits(m->out_socket, m->settings.max_clients, m->settings.client_queue_size,
+					 m->settings.client_stall_timeout);
+	if (m->out_journal)
+		output_journal_set_rate_limit(m->out_journal, m->settings.journal_rate_limit);
 	snprintf(m->config_sha256, sizeof(m->config_sha256), "%s", sha);
 	sd_event_source_set_time_relative(m->stats_timer, (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL);
 	sd_event_source_set_enabled(m->stats_timer, m->settings.stats_interval ? SD_EVENT_ON : SD_EVENT_OFF);
@@ -187,12 +196,18 @@ static int manager_setup_outputs(struct manager *m)
 			.mode = m->settings.socket_mode,
 			.group = m->settings.socket_group,
 			.max_clients = m->settings.max_clients,
-			.client_queue_max = 4u << 20,
+			.client_queue_max = m->settings.client_queue_size,
+			.stall_timeout_s = m->settings.client_stall_timeout,
 		};
 
 		r = output_socket_new(&m->out_socket, m->ev, &p);
 		if (r < 0)
 			return r;
+	}
+	if (m->settings.connect_enabled) {
+		r = output_connect_new(&m->out_connect, m->ev, m->settings.connect_path, m->settings.connect_buffer_size);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set up the connect-mode output: %m");
 	}
 	if (m->settings.journal_enabled) {
 		r = output_journal_new(&m->out_journal, m->settings.journal_rate_limit);
@@ -268,6 +283,7 @@ static void manager_free(struct manager *m)
 	ring_buffer__free(m->rb);
 	m->loader = bpf_loader_free(m->loader);
 	output_journal_free(m->out_journal);
+	output_connect_free(m->out_connect);
 	output_socket_free(m->out_socket);
 	output_stdout_free(m->out_stdout);
 	enrich_free(m->enrich);

@@ -48,6 +48,7 @@ struct manager {
 	struct output_stdout *out_stdout;
 	struct output_socket *out_socket;
 	struct output_journal *out_journal;
+	struct output_connect *out_connect;
 	int64_t realtime_offset_ns;
 	uint64_t start_boot_ns;
 	uint32_t user_seq;

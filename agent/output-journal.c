@@ -124,7 +124,16 @@ struct output_journal *output_journal_free(struct output_journal *o)
 	o->stop = true;
 	pthread_cond_signal(&o->cond);
 	pthread_mutex_unlock(&o->lock);
-	pthread_join(o->thread, NULL);
+	/* a stalled journald must not keep the agent from exiting */
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
+	if (pthread_timedjoin_np(o->thread, NULL, &deadline) != 0) {
+		log_warning("The journal does not take records; dropping %zu queued", o->count);
+		pthread_cancel(o->thread);
+		pthread_join(o->thread, NULL);
+	}
 	for (size_t i = 0; i < JOURNAL_QUEUE; i++)
 		jrec_free(&o->q[i]);
 	pthread_mutex_destroy(&o->lock);
@@ -213,5 +222,12 @@ void output_journal_get_stats(struct output_journal *o, struct output_journal_st
 {
 	pthread_mutex_lock(&o->lock);
 	*s = o->stats;
+	pthread_mutex_unlock(&o->lock);
+}
+
+void output_journal_set_rate_limit(struct output_journal *o, uint32_t trace_rate_limit)
+{
+	pthread_mutex_lock(&o->lock);
+	o->rate_limit = trace_rate_limit;
 	pthread_mutex_unlock(&o->lock);
 }

@@ -23,6 +23,7 @@ struct client {
 	struct line_queue q;
 	uint64_t lost_unreported; /* told in-band once the queue drains */
 	uint64_t lost_total;
+	uint64_t stalled_since; /* CLOCK_MONOTONIC usec when it last had all it was sent */
 };
 
 struct output_socket {
@@ -32,16 +33,30 @@ struct output_socket {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct output_socket_params p;
 	struct client **clients;
+	uint32_t clients_cap; /* entries in clients[] */
+	sd_event_source *stall_timer;
 	struct output_socket_stats stats;
 };
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
 
 static void client_free(struct client *c)
 {
 	struct output_socket *o = c->server;
 
-	for (uint32_t i = 0; i < o->p.max_clients; i++)
-		if (o->clients[i] == c)
-			o->clients[i] = NULL;
+	/* dense array, swap-remove: callers iterate backwards */
+	for (uint32_t i = 0; i < o->stats.clients; i++)
+		if (o->clients[i] == c) {
+			o->clients[i] = o->clients[o->stats.clients - 1];
+			o->clients[o->stats.clients - 1] = NULL;
+			break;
+		}
 	o->stats.clients--;
 	o->stats.disconnected++;
 	sd_event_source_disable_unref(c->io);
@@ -81,6 +96,8 @@ static bool client_flush(struct client *c)
 		client_free(c);
 		return false;
 	}
+	if (n > 0 || !lq_pending(&c->q))
+		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
 	if (!lq_pending(&c->q) && c->lost_unreported) {
 		client_report_lost(c);
 		lq_flush(&c->q, c->fd);
@@ -137,14 +154,37 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 			o->stats.refused++;
 			continue;
 		}
-		for (uint32_t i = 0; i < o->p.max_clients; i++)
-			if (!o->clients[i]) {
-				o->clients[i] = c;
-				break;
-			}
-		o->stats.clients++;
+		o->clients[o->stats.clients++] = c;
 		o->stats.accepted++;
 	}
+}
+
+/* A client that has had records waiting and read nothing for longer than
+ * the stall timeout is cut off: its queue would only ever drop. */
+static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct output_socket *o = userdata;
+	uint64_t now = now_usec(), limit = (uint64_t)o->p.stall_timeout_s * 1000000ULL;
+
+	for (uint32_t i = o->stats.clients; limit && i-- > 0;) {
+		struct client *c = o->clients[i];
+
+		if (lq_pending(&c->q) && c->stalled_since && now - c->stalled_since > limit) {
+			o->stats.stalled++;
+			client_free(c);
+		}
+	}
+	return sd_event_source_set_time_relative(s, 1000000);
+}
+
+void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
+			      uint32_t stall_timeout_s)
+{
+	o->p.max_clients = MIN(max_clients, o->clients_cap);
+	o->p.client_queue_max = client_queue_max;
+	o->p.stall_timeout_s = stall_timeout_s;
+	for (uint32_t i = 0; i < o->stats.clients; i++)
+		o->clients[i]->q.max = MAX(client_queue_max, lq_pending(&o->clients[i]->q));
 }
 
 /* An existing path is taken over only if it is a socket nobody listens on. */
@@ -240,7 +280,9 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 	o->ev = sd_event_ref(ev);
 	o->p = *p;
 	o->listen_fd = -1;
-	o->clients = calloc(p->max_clients, sizeof(*o->clients));
+	/* room for the most clients a reload may allow */
+	o->clients_cap = 1024;
+	o->clients = calloc(o->clients_cap, sizeof(*o->clients));
 	if (!o->clients) {
 		output_socket_free(o);
 		return -ENOMEM;
@@ -259,6 +301,8 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 		o->listen_fd = r;
 		r = sd_event_add_io(ev, &o->listen_io, o->listen_fd, EPOLLIN, server_on_accept, o);
 	}
+	if (r >= 0)
+		r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
 	if (r < 0) {
 		output_socket_free(o);
 		return r;
@@ -271,11 +315,11 @@ struct output_socket *output_socket_free(struct output_socket *o)
 {
 	if (!o)
 		return NULL;
-	for (uint32_t i = 0; o->clients && i < o->p.max_clients; i++)
-		if (o->clients[i]) {
-			lq_flush(&o->clients[i]->q, o->clients[i]->fd);
-			client_free(o->clients[i]);
-		}
+	sd_event_source_disable_unref(o->stall_timer);
+	for (uint32_t i = o->stats.clients; o->clients && i-- > 0;) {
+		lq_flush(&o->clients[i]->q, o->clients[i]->fd);
+		client_free(o->clients[i]);
+	}
 	sd_event_source_disable_unref(o->listen_io);
 	if (o->listen_fd >= 0) {
 		close(o->listen_fd);
@@ -289,11 +333,11 @@ struct output_socket *output_socket_free(struct output_socket *o)
 
 void output_socket_push(struct output_socket *o, const struct output_record *r)
 {
-	for (uint32_t i = 0; i < o->p.max_clients; i++) {
+	for (uint32_t i = 0; i < o->stats.clients; i++) {
 		struct client *c = o->clients[i];
 
-		if (!c)
-			continue;
+		if (!lq_pending(&c->q))
+			c->stalled_since = now_usec();
 		if (lq_push(&c->q, r->json, r->len) < 0) {
 			c->lost_unreported++;
 			c->lost_total++;
@@ -304,8 +348,8 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 
 void output_socket_flush(struct output_socket *o)
 {
-	for (uint32_t i = 0; i < o->p.max_clients; i++)
-		if (o->clients[i] && lq_pending(&o->clients[i]->q))
+	for (uint32_t i = o->stats.clients; i-- > 0;)
+		if (lq_pending(&o->clients[i]->q))
 			client_flush(o->clients[i]);
 }
 

@@ -38,12 +38,14 @@ struct output_socket_params {
 	const char *group; /* NULL or "" keeps the agent's group */
 	uint32_t max_clients;
 	size_t client_queue_max;
+	uint32_t stall_timeout_s; /* 0: never disconnect a stalled client */
 };
 
 struct output_socket_stats {
 	uint32_t clients;
 	uint64_t accepted, refused, disconnected;
 	uint64_t dropped; /* records dropped for all clients together */
+	uint64_t stalled; /* clients disconnected for not reading */
 };
 
 struct output_socket;
@@ -52,6 +54,22 @@ struct output_socket *output_socket_free(struct output_socket *o);
 void output_socket_push(struct output_socket *o, const struct output_record *r);
 void output_socket_flush(struct output_socket *o);
 void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s);
+/* Live settings: apply to clients from now on. */
+void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
+			      uint32_t stall_timeout_s);
+
+/* ---- Unix stream socket, connect mode (to a listening shipper) ---- */
+struct output_connect_stats {
+	bool connected;
+	uint64_t connects, disconnects, dropped, sent_bytes;
+};
+
+struct output_connect;
+int output_connect_new(struct output_connect **ret, sd_event *ev, const char *path, size_t buffer_max);
+struct output_connect *output_connect_free(struct output_connect *o);
+void output_connect_push(struct output_connect *o, const struct output_record *r);
+void output_connect_flush(struct output_connect *o);
+void output_connect_get_stats(const struct output_connect *o, struct output_connect_stats *s);
 
 /* ---- journald ---- */
 struct output_journal_stats {
@@ -63,3 +81,4 @@ int output_journal_new(struct output_journal **ret, uint32_t trace_rate_limit);
 struct output_journal *output_journal_free(struct output_journal *o);
 void output_journal_push(struct output_journal *o, const struct output_record *r);
 void output_journal_get_stats(struct output_journal *o, struct output_journal_stats *s);
+void output_journal_set_rate_limit(struct output_journal *o, uint32_t trace_rate_limit);

@@ -146,8 +146,8 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
-def bpf_prog_names():
-    """Names of loaded BPF programs, or None without bpftool."""
+def bpf_progs():
+    """{id: name} of loaded BPF programs, or None without bpftool."""
     bpftool = shutil.which("bpftool") or ("/usr/sbin/bpftool" if os.path.exists("/usr/sbin/bpftool") else None)
     if not bpftool:
         return None
@@ -155,7 +155,33 @@ def bpf_prog_names():
     if out.returncode != 0:
         log("bpftool prog show failed: " + out.stderr.strip())
         return None
-    return [p.get("name", "") for p in json.loads(out.stdout or "[]")]
+    return {p["id"]: p.get("name", "") for p in json.loads(out.stdout or "[]")}
+
+
+def bpf_prog_ids_held():
+    """Program ids referenced by an fd (program or link) of a live process."""
+    held = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fdinfo" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                with open("/proc/%s/fdinfo/%s" % (pid, fd)) as f:
+                    for line in f:
+                        if line.startswith("prog_id:"):
+                            held.add(int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+    return held
+
+
+def clawos_prog_ids():
+    progs = bpf_progs()
+    return None if progs is None else {i for i, n in progs.items() if n.startswith("clawos_")}
 
 
 # ---------------------------------------------------------------- config
@@ -303,6 +329,10 @@ class SocketClient:
             self.eof = True
             self.cond.notify_all()
 
+    def count(self):
+        with self.cond:
+            return len(self.records)
+
     def snapshot(self):
         with self.cond:
             return list(self.records)
@@ -311,10 +341,9 @@ class SocketClient:
         with self.cond:
             return [r for r in self.records if _safe(predicate, r)]
 
-    def wait_for(self, predicate, timeout, what="record"):
-        """First record matching predicate within timeout, else None."""
+    def wait_for(self, predicate, timeout, what="record", start=0):
+        """First record at index >= start matching predicate within timeout, else None."""
         deadline = time.monotonic() + timeout
-        start = 0
         with self.cond:
             while True:
                 for r in self.records[start:]:
@@ -382,6 +411,7 @@ class Agent:
         cannot receive it (see the report); it is read from stdout.  The
         client counts as attached once a first record reached it."""
         self.socket_path = socket_path
+        self.progs_before = clawos_prog_ids() or set()
         cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
         log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -471,14 +501,17 @@ class Agent:
                 self.client.close()
         check(rc == 0, "agent exited 0 after SIGTERM (got %s)" % rc, self.dump)
         check(not os.path.exists(self.socket_path), "agent removed its socket %s" % self.socket_path)
-        names = bpf_prog_names()
-        if names is None:
+        now = clawos_prog_ids()
+        if now is None:
             log("note: no bpftool, BPF programs left behind are not checked")
-        else:
-            left = [n for n in names if n.startswith("clawos_")]
-            # another agent (a parallel build's tests) may legitimately run;
-            # this suite is serial, so any clawos_ program is ours
-            check(not left, "no clawos_* BPF programs left after exit (found %s)" % left)
+            return
+        # programs of another agent (another build's tests, the packaged
+        # service) existed before us or are held by a live process
+        new = now - self.progs_before
+        others = new & bpf_prog_ids_held() if new else set()
+        if others:
+            log("note: clawos_* programs %s belong to another live process" % sorted(others))
+        check(not (new - others), "no clawos_* BPF programs left after exit (leaked ids %s)" % sorted(new - others))
 
     def kill(self):
         """Cleanup path: never leave the agent running."""

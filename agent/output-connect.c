@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Connect mode: for shippers that listen (syslog-ng unix-stream(), Fluent Bit
+ * unix_socket, Vector socket).  The agent connects, writes NDJSON, and when
+ * the shipper goes away reconnects with exponential backoff, buffering a
+ * bounded amount meanwhile; what does not fit is dropped and counted.  A line
+ * is never continued on another connection: when a connection breaks in the
+ * middle of a line, the rest of that line is dropped and counted (the
+ * shipper saw a fragment, which it discards), and the new connection starts
+ * at a line boundary.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "line-queue.h"
+#include "log.h"
+#include "output.h"
+
+#define BACKOFF_MIN_USEC 100000ULL
+#define BACKOFF_MAX_USEC 30000000ULL
+
+struct output_connect {
+	sd_event *ev;
+	sd_event_source *io, *retry;
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct line_queue q;
+	size_t line_start; /* bytes of the current line already written */
+	uint64_t backoff_usec;
+	struct output_connect_stats stats;
+};
+
+static void connect_schedule(struct output_connect *o);
+
+static void connect_drop_fd(struct output_connect *o)
+{
+	if (o->fd < 0)
+		return;
+	sd_event_source_disable_unref(o->io);
+	o->io = NULL;
+	close(o->fd);
+	o->fd = -1;
+	o->stats.connected = false;
+	o->stats.disconnects++;
+	if (o->line_start > 0) {
+		char *nl = memchr(o->q.buf + o->q.head, '\n', lq_pending(&o->q));
+
+		if (nl)
+			o->q.head = (size_t)(nl + 1 - o->q.buf);
+		o->stats.dropped++;
+		o->line_start = 0;
+	}
+}
+
+/* Bytes of q's pending data before the first newline at or after from. */
+static void connect_track_line(struct output_connect *o, size_t written)
+{
+	const char *p = o->q.buf + o->q.head - written;
+
+	for (size_t i = 0; i < written; i++)
+		o->line_start = p[i] == '\n' ? 0 : o->line_start + 1;
+}
+
+static int connect_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct output_connect *o = userdata;
+
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		log_info("Shipper at %s went away; reconnecting", o->path);
+		connect_drop_fd(o);
+		connect_schedule(o);
+		return 0;
+	}
+	output_connect_flush(o);
+	return 0;
+}
+
+static int connect_try(struct output_connect *o)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", o->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = sd_event_add_io(o->ev, &o->io, fd, EPOLLOUT, connect_on_io, o);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	o->fd = fd;
+	o->stats.connected = true;
+	o->stats.connects++;
+	o->backoff_usec = 0;
+	log_info("Connected to shipper at %s", o->path);
+	return 0;
+}
+
+static int connect_on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct output_connect *o = userdata;
+	int r = connect_try(o);
+
+	if (r < 0) {
+		log_debug_errno(r, "Connecting to %s failed: %m", o->path);
+		connect_schedule(o);
+		return 0;
+	}
+	output_connect_flush(o);
+	return 0;
+}
+
+static void connect_schedule(struct output_connect *o)
+{
+	o->backoff_usec = o->backoff_usec ? MIN(o->backoff_usec * 2, BACKOFF_MAX_USEC) : BACKOFF_MIN_USEC;
+	sd_event_source_set_time_relative(o->retry, o->backoff_usec);
+	sd_event_source_set_enabled(o->retry, SD_EVENT_ONESHOT);
+}
+
+int output_connect_new(struct output_connect **ret, sd_event *ev, const char *path, size_t buffer_max)
+{
+	struct output_connect *o = calloc(1, sizeof(*o));
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	o->ev = sd_event_ref(ev);
+	o->fd = -1;
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	lq_init(&o->q, buffer_max);
+	r = sd_event_add_time_relative(ev, &o->retry, CLOCK_MONOTONIC, 0, 0, connect_on_retry, o);
+	if (r < 0) {
+		output_connect_free(o);
+		return r;
+	}
+	sd_event_source_set_enabled(o->retry, SD_EVENT_ONESHOT);
+	*ret = o;
+	return 0;
+}
+
+struct output_connect *output_connect_free(struct output_connect *o)
+{
+	if (!o)
+		return NULL;
+	if (o->fd >= 0)
+		lq_flush(&o->q, o->fd);
+	connect_drop_fd(o);
+	sd_event_source_disable_unref(o->retry);
+	lq_done(&o->q);
+	sd_event_unref(o->ev);
+	free(o);
+	return NULL;
+}
+
+void output_connect_push(struct output_connect *o, const struct output_record *r)
+{
+	if (lq_push(&o->q, r->json, r->len) < 0)
+		o->stats.dropped++;
+}
+
+void output_connect_flush(struct output_connect *o)
+{
+	size_t before;
+	ssize_t n;
+
+	if (o->fd < 0)
+		return;
+	before = o->q.head;
+	n = lq_flush(&o->q, o->fd);
+	if (n > 0) {
+		/* lq_flush may reset head to 0 when it empties the queue */
+		connect_track_line(o, o->q.head >= before ? o->q.head - before : 0);
+		if (!lq_pending(&o->q))
+			o->line_start = 0;
+		o->stats.sent_bytes += n;
+	}
+	if (n < 0) {
+		log_info_errno((int)n, "Writing to shipper at %s failed (%m); reconnecting", o->path);
+		connect_drop_fd(o);
+		connect_schedule(o);
+		return;
+	}
+	sd_event_source_set_io_events(o->io, lq_pending(&o->q) ? EPOLLOUT : EPOLLIN);
+}
+
+void output_connect_get_stats(const struct output_connect *o, struct output_connect_stats *s)
+{
+	*s = o->stats;
+}
