@@ -12,7 +12,7 @@
 #include "clawos.skel.h"
 #include "log.h"
 
-#define HOOK_MAX_PROGS 6
+#define HOOK_MAX_PROGS 10
 
 struct hook_def {
 	const char *name;
@@ -45,6 +45,15 @@ static const struct hook_def hook_defs[_HOOK_MAX] = {
 			   "cgroup sendmsg4/6: unconnected UDP destinations" },
 	[HOOK_CGROUP_SKB] = { "cgroup_skb", NULL, -1, CLAWOS_MECH_CGROUP_SKB, { "clawos_skb_in", "clawos_skb_out" },
 			      "cgroup_skb ingress/egress counters on the cgroup v2 root" },
+	[HOOK_PROCESS] = { "process", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_fork", "clawos_exit" },
+			   "sched_process_fork/exit: process trees and targets" },
+	[HOOK_SYSCALLS] = { "syscalls", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_sys_enter" },
+			    "raw_syscalls/sys_enter: syscall_rate counting, target syscall tracing" },
+	[HOOK_TAMPER] = { "tamper", NULL, -1, CLAWOS_MECH_TRACEPOINT,
+			  { "clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
+			    "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
+			    "clawos_tp_unlink" },
+			  "bpf, ptrace, signals, module loads, unlink/rename of the agent's files" },
 };
 
 struct bpf_loader {
@@ -102,6 +111,18 @@ static unsigned fallback_available(const struct hook_def *d, const struct probe_
 		{ "clawos_tp_listen", "tracepoint/syscalls/sys_enter_listen" },
 		{ "clawos_tp_accept", "tracepoint/syscalls/sys_exit_accept" },
 		{ "clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4" },
+		{ "clawos_fork", "tracepoint/sched/sched_process_fork" },
+		{ "clawos_exit", "tracepoint/sched/sched_process_exit" },
+		{ "clawos_sys_enter", "tracepoint/raw_syscalls/sys_enter" },
+		{ "clawos_tp_bpf", "tracepoint/syscalls/sys_enter_bpf" },
+		{ "clawos_tp_ptrace", "tracepoint/syscalls/sys_enter_ptrace" },
+		{ "clawos_tp_signal", "tracepoint/signal/signal_generate" },
+		{ "clawos_tp_initmod", "tracepoint/syscalls/sys_enter_init_module" },
+		{ "clawos_tp_finitmod", "tracepoint/syscalls/sys_enter_finit_module" },
+		{ "clawos_tp_unlinkat", "tracepoint/syscalls/sys_enter_unlinkat" },
+		{ "clawos_tp_rename2", "tracepoint/syscalls/sys_enter_renameat2" },
+		{ "clawos_tp_rename", "tracepoint/syscalls/sys_enter_rename" },
+		{ "clawos_tp_unlink", "tracepoint/syscalls/sys_enter_unlink" },
 	};
 	unsigned n = 0;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config-internal.h"
+#include "detect.h"
 
 typedef int (*item_check_fn)(const struct config_key *k, const char *item, char *msg, size_t size);
 
@@ -257,6 +258,56 @@ static int check_cgroup(const struct config_key *k, const char *item, char *msg,
 	return check_path(item, true, msg, size);
 }
 
+static int check_port(const struct config_key *k, const char *item, char *msg, size_t size)
+{
+	uint64_t port;
+
+	(void)k;
+	if (config_parse_u64(item, &port) < 0 || port == 0 || port > 65535) {
+		snprintf(msg, size, "expected a port number in 1..65535, got '%s'", item);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_cidr(const struct config_key *k, const char *item, char *msg, size_t size)
+{
+	struct detect_cidr c;
+
+	(void)k;
+	if (detect_parse_cidr(item, &c) < 0) {
+		snprintf(msg, size, "expected an IPv4 or IPv6 address or CIDR (192.0.2.0/24, 2001:db8::/32), got '%s'",
+			 item);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool config_ifname_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= 16 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] == '/' || name[i] == ':' || name[i] == ',' || name[i] == ' ' || name[i] == '\t' ||
+		    (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int check_ifname(const struct config_key *k, const char *item, char *msg, size_t size)
+{
+	(void)k;
+	if (!config_ifname_valid(item)) {
+		snprintf(msg, size,
+			 "expected an interface name (1..15 bytes, no '/', ':' or whitespace, not '.' or '..'), got '%s'",
+			 item);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 #define LIST_PARSER(name, check)                                                                                       \
 	static int parse_##name(const struct config_key *k, const char *v, void *field, char *msg, size_t size)        \
 	{                                                                                                              \
@@ -266,6 +317,9 @@ LIST_PARSER(comm_list, check_comm)
 LIST_PARSER(exe_list, check_exe)
 LIST_PARSER(prefix_list, check_prefix)
 LIST_PARSER(cgroup_list, check_cgroup)
+LIST_PARSER(ifname_list, check_ifname)
+LIST_PARSER(port_list, check_port)
+LIST_PARSER(cidr_list, check_cidr)
 
 static void print_string_list(const struct config_key *k, const void *field, FILE *f)
 {
@@ -309,6 +363,9 @@ STRING_LIST_TYPE(comm_list);
 STRING_LIST_TYPE(exe_list);
 STRING_LIST_TYPE(prefix_list);
 STRING_LIST_TYPE(cgroup_list);
+STRING_LIST_TYPE(ifname_list);
+STRING_LIST_TYPE(port_list);
+STRING_LIST_TYPE(cidr_list);
 
 /* ---- numeric uid lists (struct clawos_uid_list fields) ---- */
 

@@ -24,8 +24,9 @@
 
 static const char *const stdout_names[] = {"auto", "no", "yes"};
 static const char *const journal_records_names[] = {"anomalies", "all", "none"};
+static const char *const scope_names[] = {"all", "targets"};
 
-const char *const config_sections[] = {"monitoring", "anomaly", "output", "filter"};
+const char *const config_sections[] = {"monitoring", "anomaly", "target", "output", "filter", "interfaces"};
 const size_t config_n_sections = ELEMENTSOF(config_sections);
 
 /* Ordered as the keys are printed and documented. */
@@ -35,6 +36,7 @@ const struct config_key config_keys[] = {
     {"monitoring", "enable_network_monitoring", &config_type_bool, FIELD(enable_network_monitoring),
      .reload_live = LIVE},
     {"monitoring", "enable_cgroup_monitoring", &config_type_bool, FIELD(enable_cgroup_monitoring), .reload_live = LIVE},
+    {"monitoring", "debug_printk", &config_type_bool, FIELD(debug_printk), .reload_live = LIVE},
 
     {"anomaly", "syscall_anomaly_threshold", &config_type_uint, FIELD(syscall_anomaly_threshold), 1, 10000000,
      .reload_live = LIVE},
@@ -42,6 +44,29 @@ const struct config_key config_keys[] = {
      .reload_live = LIVE},
     {"anomaly", "network_suspicious_threshold", &config_type_uint, FIELD(network_suspicious_threshold), 1, 1000000,
      .reload_live = LIVE},
+    {"anomaly", "anomaly_cooldown", &config_type_uint, FIELD(anomaly_cooldown), 0, 86400, .reload_live = LIVE},
+    {"anomaly", "protected_paths", &config_type_prefix_list, FIELD(protected_paths), 0, 32, CLAWOS_FILTER_PREFIX_LEN - 1,
+     .reload_live = LIVE},
+    {"anomaly", "protected_allow_exe", &config_type_exe_list, FIELD(protected_allow_exe), 0, 32,
+     CLAWOS_FILTER_EXE_LEN - 1, .reload_live = LIVE},
+    {"anomaly", "network_distinct_threshold", &config_type_uint, FIELD(network_distinct_threshold), 0, 1000000,
+     .reload_live = LIVE},
+    {"anomaly", "network_deny_ports", &config_type_port_list, FIELD(network_deny_ports), 0, 32, 5, .reload_live = LIVE},
+    {"anomaly", "network_deny_cidrs", &config_type_cidr_list, FIELD(network_deny_cidrs), 0, 32, 49,
+     .reload_live = LIVE},
+
+    {"target", "target_comm", &config_type_comm_list, FIELD(target_comm), 0, 32, CLAWOS_COMM_LEN - 1,
+     .reload_live = LIVE},
+    {"target", "target_exe", &config_type_exe_list, FIELD(target_exe), 0, 32, CLAWOS_FILTER_EXE_LEN - 1,
+     .reload_live = LIVE},
+    {"target", "target_cgroup", &config_type_cgroup_list, FIELD(target_cgroup), 0, 32, CLAWOS_CGROUP_PATH_LEN - 1,
+     .reload_live = LIVE},
+    {"target", "scope", &config_type_enum, FIELD(scope), CLAWOS_SCOPE_ALL, CLAWOS_SCOPE_TARGETS, .names = scope_names,
+     .reload_live = LIVE},
+    {"target", "syscall_rate_scope", &config_type_enum, FIELD(syscall_rate_scope), CLAWOS_SCOPE_ALL,
+     CLAWOS_SCOPE_TARGETS, .names = scope_names, .reload_live = LIVE},
+    {"target", "trace_target_syscalls", &config_type_bool, FIELD(trace_target_syscalls), .reload_live = LIVE},
+
 
     {"output", "stdout", &config_type_enum, FIELD(stdout_output), CLAWOS_AUTO, CLAWOS_YES, .names = stdout_names,
      .reload_live = LIVE},
@@ -80,6 +105,11 @@ const struct config_key config_keys[] = {
      CLAWOS_FILTER_PREFIX_LEN - 1, .reload_live = LIVE},
     {"filter", "include_path_prefix", &config_type_prefix_list, FIELD(include_path_prefix), 0, CLAWOS_FILTER_MAX_PREFIX,
      CLAWOS_FILTER_PREFIX_LEN - 1, .reload_live = LIVE},
+
+    {"interfaces", "interfaces", &config_type_ifname_list, FIELD(interfaces), 0, CLAWOS_IFACE_MAX, 15,
+     .reload_live = RESTART},
+    {"interfaces", "network_egress_threshold_bytes", &config_type_uint, FIELD(network_egress_threshold_bytes), 0,
+     UINT32_MAX, .reload_live = LIVE},
 };
 const size_t config_n_keys = ELEMENTSOF(config_keys);
 
@@ -104,7 +134,36 @@ static const struct clawos_settings settings_defaults = {
     .journal_rate_limit = 1000,
     .stats_interval = 30,
     .ring_buffer_size = 4 * 1024 * 1024,
+    .anomaly_cooldown = 60,
+    .network_distinct_threshold = 50,
+    .scope = CLAWOS_SCOPE_ALL,
+    .syscall_rate_scope = CLAWOS_SCOPE_TARGETS,
 };
+
+static const char *const default_protected_paths[] = {
+	"/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_", NULL,
+};
+
+/* Programs whose job is to read those files. */
+static const char *const default_protected_allow_exe[] = {
+	"/usr/bin/sudo", "/usr/bin/su", "/usr/bin/passwd", "/usr/bin/login", "/usr/sbin/sshd",
+	"/usr/sbin/unix_chkpwd", "/usr/sbin/cron", "/usr/sbin/chpasswd", "/usr/sbin/usermod", NULL,
+};
+
+static int default_list(struct clawos_string_list *l, const char *const *items, size_t cap)
+{
+	l->n = 0;
+	l->items = calloc(cap, sizeof(char *));
+	if (!l->items)
+		return -ENOMEM;
+	for (size_t i = 0; items[i] && i < cap; i++) {
+		l->items[i] = strdup(items[i]);
+		if (!l->items[i])
+			return -ENOMEM;
+		l->n++;
+	}
+	return 0;
+}
 
 int settings_init_defaults(struct clawos_settings *s)
 {
@@ -112,7 +171,9 @@ int settings_init_defaults(struct clawos_settings *s)
 	s->socket_path = strdup(CLAWOS_DEFAULT_SOCKET_PATH);
 	s->socket_group = strdup(DEFAULT_SOCKET_GROUP);
 	s->connect_path = strdup(CLAWOS_DEFAULT_CONNECT_PATH);
-	if (!s->socket_path || !s->socket_group || !s->connect_path) {
+	if (!s->socket_path || !s->socket_group || !s->connect_path ||
+	    default_list(&s->protected_paths, default_protected_paths, 32) < 0 ||
+	    default_list(&s->protected_allow_exe, default_protected_allow_exe, 32) < 0) {
 		settings_done(s);
 		return -ENOMEM;
 	}
@@ -139,6 +200,14 @@ void settings_done(struct clawos_settings *s)
 	string_list_done(&s->exclude_cgroup);
 	string_list_done(&s->exclude_path_prefix);
 	string_list_done(&s->include_path_prefix);
+	string_list_done(&s->interfaces);
+	string_list_done(&s->protected_paths);
+	string_list_done(&s->protected_allow_exe);
+	string_list_done(&s->network_deny_ports);
+	string_list_done(&s->network_deny_cidrs);
+	string_list_done(&s->target_comm);
+	string_list_done(&s->target_exe);
+	string_list_done(&s->target_cgroup);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -42,6 +42,11 @@ enum clawos_journal_records {
 	CLAWOS_JOURNAL_NONE = 2,
 };
 
+enum clawos_scope {
+	CLAWOS_SCOPE_ALL = 0,
+	CLAWOS_SCOPE_TARGETS = 1,
+};
+
 struct clawos_string_list {
 	size_t n;
 	char **items; /* n strdup'ed strings */
@@ -82,6 +87,24 @@ struct clawos_settings {
 	uint32_t stats_interval;    /* seconds, 0 = off, max 86400 */
 	uint32_t ring_buffer_size;  /* bytes: power of two, 64 KiB..256 MiB */
 
+	bool debug_printk;          /* [monitoring]: bpf_printk decisions to trace_pipe */
+
+	/* [anomaly], detection */
+	uint32_t anomaly_cooldown;   /* seconds between identical anomalies, 0..86400 */
+	struct clawos_string_list protected_paths;     /* prefixes: file_violation */
+	struct clawos_string_list protected_allow_exe; /* binaries that may read them */
+	uint32_t network_distinct_threshold; /* distinct destinations per second, 0 = off */
+	struct clawos_string_list network_deny_ports;
+	struct clawos_string_list network_deny_cidrs;
+
+	/* [target] */
+	struct clawos_string_list target_comm;
+	struct clawos_string_list target_exe;
+	struct clawos_string_list target_cgroup;
+	int scope;                   /* enum clawos_scope */
+	int syscall_rate_scope;      /* enum clawos_scope */
+	bool trace_target_syscalls;
+
 	/* [filter] */
 	struct clawos_string_list exclude_comm;
 	struct clawos_string_list include_comm;
@@ -91,6 +114,10 @@ struct clawos_settings {
 	struct clawos_string_list exclude_cgroup; /* paths or numeric ids */
 	struct clawos_string_list exclude_path_prefix;
 	struct clawos_string_list include_path_prefix;
+
+	/* [interfaces] (tc counters, agent/iface.c) */
+	struct clawos_string_list interfaces; /* at most CLAWOS_IFACE_MAX names */
+	uint32_t network_egress_threshold_bytes; /* per stats interval, 0 = off */
 };
 
 /* Fills *s with the documented defaults; 0, or -ENOMEM (then *s is zeroed). */
@@ -135,6 +162,10 @@ int settings_print(const struct clawos_settings *s, FILE *f, bool json);
  * *names (static strings), count returned. */
 size_t settings_diff_restart_only(const struct clawos_settings *old, const struct clawos_settings *new,
 				  const char **names, size_t max_names);
+
+/* An interface name as the kernel accepts it (dev_valid_name()): 1..15
+ * bytes, not "." or "..", no '/', ':', ',' or whitespace. */
+bool config_ifname_valid(const char *name);
 
 /* Formats err as "FILE:LINE: [section] key: message" into buf. */
 const char *config_error_format(const struct clawos_config_error *err, char *buf, size_t size);

@@ -13,6 +13,7 @@ static const struct {
 	[CLAWOS_EV_CGROUP] = { sizeof(struct clawos_cgroup_event), "cgroup" },
 	[CLAWOS_EV_EXEC] = { sizeof(struct clawos_exec_event), "exec" },
 	[CLAWOS_EV_NET6] = { sizeof(struct clawos_net6_event), "network" },
+	[CLAWOS_EV_PROC] = { sizeof(struct clawos_proc_event), "process" },
 };
 
 size_t event_type_size(unsigned type)

@@ -57,6 +57,7 @@ enum clawos_event_type {
 	CLAWOS_EV_CGROUP = 5,  /* struct clawos_cgroup_event, 304 bytes */
 	CLAWOS_EV_EXEC = 6,    /* struct clawos_exec_event, 1360 bytes */
 	CLAWOS_EV_NET6 = 7,    /* struct clawos_net6_event, 88 bytes (IPv6) */
+	CLAWOS_EV_PROC = 8,    /* struct clawos_proc_event, 80 bytes (fork, exit) */
 	CLAWOS_EV_MAX,
 };
 
@@ -104,6 +105,8 @@ enum clawos_file_op {
 #define CLAWOS_PATH_F_OPENAT2 0x04   /* from openat2 */
 #define CLAWOS_PATH_F_NO_RESULT 0x08 /* ret is not known */
 #define CLAWOS_PATH_F_FAULT 0x10     /* user pointer could not be read */
+#define CLAWOS_PATH_F_VIOLATION 0x20 /* a protected path (file_violation) */
+#define CLAWOS_PATH_F_TAMPER 0x40    /* a write to one of the agent's files */
 
 #define CLAWOS_VERDICT_ALLOW 0
 #define CLAWOS_VERDICT_DENY 1
@@ -213,6 +216,21 @@ struct clawos_exec_event {
 	char args[CLAWOS_EXEC_ARGS_LEN];
 };
 
+/* ---- ProcEvent: process lifecycle, for the user-space process table ----- */
+enum clawos_proc_op {
+	CLAWOS_PROC_FORK = 1,
+	CLAWOS_PROC_EXIT = 2,
+};
+
+struct clawos_proc_event {
+	struct clawos_event_hdr hdr; /* the parent (fork) or the exiting process */
+	__u8 op;                     /* enum clawos_proc_op */
+	__u8 reserved0[3];
+	__u32 child_pid;             /* fork: the new process */
+	__s32 exit_code;             /* exit: wait(2) status */
+	__u32 reserved1;
+};
+
 /* ---- AnomalyEvent ------------------------------------------------------- */
 enum clawos_anomaly_kind {
 	CLAWOS_ANOMALY_SYSCALL_RATE = 1,
@@ -279,6 +297,33 @@ struct clawos_anomaly_event {
 #define CLAWOS_FILTER_EXCLUDE_EXE 0x0020
 #define CLAWOS_FILTER_EXCLUDE_PREFIX 0x0040
 #define CLAWOS_FILTER_INCLUDE_PREFIX 0x0080
+#define CLAWOS_CFG_SCOPE_TARGETS 0x0100   /* only tracked process trees */
+#define CLAWOS_CFG_TRACE_TARGETS 0x0200   /* every syscall of tracked trees */
+#define CLAWOS_CFG_PROTECT 0x0400         /* clawos_protect holds entries */
+#define CLAWOS_CFG_DEBUG_PRINTK 0x0800    /* bpf_printk decisions */
+#define CLAWOS_CFG_TARGET_COMM 0x1000     /* clawos_t_comm holds entries */
+#define CLAWOS_CFG_TARGET_EXE 0x2000      /* clawos_t_exe holds entries */
+#define CLAWOS_CFG_TARGET_CGROUP 0x4000   /* clawos_t_cgrp holds entries */
+
+/* Values of the protected-path trie. */
+#define CLAWOS_PROTECT_V_READ 0x01  /* any open is a file_violation */
+#define CLAWOS_PROTECT_V_AGENT 0x02 /* one of the agent's own files: writes,
+				     * renames and unlinks are tamper */
+
+/* A tracked process (an AI agent and its descendants). */
+struct clawos_tracked {
+	__u32 root_pid;
+	__u32 session; /* user space's id of the watch or config target */
+};
+
+/* Per-process syscall counting for the syscall_rate rule, one slot per
+ * tgid hash; the top syscalls are kept with the space-saving algorithm. */
+struct clawos_rate_slot {
+	__u32 tgid;
+	__u32 count;
+	__u64 window;  /* seconds since boot */
+	struct clawos_syscall_count top[CLAWOS_ANOMALY_TOP];
+};
 
 /* Values of the comm, uid and prefix filter maps. */
 #define CLAWOS_FILTER_V_EXCLUDE 0x01
@@ -331,5 +376,55 @@ _Static_assert(sizeof(struct clawos_cgroup_event) == 304, "CgroupEvent is 304 by
 _Static_assert(sizeof(struct clawos_net6_event) == 88, "Network6Event is 88 bytes");
 _Static_assert(sizeof(struct clawos_exec_event) == 1360, "ExecEvent is 1360 bytes");
 _Static_assert(sizeof(struct clawos_config) == 64, "config is 64 bytes");
+_Static_assert(sizeof(struct clawos_proc_event) == 80, "ProcEvent is 80 bytes");
+
+/* ==== Interface monitoring (bpf/iface.bpf.c, a separate BPF object) ======
+ * Map keys and values of the tc (clsact) counters; not ring-buffer records.
+ * User space turns their deltas into "iface" JSON records and
+ * CLAWOS_ANOMALY_NETWORK_VOLUME anomalies (agent/iface.c). */
+#define CLAWOS_IFACE_MAX 16        /* interfaces watched at once */
+#define CLAWOS_IFACE_FLOWS_MAX 4096 /* entries of the LRU flow map */
+
+enum clawos_iface_dir {
+	CLAWOS_IFACE_DIR_INGRESS = 0,
+	CLAWOS_IFACE_DIR_EGRESS = 1,
+};
+
+/* One flow: interface, direction, protocol and the remote end. */
+struct clawos_iface_key {
+	__u32 ifindex;
+	__u8 direction; /* enum clawos_iface_dir */
+	__u8 family;    /* 4, 6, or 0 for frames that are not IP */
+	__u8 ip_proto;  /* IPPROTO_* (after IPv6 extension headers: the first
+			 * next-header value); 0 when not IP */
+	__u8 reserved0;
+	__u16 port;      /* remote port, network order; 0 without ports */
+	__u16 ethertype; /* skb->protocol, network order */
+	__u8 addr[16];   /* remote address, network order; IPv4 in addr[0..3] */
+	__u32 reserved1;
+};
+
+/* Key of the per-interface totals (not LRU, so never evicted). */
+struct clawos_iface_total_key {
+	__u32 ifindex;
+	__u32 direction; /* enum clawos_iface_dir */
+};
+
+struct clawos_iface_counters {
+	__u64 packets; /* GSO aggregates count as their gso_segs */
+	__u64 bytes;   /* skb->len at tc: the L2 frame without FCS */
+};
+
+/* Index 0 of the clawos_if_cfg array map. */
+struct clawos_iface_config {
+	__u32 enabled;
+	__u32 reserved[3];
+};
+
+_Static_assert(sizeof(struct clawos_iface_key) == 32, "iface key is 32 bytes");
+_Static_assert(sizeof(struct clawos_iface_total_key) == 8, "iface total key is 8 bytes");
+_Static_assert(sizeof(struct clawos_iface_counters) == 16, "iface counters are 16 bytes");
+_Static_assert(sizeof(struct clawos_iface_config) == 16, "iface config is 16 bytes");
+/* ==== end of interface monitoring ========================================= */
 
 #endif /* CLAWOS_ABI_H */

@@ -135,6 +135,53 @@ CLAWOS_MAP struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } clawos_f_prefix SEC(".maps");
 
+/* Tracked process trees: tgid (and thread ids) -> root and session. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct clawos_tracked);
+} clawos_tracked SEC(".maps");
+
+/* Targets named in the configuration. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[CLAWOS_COMM_LEN]);
+	__type(value, __u32); /* session id user space gave the target */
+} clawos_t_comm SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct clawos_exe_key);
+	__type(value, __u32);
+} clawos_t_exe SEC(".maps");
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u32);
+} clawos_t_cgrp SEC(".maps");
+
+/* Protected paths (file_violation) and the agent's own files (tamper). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 64);
+	__type(key, struct clawos_prefix_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} clawos_protect SEC(".maps");
+
+/* Binaries allowed to read protected paths (sudo, sshd, ...). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct clawos_exe_key);
+	__type(value, __u8);
+} clawos_p_allow SEC(".maps");
+
 static __always_inline struct clawos_config *cfg_get(void)
 {
 	__u32 zero = 0;
@@ -142,17 +189,25 @@ static __always_inline struct clawos_config *cfg_get(void)
 	return bpf_map_lookup_elem(&clawos_config, &zero);
 }
 
-static __always_inline bool filter_exe_excluded(void)
+/* (inode, device) of the current task's executable. */
+static __always_inline bool current_exe_key(struct clawos_exe_key *k)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
-	struct clawos_exe_key k = {};
 
 	if (!inode)
 		return false;
-	k.ino = BPF_CORE_READ(inode, i_ino);
-	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	return bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL;
+	k->ino = BPF_CORE_READ(inode, i_ino);
+	k->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k->reserved = 0;
+	return true;
+}
+
+static __always_inline bool filter_exe_excluded(void)
+{
+	struct clawos_exe_key k = {};
+
+	return current_exe_key(&k) && bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL;
 }
 
 /* The task filters of [filter]: comm, uid, cgroup and, where the program
@@ -194,18 +249,34 @@ static __always_inline bool filter_task(const struct clawos_config *cfg, bool ma
 
 /* True when the current task must not be reported: the agent itself, a
  * filtered task, or before user space has filled the CONFIG map. */
-static __always_inline bool skip_current_ex(const struct clawos_config *cfg, bool may_read_task)
+static __always_inline bool skip_current_full(const struct clawos_config *cfg, bool may_read_task, bool scope)
 {
 	if (!cfg || !cfg->agent_tgid)
 		return true;
 	if ((bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return true;
+	if (scope && (cfg->flags & CLAWOS_CFG_SCOPE_TARGETS)) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		if (!bpf_map_lookup_elem(&clawos_tracked, &tgid))
+			return true;
+	}
 	return filter_task(cfg, may_read_task);
+}
+
+static __always_inline bool skip_current_ex(const struct clawos_config *cfg, bool may_read_task)
+{
+	return skip_current_full(cfg, may_read_task, true);
 }
 
 static __always_inline bool skip_current(const struct clawos_config *cfg)
 {
-	return skip_current_ex(cfg, true);
+	return skip_current_full(cfg, true, true);
+}
+
+static __always_inline bool is_tracked(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&clawos_tracked, &tgid) != NULL;
 }
 
 /* Path-prefix filters of file records; path is NUL-terminated. */
@@ -290,6 +361,65 @@ static __always_inline void emit_copy(void *ev, __u64 size, __u32 type)
 	hdr_stamp((struct clawos_event_hdr *)ev);
 	if (bpf_ringbuf_output(&clawos_events, ev, size, 0) < 0)
 		count_drop(type);
+}
+
+/* Never written: a source of zeroes for records too big for memset. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_anomaly_event);
+} clawos_zero SEC(".maps");
+
+/* A zeroed AnomalyEvent in the ring buffer with the current task's header,
+ * kind, severity and rule (a string literal shorter than the field). */
+#define anomaly_begin(kind_, sev_, rule_)                                                                             \
+	({                                                                                                             \
+		struct clawos_anomaly_event *a_ = bpf_ringbuf_reserve(&clawos_events, sizeof(*a_), 0);                 \
+		__u32 z_ = 0;                                                                                          \
+		void *zero_ = bpf_map_lookup_elem(&clawos_zero, &z_);                                                  \
+		if (!a_) {                                                                                             \
+			seq_next();                                                                                    \
+			count_drop(CLAWOS_EV_ANOMALY);                                                                 \
+		} else {                                                                                               \
+			if (zero_)                                                                                     \
+				bpf_probe_read_kernel(a_, sizeof(*a_), zero_);                                         \
+			hdr_fill(&a_->hdr, CLAWOS_EV_ANOMALY, sizeof(*a_), true);                                      \
+			hdr_stamp(&a_->hdr);                                                                           \
+			a_->kind = (kind_);                                                                            \
+			a_->severity = (sev_);                                                                         \
+			a_->mechanism = CLAWOS_MECH_TRACEPOINT;                                                        \
+			__builtin_memcpy(a_->rule, rule_, sizeof(rule_));                                              \
+		}                                                                                                      \
+		a_;                                                                                                    \
+	})
+
+#define CLAWOS_O_WRITE (01 | 02 | 0100 | 01000) /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
+
+/* Marks a file record that touches a protected path; true if it does. */
+static __always_inline bool protect_check(const struct clawos_config *cfg, struct clawos_file_event *e)
+{
+	struct clawos_prefix_key *k;
+	struct clawos_exe_key exe = {};
+	__u32 zero = 0, len = e->path_len;
+	__u8 *v;
+
+	if (!(cfg->flags & CLAWOS_CFG_PROTECT) || len == 0)
+		return false;
+	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
+	if (!k)
+		return false;
+	bpf_probe_read_kernel(k->path, sizeof(k->path), e->path);
+	len--; /* the NUL */
+	k->prefixlen = (len > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : len) * 8;
+	v = bpf_map_lookup_elem(&clawos_protect, k);
+	if (!v)
+		return false;
+	if ((*v & CLAWOS_PROTECT_V_AGENT) && (e->flags & CLAWOS_O_WRITE))
+		e->path_flags |= CLAWOS_PATH_F_TAMPER;
+	if ((*v & CLAWOS_PROTECT_V_READ) && !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe)))
+		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
+	return e->path_flags & (CLAWOS_PATH_F_TAMPER | CLAWOS_PATH_F_VIOLATION);
 }
 
 static __always_inline void *scratch_get(__u32 slot)

@@ -63,7 +63,8 @@ static __always_inline void exec_begin(const char *filename, const char *const *
 	struct clawos_exec_event *e;
 	long n;
 
-	if (skip_current(cfg) || !cfg->enable_syscall_tracing)
+	/* not the scope: an untracked process may exec into a target */
+	if (skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing)
 		return;
 	s = scratch_get(0);
 	if (!s)
@@ -124,15 +125,65 @@ static __always_inline void exec_set_binary(struct clawos_exec_event *e, struct 
 		e->flags &= ~CLAWOS_EXEC_F_FILENAME_TRUNCATED;
 }
 
+/* After exec: does the process become a target by what it now runs? */
+static __always_inline __u32 *target_match(const struct clawos_config *cfg)
+{
+	__u32 *session = NULL;
+
+	if (cfg->flags & CLAWOS_CFG_TARGET_COMM) {
+		char comm[CLAWOS_COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		session = bpf_map_lookup_elem(&clawos_t_comm, comm);
+	}
+	if (!session && (cfg->flags & CLAWOS_CFG_TARGET_EXE)) {
+		struct clawos_exe_key k = {};
+
+		if (current_exe_key(&k))
+			session = bpf_map_lookup_elem(&clawos_t_exe, &k);
+	}
+	if (!session && (cfg->flags & CLAWOS_CFG_TARGET_CGROUP)) {
+		__u64 id = bpf_get_current_cgroup_id();
+
+		session = bpf_map_lookup_elem(&clawos_t_cgrp, &id);
+	}
+	return session;
+}
+
+static __always_inline void target_on_exec(const struct clawos_config *cfg)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *session;
+	struct clawos_tracked t;
+
+	if (!(cfg->flags & (CLAWOS_CFG_TARGET_COMM | CLAWOS_CFG_TARGET_EXE | CLAWOS_CFG_TARGET_CGROUP)))
+		return;
+	if (is_tracked(tgid))
+		return; /* already in a tree: keep its root */
+	session = target_match(cfg);
+	if (!session)
+		return;
+	t.root_pid = tgid;
+	t.session = *session;
+	bpf_map_update_elem(&clawos_tracked, &tgid, &t, BPF_ANY);
+}
+
 SEC("tracepoint/sched/sched_process_exec")
 int clawos_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
-	__u32 old = ctx->old_pid;
+	struct clawos_config *cfg = cfg_get();
+	__u32 old = ctx->old_pid, tgid = bpf_get_current_pid_tgid() >> 32;
 	struct clawos_exec_event *e = bpf_map_lookup_elem(&clawos_exec_st, &old);
 	__u32 ppid;
 
+	if (!cfg)
+		return 0;
+	target_on_exec(cfg);
 	if (!e)
 		return 0;
+	if ((cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(tgid)) {
+		bpf_map_delete_elem(&clawos_exec_st, &old);
+		return 0;
+	}
 	ppid = e->hdr.ppid;
 	/* comm, credentials and the thread id change across exec */
 	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, sizeof(*e), true);
@@ -153,7 +204,10 @@ static __always_inline void exec_end(long ret)
 
 	if (!e)
 		return;
-	if (ret < 0) {
+	struct clawos_config *cfg = cfg_get();
+	bool in_scope = cfg && (!(cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) || is_tracked(e->hdr.pid));
+
+	if (ret < 0 && in_scope) {
 		e->ret = ret;
 		e->flags |= CLAWOS_EXEC_F_FAILED;
 		emit_copy(e, sizeof(*e), CLAWOS_EV_EXEC);

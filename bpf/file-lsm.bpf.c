@@ -22,20 +22,38 @@ static __always_inline void lsm_set_path(struct clawos_file_event *e, struct fil
 	e->mechanism = CLAWOS_MECH_LSM;
 }
 
+/* mode 2: a protected path is refused here, before the open completes. */
+static __always_inline int lsm_verdict(const struct clawos_config *cfg, struct clawos_file_event *e)
+{
+	e->path_flags &= ~(CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER);
+	if (!protect_check(cfg, e))
+		return 0;
+	if ((e->path_flags & CLAWOS_PATH_F_VIOLATION) && cfg->file_access_violation_mode == 2) {
+		e->verdict = CLAWOS_VERDICT_DENY;
+		return -1; /* -EPERM */
+	}
+	return 0;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(clawos_lsm_fopen, struct file *file)
 {
 	struct clawos_config *cfg = cfg_get();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct clawos_file_event *e;
+	bool wanted;
+	int ret;
 
-	if (skip_current(cfg) || !cfg->enable_file_monitoring)
+	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return 0;
+	wanted = !skip_current(cfg) && cfg->enable_file_monitoring;
 	e = bpf_map_lookup_elem(&clawos_open_st, &tid);
 	if (e) {
 		lsm_set_path(e, file);
-		return 0;
+		return lsm_verdict(cfg, e);
 	}
+	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
+		return 0;
 	e = scratch_get(0);
 	if (!e)
 		return 0;
@@ -51,6 +69,8 @@ int BPF_PROG(clawos_lsm_fopen, struct file *file)
 	e->path_len = 0;
 	e->path[0] = '\0';
 	lsm_set_path(e, file);
-	emit_copy(e, sizeof(*e), CLAWOS_EV_FILE);
-	return 0;
+	ret = lsm_verdict(cfg, e);
+	if (wanted || (e->path_flags & (CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER)))
+		emit_copy(e, sizeof(*e), CLAWOS_EV_FILE);
+	return ret;
 }

@@ -42,9 +42,14 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_file_event *e;
+	bool wanted;
 	long n;
 
-	if (skip_current(cfg) || !cfg->enable_file_monitoring)
+	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+		return;
+	/* protected paths are checked whatever the filters and switches say */
+	wanted = !skip_current(cfg) && cfg->enable_file_monitoring;
+	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
 		return;
 	e = scratch_get(0);
 	if (!e)
@@ -71,9 +76,12 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 		if (e->path[0] != '/')
 			open_resolve_relative(e, dirfd, upath);
 	}
-	if (e->path_len && filter_path(cfg, e->path, e->path_len))
-		return;
-	bpf_map_update_elem(&clawos_open_st, &e->hdr.tid, e, BPF_ANY);
+	if (e->path[0] == '/' && protect_check(cfg, e))
+		wanted = true;
+	else if (wanted && e->path_len && filter_path(cfg, e->path, e->path_len))
+		wanted = false;
+	if (wanted)
+		bpf_map_update_elem(&clawos_open_st, &e->hdr.tid, e, BPF_ANY);
 }
 
 static __always_inline void open_end(long ret)

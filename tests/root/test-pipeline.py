@@ -193,6 +193,8 @@ class Pipeline:
             s.close()
 
     def test_whole_stream(self):
+        # at least one stats record (stats_interval = 1), so its shape is validated too
+        self.expect("a stats record", lambda r: r["event"] == "stats")
         recs = self.client.snapshot()
         h.check(not self.client.bad_lines, "every socket line parses as a JSON object (%d bad)" % len(self.client.bad_lines),
                 lambda: h.log(repr(self.client.bad_lines[:5])))
@@ -212,7 +214,7 @@ class Pipeline:
             last[cpu] = r["seq"]
         h.check(not bad, "seq increases per cpu over %d records (%d violations)" % (len(recs), len(bad)),
                 lambda: [h.log("  cpu %s: %d then %d: %s" % (c, a, b, h.short(r))) for c, a, b, r in bad[:10]])
-        errs = h.schema_errors(recs)
+        errs = h.schema_errors([self.agent.startup] + recs)
         h.check(not errs, "records match the events schema",
                 lambda: [h.log("  %s: %s" % (m, h.short(r))) for r, m in errs])
         if not [r for r in recs if r.get("event") == "startup"]:
@@ -227,7 +229,8 @@ def main():
     agent = None
     try:
         conf = h.write_config(wd)
-        agent = h.Agent(binary, conf, wd).start(wd.join("events.sock"))
+        agent = h.Agent(binary, conf, wd)
+        agent.start(wd.join("events.sock"))
         t = Pipeline(agent, wd)
         t.test_exec()
         t.test_files()

@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static const struct {
 	{ CLAWOS_EV_ANOMALY, 1056, "anomaly" }, { CLAWOS_EV_SYSCALL, 104, "syscall" },
 	{ CLAWOS_EV_FILE, 304, "file_access" }, { CLAWOS_EV_NET, 72, "network" },
 	{ CLAWOS_EV_CGROUP, 304, "cgroup" },    { CLAWOS_EV_EXEC, 1360, "exec" },
-	{ CLAWOS_EV_NET6, 88, "network" },
+	{ CLAWOS_EV_NET6, 88, "network" },      { CLAWOS_EV_PROC, 80, "process" },
 };
 
 /* Largest record plus slack, so oversized buffers stay in bounds. */
@@ -53,12 +54,12 @@ static void test_abi_sizes(void **state)
 	/* and the additional ones */
 	assert_int_equal(sizeof(struct clawos_exec_event), 1360);
 	assert_int_equal(sizeof(struct clawos_net6_event), 88);
+	assert_int_equal(sizeof(struct clawos_proc_event), 80);
 	assert_int_equal(sizeof(struct clawos_event_hdr), 64);
 	assert_int_equal(sizeof(struct clawos_config), 64);
 	assert_int_equal(sizeof(struct clawos_ancestor), 24);
 	assert_int_equal(sizeof(struct clawos_syscall_count), 8);
 	assert_int_equal(CLAWOS_ABI_VERSION, 1);
-	assert_int_equal(CLAWOS_EV_MAX, 8);
 }
 
 static void test_abi_header_offsets(void **state)
@@ -103,10 +104,23 @@ static void test_abi_payload_offsets(void **state)
 	assert_int_equal(offsetof(struct clawos_anomaly_event, ancestry), 680);
 	assert_int_equal(offsetof(struct clawos_anomaly_event, top), 872);
 	assert_int_equal(offsetof(struct clawos_anomaly_event, reserved2), 936);
+	assert_int_equal(offsetof(struct clawos_proc_event, op), 64);
+	assert_int_equal(offsetof(struct clawos_proc_event, child_pid), 68);
+	assert_int_equal(offsetof(struct clawos_proc_event, exit_code), 72);
 }
 
 static void test_type_table(void **state)
 {
+	/* a new record type must be added here, with its size, on purpose */
+	assert_int_equal(ELEMENTSOF(types), CLAWOS_EV_MAX - 1);
+	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
+		bool found = false;
+
+		for (size_t i = 0; i < ELEMENTSOF(types); i++)
+			found |= types[i].type == t;
+		if (!found)
+			fail_msg("record type %u is not in this test's table", t);
+	}
 	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
 		assert_int_equal(event_type_size(types[i].type), types[i].size);
 		assert_string_equal(event_type_name(types[i].type), types[i].name);

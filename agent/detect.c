@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "macro.h"
+
+#define DEDUP_SLOTS 2048
+#define NET_SLOTS 1024
+#define DISTINCT_BITS 512
+
+struct dedup_slot {
+	uint64_t key;
+	uint64_t last_ns;
+	uint32_t suppressed;
+};
+
+struct net_slot {
+	uint32_t pid;
+	uint64_t window; /* second */
+	uint32_t count;
+	uint32_t distinct;
+	bool burst_raised, scan_raised;
+	uint64_t seen[DISTINCT_BITS / 64];
+};
+
+struct detect {
+	struct detect_settings s;
+	struct dedup_slot dedup[DEDUP_SLOTS];
+	struct net_slot net[NET_SLOTS];
+	struct detect_stats stats;
+};
+
+int detect_new(struct detect **ret)
+{
+	struct detect *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->s.cooldown_s = 60;
+	d->s.connect_threshold = 100;
+	d->s.distinct_threshold = 50;
+	*ret = d;
+	return 0;
+}
+
+struct detect *detect_free(struct detect *d)
+{
+	free(d);
+	return NULL;
+}
+
+void detect_configure(struct detect *d, const struct detect_settings *s)
+{
+	d->s = *s;
+}
+
+void detect_get_stats(const struct detect *d, struct detect_stats *s)
+{
+	*s = d->stats;
+}
+
+static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now_ns)
+{
+	uint64_t key = fnv1a(&a->kind, sizeof(a->kind), 0xcbf29ce484222325ULL);
+	struct dedup_slot *s;
+
+	key = fnv1a(a->rule, strnlen(a->rule, sizeof(a->rule)), key);
+	key = fnv1a(&a->hdr.pid, sizeof(a->hdr.pid), key);
+	key = fnv1a(a->subject, strnlen(a->subject, sizeof(a->subject)), key) | 1;
+	s = &d->dedup[key % DEDUP_SLOTS];
+	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * 1000000000ULL) {
+		s->suppressed++;
+		d->stats.suppressed++;
+		return false;
+	}
+	a->suppressed = s->key == key ? s->suppressed : 0;
+	s->key = key;
+	s->last_ns = now_ns;
+	s->suppressed = 0;
+	d->stats.raised++;
+	return true;
+}
+
+static struct clawos_anomaly_event *anomaly_new(struct clawos_anomaly_event *out, const struct clawos_event_hdr *h,
+						uint16_t kind, uint8_t severity, const char *rule)
+{
+	memset(out, 0, sizeof(*out));
+	out->hdr = *h;
+	out->hdr.type = CLAWOS_EV_ANOMALY;
+	out->hdr.size = sizeof(*out);
+	out->kind = kind;
+	out->severity = severity;
+	out->mechanism = CLAWOS_MECH_USER;
+	snprintf(out->rule, sizeof(out->rule), "%s", rule);
+	return out;
+}
+
+static size_t detect_file(struct detect *d, const struct clawos_file_event *e, struct clawos_anomaly_event *out,
+			  size_t max)
+{
+	size_t n = 0;
+
+	if ((e->path_flags & CLAWOS_PATH_F_VIOLATION) && d->s.file_mode > 0 && n < max) {
+		struct clawos_anomaly_event *a = anomaly_new(&out[n++], &e->hdr, CLAWOS_ANOMALY_FILE_VIOLATION,
+							     CLAWOS_SEV_HIGH, "protected_path");
+
+		snprintf(a->subject, sizeof(a->subject), "%.*s", (int)sizeof(e->path), e->path);
+		a->mechanism = e->mechanism;
+		if (e->verdict == CLAWOS_VERDICT_DENY)
+			a->flags |= CLAWOS_ANOMALY_F_ENFORCED;
+		else if (d->s.file_mode == 2 && !d->s.enforce_available)
+			a->flags |= CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE;
+	}
+	if ((e->path_flags & CLAWOS_PATH_F_TAMPER) && n < max) {
+		struct clawos_anomaly_event *a =
+			anomaly_new(&out[n++], &e->hdr, CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "agent_file");
+
+		snprintf(a->subject, sizeof(a->subject), "%.*s", (int)sizeof(e->path), e->path);
+		a->observed = e->flags;
+		a->mechanism = e->mechanism;
+	}
+	return n;
+}
+
+static bool cidr_match(const struct detect_cidr *c, const uint8_t addr[16])
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (memcmp(c->addr, addr, full) != 0)
+		return false;
+	return rest == 0 || ((c->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+/* Connects only: binds and listens are not attempts to reach out. */
+static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h, const uint8_t addr[16], uint16_t port,
+			     const char *text, uint64_t now_ns, struct clawos_anomaly_event *out, size_t max)
+{
+	struct net_slot *s = &d->net[(h->pid * 2654435761u) % NET_SLOTS];
+	uint64_t window = now_ns / 1000000000ULL, bit;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->s.n_deny_ports && n < max; i++)
+		if (d->s.deny_ports[i] == port) {
+			anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_HIGH, "deny_port");
+			snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
+			out[n - 1].observed = port;
+		}
+	for (size_t i = 0; i < d->s.n_deny_cidrs && n < max; i++)
+		if (cidr_match(&d->s.deny_cidrs[i], addr)) {
+			anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_HIGH, "deny_cidr");
+			snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
+			break;
+		}
+	if (s->pid != h->pid || s->window != window) {
+		memset(s, 0, sizeof(*s));
+		s->pid = h->pid;
+		s->window = window;
+	}
+	s->count++;
+	bit = fnv1a(&port, sizeof(port), fnv1a(addr, 16, 0xcbf29ce484222325ULL)) % DISTINCT_BITS;
+	if (!(s->seen[bit / 64] & (1ULL << (bit % 64)))) {
+		s->seen[bit / 64] |= 1ULL << (bit % 64);
+		s->distinct++;
+	}
+	if (s->count > d->s.connect_threshold && !s->burst_raised && n < max) {
+		s->burst_raised = true;
+		anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_MEDIUM, "connect_rate");
+		out[n - 1].observed = s->count;
+		out[n - 1].threshold = d->s.connect_threshold;
+		snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
+	}
+	if (d->s.distinct_threshold && s->distinct > d->s.distinct_threshold && !s->scan_raised && n < max) {
+		s->scan_raised = true;
+		anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_HIGH, "distinct_destinations");
+		out[n - 1].observed = s->distinct;
+		out[n - 1].threshold = d->s.distinct_threshold;
+		snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
+	}
+	return n;
+}
+
+static size_t detect_net(struct detect *d, const struct clawos_event_hdr *h, uint64_t now_ns,
+			 struct clawos_anomaly_event *out, size_t max)
+{
+	uint8_t addr[16] = {};
+	char text[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
+	uint16_t port;
+
+	if (h->type == CLAWOS_EV_NET) {
+		const struct clawos_net_event *e = (const void *)h;
+
+		if (e->op != CLAWOS_NET_OP_CONNECT)
+			return 0;
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &e->addr, 4);
+		port = ntohs(e->port);
+		inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+		snprintf(text, sizeof(text), "%s:%u", a, port);
+	} else {
+		const struct clawos_net6_event *e = (const void *)h;
+
+		if (e->op != CLAWOS_NET_OP_CONNECT)
+			return 0;
+		memcpy(addr, e->addr, 16);
+		port = ntohs(e->port);
+		inet_ntop(AF_INET6, e->addr, a, sizeof(a));
+		snprintf(text, sizeof(text), "[%s]:%u", a, port);
+	}
+	return detect_connect(d, h, addr, port, text, now_ns, out, max);
+}
+
+size_t detect_record(struct detect *d, const struct clawos_event_hdr *h, uint64_t now_ns,
+		     struct clawos_anomaly_event *out, size_t max)
+{
+	switch (h->type) {
+	case CLAWOS_EV_FILE:
+		return detect_file(d, (const struct clawos_file_event *)h, out, max);
+	case CLAWOS_EV_NET:
+	case CLAWOS_EV_NET6:
+		return detect_net(d, h, now_ns, out, max);
+	default:
+		return 0;
+	}
+}
+
+int detect_parse_cidr(const char *s, struct detect_cidr *out)
+{
+	char buf[64], *slash;
+	unsigned long bits;
+	struct in_addr a4;
+	char *end;
+	bool v4;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -EINVAL;
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(out, 0, sizeof(*out));
+	v4 = inet_pton(AF_INET, buf, &a4) == 1;
+	if (v4) {
+		out->addr[10] = out->addr[11] = 0xff;
+		memcpy(out->addr + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, buf, out->addr) != 1) {
+		return -EINVAL;
+	}
+	bits = v4 ? 32 : 128;
+	if (slash) {
+		errno = 0;
+		bits = strtoul(slash + 1, &end, 10);
+		if (errno || *end || end == slash + 1 || bits > (v4 ? 32u : 128u))
+			return -EINVAL;
+	}
+	out->prefix = (uint8_t)(v4 ? bits + 96 : bits);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Detection rules over decoded records (pure logic, unit-tested):
+ *  - file_violation: file records the kernel marked as touching a protected
+ *    path; tamper: writes to the agent's own files;
+ *  - network_burst: connection attempts per process per second over
+ *    network_suspicious_threshold, many distinct destinations in a second
+ *    (scan-like), connects to a deny-listed port or CIDR;
+ *  - the anomalies the kernel raises itself (syscall_rate, tamper) pass
+ *    through the same de-duplication: one per (kind, rule, process) per
+ *    cool-down, the next one carrying how many were suppressed.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/clawos-abi.h"
+
+#define DETECT_MAX_PORTS 32
+#define DETECT_MAX_CIDRS 32
+
+struct detect_cidr {
+	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	uint8_t prefix;   /* bits, of the 128-bit form */
+};
+
+struct detect_settings {
+	uint32_t cooldown_s;
+	uint32_t file_mode;          /* file_access_violation_mode */
+	bool enforce_available;      /* BPF-LSM file_open in use */
+	uint32_t connect_threshold;  /* network_suspicious_threshold */
+	uint32_t distinct_threshold; /* distinct destinations per second */
+	uint16_t deny_ports[DETECT_MAX_PORTS];
+	size_t n_deny_ports;
+	struct detect_cidr deny_cidrs[DETECT_MAX_CIDRS];
+	size_t n_deny_cidrs;
+};
+
+struct detect;
+
+int detect_new(struct detect **ret);
+struct detect *detect_free(struct detect *d);
+void detect_configure(struct detect *d, const struct detect_settings *s);
+
+/* Runs the user-space rules on one record; writes up to max anomalies
+ * (header copied from the record) and returns how many. */
+size_t detect_record(struct detect *d, const struct clawos_event_hdr *h, uint64_t now_ns,
+		     struct clawos_anomaly_event *out, size_t max);
+
+/* De-duplication: false when a is within the cool-down of an identical one
+ * (counted); true to emit it, with a->suppressed set. */
+bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now_ns);
+
+/* "203.0.113.0/24", "2001:db8::/32", "10.1.2.3" -> cidr; 0 or -EINVAL. */
+int detect_parse_cidr(const char *s, struct detect_cidr *out);
+
+struct detect_stats {
+	uint64_t raised, suppressed;
+};
+void detect_get_stats(const struct detect *d, struct detect_stats *s);

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "proctable.h"
+
+#define PROBE_MAX 32
+
+static uint32_t pid_hash(uint32_t pid)
+{
+	return (pid * 2654435761u) & (PROCTABLE_SLOTS - 1);
+}
+
+int proctable_init(struct proctable *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->slots = calloc(PROCTABLE_SLOTS, sizeof(*t->slots));
+	return t->slots ? 0 : -ENOMEM;
+}
+
+void proctable_done(struct proctable *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+}
+
+struct proc_entry *proctable_get(struct proctable *t, uint32_t pid)
+{
+	uint32_t h = pid_hash(pid);
+
+	if (pid == 0)
+		return NULL;
+	for (uint32_t i = 0; i < PROBE_MAX; i++) {
+		struct proc_entry *e = &t->slots[(h + i) & (PROCTABLE_SLOTS - 1)];
+
+		if (e->pid == pid)
+			return e;
+	}
+	return NULL;
+}
+
+struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
+{
+	uint32_t h = pid_hash(pid);
+	struct proc_entry *victim = NULL;
+
+	if (pid == 0)
+		return NULL;
+	for (uint32_t i = 0; i < PROBE_MAX; i++) {
+		struct proc_entry *e = &t->slots[(h + i) & (PROCTABLE_SLOTS - 1)];
+
+		if (e->pid == pid)
+			return e;
+		if (!victim && (e->pid == 0 || e->exited))
+			victim = e;
+	}
+	if (!victim) { /* every probe slot holds a live process: evict the first */
+		victim = &t->slots[h];
+		t->evictions++;
+	}
+	if (victim->pid == 0)
+		t->used++;
+	memset(victim, 0, sizeof(*victim));
+	victim->pid = pid;
+	return victim;
+}
+
+void proctable_remove(struct proctable *t, uint32_t pid)
+{
+	struct proc_entry *e = proctable_get(t, pid);
+
+	if (e)
+		e->exited = true; /* kept for the ancestry of late records */
+}
+
+void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child)
+{
+	struct proc_entry *p = proctable_get(t, parent), *c;
+	struct proc_entry copy;
+
+	if (p)
+		copy = *p;
+	c = proctable_put(t, child);
+	if (!c)
+		return;
+	c->ppid = parent;
+	if (p) {
+		memcpy(c->comm, copy.comm, sizeof(c->comm));
+		memcpy(c->exe, copy.exe, sizeof(c->exe));
+		c->session = copy.session;
+		c->root_pid = copy.root_pid;
+	}
+}
+
+void proctable_exec(struct proctable *t, uint32_t pid, uint32_t ppid, const char *comm, const char *exe)
+{
+	struct proc_entry *e = proctable_put(t, pid);
+
+	if (!e)
+		return;
+	if (ppid)
+		e->ppid = ppid;
+	e->exited = false;
+	if (comm)
+		snprintf(e->comm, sizeof(e->comm), "%.*s", CLAWOS_COMM_LEN - 1, comm);
+	if (exe)
+		snprintf(e->exe, sizeof(e->exe), "%s", exe);
+}
+
+void proctable_exit(struct proctable *t, uint32_t pid)
+{
+	proctable_remove(t, pid);
+}
+
+void proctable_set_session(struct proctable *t, uint32_t pid, uint32_t session, uint32_t root_pid)
+{
+	struct proc_entry *e = proctable_put(t, pid);
+
+	if (e) {
+		e->session = session;
+		e->root_pid = root_pid;
+	}
+	/* descendants already running (a config target found at start) */
+	for (uint32_t i = 0; i < PROCTABLE_SLOTS; i++) {
+		struct proc_entry *c = &t->slots[i];
+		unsigned depth = 0;
+
+		if (!c->pid || c->exited || c->session)
+			continue;
+		for (struct proc_entry *a = proctable_get(t, c->ppid); a && depth < 32;
+		     a = proctable_get(t, a->ppid), depth++)
+			if (a->pid == pid) {
+				c->session = session;
+				c->root_pid = root_pid;
+				break;
+			}
+	}
+}
+
+unsigned proctable_ancestry(struct proctable *t, uint32_t pid, struct clawos_ancestor *out, const char **exe,
+			    unsigned max)
+{
+	struct proc_entry *e = proctable_get(t, pid);
+	unsigned n = 0;
+
+	while (e && n < max && e->ppid && e->ppid != e->pid) {
+		struct proc_entry *p = proctable_get(t, e->ppid);
+
+		out[n].pid = e->ppid;
+		out[n].reserved = 0;
+		memset(out[n].comm, 0, sizeof(out[n].comm));
+		if (p)
+			memcpy(out[n].comm, p->comm, sizeof(out[n].comm));
+		if (exe)
+			exe[n] = p && p->exe[0] ? p->exe : NULL;
+		n++;
+		if (!p || (e->root_pid && e->ppid == e->root_pid))
+			break; /* stop at the tracked tree's root */
+		e = p;
+	}
+	return n;
+}
+
+static void seed_one(struct proctable *t, const char *proc_root, uint32_t pid)
+{
+	char path[512], buf[512], comm[CLAWOS_COMM_LEN] = "", exe[PROC_EXE_LEN] = "";
+	unsigned long ppid = 0;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	char *open_paren, *close_paren, state;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return;
+	snprintf(comm, sizeof(comm), "%.*s", (int)MIN((size_t)(close_paren - open_paren - 1), sizeof(comm) - 1),
+		 open_paren + 1);
+	if (sscanf(close_paren + 1, " %c %lu", &state, &ppid) != 2)
+		return;
+	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	proctable_exec(t, pid, (uint32_t)ppid, comm, exe);
+}
+
+int proctable_seed(struct proctable *t, const char *proc_root)
+{
+	DIR *d = opendir(proc_root);
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || pid == 0 || pid > UINT32_MAX)
+			continue;
+		seed_one(t, proc_root, (uint32_t)pid);
+	}
+	closedir(d);
+	return 0;
+}

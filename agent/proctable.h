@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The user-space process table: pid -> parent, comm, executable and target
+ * session, seeded from /proc at start (before the first kernel record is
+ * read, so there is no gap) and kept current from exec, fork and exit
+ * records.  Bounded: open addressing over a fixed array; when full, the
+ * oldest exited entries go first.  Ancestry walks it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/clawos-abi.h"
+
+#define PROCTABLE_SLOTS 16384 /* power of two */
+#define PROC_EXE_LEN 192
+
+struct proc_entry {
+	uint32_t pid; /* 0: free */
+	uint32_t ppid;
+	uint32_t session; /* 0: not in a tracked tree */
+	uint32_t root_pid;
+	bool exited;
+	char comm[CLAWOS_COMM_LEN];
+	char exe[PROC_EXE_LEN];
+};
+
+struct proctable {
+	struct proc_entry *slots;
+	uint32_t used;
+	uint64_t evictions;
+};
+
+int proctable_init(struct proctable *t);
+void proctable_done(struct proctable *t);
+
+struct proc_entry *proctable_get(struct proctable *t, uint32_t pid);
+/* Finds or creates the entry of pid (NULL only when the table is full). */
+struct proc_entry *proctable_put(struct proctable *t, uint32_t pid);
+void proctable_remove(struct proctable *t, uint32_t pid);
+
+/* fork: the child inherits parent's comm, exe and session. */
+void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child);
+void proctable_exec(struct proctable *t, uint32_t pid, uint32_t ppid, const char *comm, const char *exe);
+void proctable_exit(struct proctable *t, uint32_t pid);
+/* Marks pid and every known descendant as part of session. */
+void proctable_set_session(struct proctable *t, uint32_t pid, uint32_t session, uint32_t root_pid);
+
+/* Fills up to max ancestors of pid, pid's parent first; returns how many. */
+unsigned proctable_ancestry(struct proctable *t, uint32_t pid, struct clawos_ancestor *out, const char **exe,
+			    unsigned max);
+
+/* Reads /proc (I/O). */
+int proctable_seed(struct proctable *t, const char *proc_root);

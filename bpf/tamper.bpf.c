@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/*
+ * Attempts to blind the agent, raised as tamper anomalies by the kernel:
+ * bpf() by another process (loading programs, touching maps, detaching
+ * links, or just listing them), ptrace of the agent, SIGKILL/SIGSTOP/SIGTERM/
+ * SIGINT sent to it, renames and unlinks of its files, kernel module loads.
+ * PID 1 (the service manager) is not reported: it stops, restarts and
+ * manages cgroup BPF programs as part of its job.  A per-process limit of
+ * one record per second keeps a burst (bpftool walks every object with
+ * hundreds of bpf() calls) from flooding the ring buffer; user space
+ * deduplicates further.
+ */
+#include "common.bpf.h"
+#include "path.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* tgid << 32 | rule */
+	__type(value, __u64); /* last report, ns */
+} clawos_tamper_rl SEC(".maps");
+
+enum tamper_rule {
+	TAMPER_BPF = 1,
+	TAMPER_PTRACE = 2,
+	TAMPER_SIGNAL = 3,
+	TAMPER_FILE = 4,
+	TAMPER_MODULE = 5,
+};
+
+/* NULL when this process must not or need not be reported now. */
+static __always_inline struct clawos_config *tamper_cfg(__u32 rule)
+{
+	struct clawos_config *cfg = cfg_get();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 key = ((__u64)tgid << 32) | rule, now = bpf_ktime_get_ns(), *last;
+
+	if (!cfg || !cfg->agent_tgid || tgid == cfg->agent_tgid || tgid == 1)
+		return NULL;
+	last = bpf_map_lookup_elem(&clawos_tamper_rl, &key);
+	if (last && now - *last < 1000000000ULL)
+		return NULL;
+	bpf_map_update_elem(&clawos_tamper_rl, &key, &now, BPF_ANY);
+	return cfg;
+}
+
+SEC("tracepoint/syscalls/sys_enter_bpf")
+int clawos_tp_bpf(struct trace_event_raw_sys_enter *ctx)
+{
+	struct clawos_anomaly_event *a;
+
+	if (!tamper_cfg(TAMPER_BPF))
+		return 0;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "bpf_syscall");
+	if (!a)
+		return 0;
+	a->observed = ctx->args[0]; /* the bpf(2) command */
+	bpf_ringbuf_submit(a, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ptrace")
+int clawos_tp_ptrace(struct trace_event_raw_sys_enter *ctx)
+{
+	struct clawos_config *cfg = cfg_get();
+	struct clawos_anomaly_event *a;
+
+	if (!cfg || (__u32)ctx->args[1] != cfg->agent_tgid || !tamper_cfg(TAMPER_PTRACE))
+		return 0;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_CRITICAL, "ptrace_agent");
+	if (!a)
+		return 0;
+	a->observed = ctx->args[0]; /* the ptrace(2) request */
+	bpf_ringbuf_submit(a, 0);
+	return 0;
+}
+
+SEC("tracepoint/signal/signal_generate")
+int clawos_tp_signal(struct trace_event_raw_signal_generate *ctx)
+{
+	struct clawos_config *cfg = cfg_get();
+	struct clawos_anomaly_event *a;
+	int sig = ctx->sig;
+
+	if (!cfg || (__u32)ctx->pid != cfg->agent_tgid)
+		return 0;
+	if (sig != 9 && sig != 19 && sig != 15 && sig != 2) /* KILL STOP TERM INT */
+		return 0;
+	if (!tamper_cfg(TAMPER_SIGNAL))
+		return 0;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, sig == 15 || sig == 2 ? CLAWOS_SEV_MEDIUM : CLAWOS_SEV_HIGH,
+			  "signal_agent");
+	if (!a)
+		return 0;
+	a->observed = sig;
+	bpf_ringbuf_submit(a, 0);
+	return 0;
+}
+
+static __always_inline void tamper_module(const char *rule_unused)
+{
+	struct clawos_anomaly_event *a;
+
+	if (!tamper_cfg(TAMPER_MODULE))
+		return;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "kernel_module");
+	if (a)
+		bpf_ringbuf_submit(a, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_init_module")
+int clawos_tp_initmod(void *ctx)
+{
+	tamper_module(NULL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_finit_module")
+int clawos_tp_finitmod(void *ctx)
+{
+	tamper_module(NULL);
+	return 0;
+}
+
+/* unlink/rename of one of the agent's files (clawos_protect, AGENT bit). */
+static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
+{
+	struct clawos_config *cfg = cfg_get();
+	struct clawos_prefix_key *k;
+	struct clawos_anomaly_event *a;
+	__u32 zero = 0;
+	__u8 *v;
+	long n;
+
+	if (!cfg || !(cfg->flags & CLAWOS_CFG_PROTECT) || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+		return;
+	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
+	if (!k)
+		return;
+	n = bpf_probe_read_user_str(k->path, sizeof(k->path), upath);
+	if (n <= 1 || k->path[0] != '/') /* relative names: not resolved here */
+		return;
+	k->prefixlen = (n - 1) * 8;
+	v = bpf_map_lookup_elem(&clawos_protect, k);
+	if (!v || !(*v & CLAWOS_PROTECT_V_AGENT) || !tamper_cfg(TAMPER_FILE))
+		return;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "agent_file");
+	if (!a)
+		return;
+	a->observed = op;
+	bpf_probe_read_kernel_str(a->subject, sizeof(a->subject), k->path);
+	bpf_ringbuf_submit(a, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlinkat")
+int clawos_tp_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	tamper_path((int)ctx->args[0], (const char *)ctx->args[1], 263);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat2")
+int clawos_tp_rename2(struct trace_event_raw_sys_enter *ctx)
+{
+	/* the destination matters too: replacing the config by rename */
+	tamper_path((int)ctx->args[0], (const char *)ctx->args[1], 316);
+	tamper_path((int)ctx->args[2], (const char *)ctx->args[3], 316);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_rename")
+int clawos_tp_rename(struct trace_event_raw_sys_enter *ctx)
+{
+	tamper_path(AT_FDCWD_VALUE, (const char *)ctx->args[0], 82);
+	tamper_path(AT_FDCWD_VALUE, (const char *)ctx->args[1], 82);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlink")
+int clawos_tp_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+	tamper_path(AT_FDCWD_VALUE, (const char *)ctx->args[0], 87);
+	return 0;
+}
