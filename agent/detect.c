@@ -267,3 +267,82 @@ int detect_parse_cidr(const char *s, struct detect_cidr *out)
 	out->prefix = (uint8_t)(v4 ? bits + 96 : bits);
 	return 0;
 }
+
+static const char *bpf_cmd_name(uint64_t cmd)
+{
+	static const char *const names[] = {
+		"BPF_MAP_CREATE",	  "BPF_MAP_LOOKUP_ELEM",   "BPF_MAP_UPDATE_ELEM",  "BPF_MAP_DELETE_ELEM",
+		"BPF_MAP_GET_NEXT_KEY",	  "BPF_PROG_LOAD",	   "BPF_OBJ_PIN",	   "BPF_OBJ_GET",
+		"BPF_PROG_ATTACH",	  "BPF_PROG_DETACH",	   "BPF_PROG_TEST_RUN",	   "BPF_PROG_GET_NEXT_ID",
+		"BPF_MAP_GET_NEXT_ID",	  "BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD",
+		"BPF_PROG_QUERY",	  "BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD",	   "BPF_BTF_GET_FD_BY_ID",
+		"BPF_TASK_FD_QUERY",	  "BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID",
+		"BPF_MAP_LOOKUP_BATCH",	  "BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH",
+		"BPF_LINK_CREATE",	  "BPF_LINK_UPDATE",	   "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
+		"BPF_ENABLE_STATS",	  "BPF_ITER_CREATE",	   "BPF_LINK_DETACH",	   "BPF_PROG_BIND_MAP",
+	};
+
+	return cmd < ELEMENTSOF(names) ? names[cmd] : "unknown";
+}
+
+static const char *signal_name(uint64_t sig)
+{
+	switch (sig) {
+	case 2:
+		return "SIGINT";
+	case 9:
+		return "SIGKILL";
+	case 15:
+		return "SIGTERM";
+	case 19:
+		return "SIGSTOP";
+	default:
+		return "a signal";
+	}
+}
+
+void detect_describe(struct clawos_anomaly_event *a)
+{
+	char who[64];
+	const char *r = a->rule;
+	unsigned long long obs = (unsigned long long)a->observed, thr = (unsigned long long)a->threshold;
+	char *d = a->description;
+	size_t n = sizeof(a->description);
+
+	snprintf(who, sizeof(who), "%.*s[%u]", CLAWOS_COMM_LEN, a->hdr.comm, a->hdr.pid);
+	if (!strcmp(r, "syscall_rate"))
+		snprintf(d, n, "%s made %llu syscalls in one second (threshold %llu)", who, obs, thr);
+	else if (!strcmp(r, "protected_path"))
+		snprintf(d, n, "%s opened protected path %.180s%s", who, a->subject,
+			 a->flags & CLAWOS_ANOMALY_F_ENFORCED		     ? " (denied)"
+			 : a->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE ? " (not denied: enforcement needs BPF-LSM)"
+									     : "");
+	else if (!strcmp(r, "agent_file"))
+		snprintf(d, n, "%s modified the agent's file %.180s", who, a->subject);
+	else if (!strcmp(r, "bpf_syscall"))
+		snprintf(d, n, "%s called bpf(%s)", who, bpf_cmd_name(a->observed));
+	else if (!strcmp(r, "ptrace_agent"))
+		snprintf(d, n, "%s called ptrace (request %llu) on the agent", who, obs);
+	else if (!strcmp(r, "signal_agent"))
+		snprintf(d, n, "%s sent %s to the agent", who, signal_name(a->observed));
+	else if (!strcmp(r, "kernel_module"))
+		snprintf(d, n, "%s loaded a kernel module", who);
+	else if (!strcmp(r, "self_check"))
+		snprintf(d, n, "a BPF program or link of the agent disappeared: %.180s", a->subject);
+	else if (!strcmp(r, "connect_rate"))
+		snprintf(d, n, "%s made %llu connection attempts in one second (threshold %llu), latest to %.64s", who, obs,
+			 thr, a->subject);
+	else if (!strcmp(r, "distinct_destinations"))
+		snprintf(d, n, "%s tried %llu distinct destinations in one second (threshold %llu), latest %.64s", who,
+			 obs, thr, a->subject);
+	else if (!strcmp(r, "deny_port") || !strcmp(r, "deny_cidr"))
+		snprintf(d, n, "%s connected to denied destination %.64s", who, a->subject);
+	else
+		snprintf(d, n, "%s triggered rule %.32s", who, r);
+	if (a->suppressed)
+		snprintf(d + strlen(d), n - strlen(d), "; %u identical suppressed", a->suppressed);
+	if (a->kind == CLAWOS_ANOMALY_TAMPER && !strcmp(r, "bpf_syscall"))
+		snprintf(a->subject, sizeof(a->subject), "%s", bpf_cmd_name(a->observed));
+	if (a->kind == CLAWOS_ANOMALY_TAMPER && !strcmp(r, "signal_agent"))
+		snprintf(a->subject, sizeof(a->subject), "%s", signal_name(a->observed));
+}

@@ -54,6 +54,10 @@ size_t detect_record(struct detect *d, const struct clawos_event_hdr *h, uint64_
  * (counted); true to emit it, with a->suppressed set. */
 bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now_ns);
 
+/* Human text of an anomaly into a->description (and a->subject where the
+ * kernel left it empty). */
+void detect_describe(struct clawos_anomaly_event *a);
+
 /* "203.0.113.0/24", "2001:db8::/32", "10.1.2.3" -> cidr; 0 or -EINVAL. */
 int detect_parse_cidr(const char *s, struct detect_cidr *out);
 

@@ -14,5 +14,7 @@ void net_json(struct json_object *o, const struct clawos_net_event *e);
 void net6_json(struct json_object *o, const struct clawos_net6_event *e);
 void cgroup_json(struct json_object *o, const struct clawos_cgroup_event *e);
 void syscall_json(struct json_object *o, const struct clawos_syscall_event *e);
-void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e);
+struct event_context;
+void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e, const struct event_context *ctx);
+void proc_json(struct json_object *o, const struct clawos_proc_event *e);
 const char *severity_name(unsigned s);

@@ -145,7 +145,7 @@ const char *severity_name(unsigned s)
 	return s < ELEMENTSOF(names) ? names[s] : "unknown";
 }
 
-void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e)
+void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e, const struct event_context *ctx)
 {
 	struct json_object *a = json_object_new_object(), *anc = json_object_new_array(), *top;
 
@@ -165,6 +165,7 @@ void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e)
 
 		ADD(p, "pid", json_object_new_int64(e->ancestry[i].pid));
 		ADD(p, "comm", json_string_clean(e->ancestry[i].comm, sizeof(e->ancestry[i].comm)));
+		ADD(p, "exe", ctx->ancestry_exe[i] ? json_string_clean(ctx->ancestry_exe[i], 4096) : NULL);
 		json_object_array_add(anc, p);
 	}
 	ADD(a, "ancestry", anc);
@@ -181,14 +182,24 @@ void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e)
 		}
 		ADD(a, "top_syscalls", top);
 	}
-	if (e->target[0]) {
-		struct json_object *t = json_object_new_object();
-
-		ADD(t, "name", json_string_clean(e->target, sizeof(e->target)));
-		ADD(t, "root_pid", json_object_new_int64(e->target_root_pid));
-		ADD(t, "session_id", json_object_new_int64(e->target_session));
-		ADD(o, "target", t);
-	}
 	ADD(o, "anomaly", a);
 	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(e->mechanism)));
+}
+
+void proc_json(struct json_object *o, const struct clawos_proc_event *e)
+{
+	struct json_object *p = json_object_new_object();
+
+	ADD(p, "op", json_object_new_string(e->op == CLAWOS_PROC_FORK ? "fork" : "exit"));
+	if (e->op == CLAWOS_PROC_FORK) {
+		ADD(p, "child_pid", json_object_new_int64(e->child_pid));
+	} else {
+		/* wait(2) status: exit code or the signal that ended it */
+		if ((e->exit_code & 0x7f) == 0)
+			ADD(p, "exit_code", json_object_new_int((e->exit_code >> 8) & 0xff));
+		else
+			ADD(p, "signal", json_object_new_int(e->exit_code & 0x7f));
+	}
+	ADD(o, "lifecycle", p);
+	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(CLAWOS_MECH_TRACEPOINT)));
 }

@@ -207,6 +207,14 @@ struct json_object *event_to_json(const struct clawos_event_hdr *h, const struct
 	ADD(o, "host", ctx->host ? json_object_new_string(ctx->host) : NULL);
 	if (h->cpu != CLAWOS_CPU_USER || h->pid)
 		ADD(o, "process", process_json(h, ctx));
+	if (ctx->target_name) {
+		struct json_object *t = json_object_new_object();
+
+		ADD(t, "name", json_string_clean(ctx->target_name, 256));
+		ADD(t, "root_pid", json_object_new_int64(ctx->target_root_pid));
+		ADD(t, "session_id", json_object_new_int64(ctx->target_session));
+		ADD(o, "target", t);
+	}
 	switch (h->type) {
 	case CLAWOS_EV_FILE:
 		file_json(o, (const struct clawos_file_event *)h);
@@ -227,7 +235,10 @@ struct json_object *event_to_json(const struct clawos_event_hdr *h, const struct
 		syscall_json(o, (const struct clawos_syscall_event *)h);
 		break;
 	case CLAWOS_EV_ANOMALY:
-		anomaly_json(o, (const struct clawos_anomaly_event *)h);
+		anomaly_json(o, (const struct clawos_anomaly_event *)h, ctx);
+		break;
+	case CLAWOS_EV_PROC:
+		proc_json(o, (const struct clawos_proc_event *)h);
 		break;
 	}
 	return o;

@@ -23,6 +23,10 @@ struct event_context {
 	const char *cgroup_path; /* NULL if unknown */
 	const char *user;        /* user name, NULL if unknown */
 	uint32_t ppid;           /* used when the record has none */
+	const char *target_name; /* the tracked tree the process belongs to, or NULL */
+	uint32_t target_root_pid;
+	uint32_t target_session;
+	const char *ancestry_exe[CLAWOS_ANOMALY_ANCESTRY]; /* anomalies: exe of each ancestor */
 };
 
 /* A new record object with "event", "schema_version" and "time" set. */

@@ -13,12 +13,14 @@
 #include "log.h"
 #include "manager.h"
 #include "probe.h"
+#include "watch.h"
 
 #define EXIT_USAGE 2
 
 static void help(void)
 {
 	printf("Usage: clawos-ebpf [OPTIONS]\n"
+	       "       clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]\n"
 	       "eBPF host security agent: exec, file, network and cgroup activity as JSON.\n\n"
 	       "  -c, --config FILE    configuration file (default %s)\n"
 	       "  -f, --foreground     run in the foreground, records also on stdout\n"
@@ -26,6 +28,7 @@ static void help(void)
 	       "      --check-config   validate the configuration and print the effective one\n"
 	       "      --json           with --probe or --check-config: print JSON\n"
 	       "      --no-lsm         do not use BPF-LSM even where it works (fallbacks only)\n"
+	       "      --iface IFNAME   count traffic on this interface (repeatable; adds to interfaces =)\n"
 	       "  -v, --verbose        debug diagnostics\n"
 	       "  -V, --version        print the version\n"
 	       "  -h, --help           this help\n\n"
@@ -120,18 +123,22 @@ static int do_check_config(const char *path, bool json)
 
 int main(int argc, char *argv[])
 {
-	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM };
+	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' }, { "foreground", no_argument, NULL, 'f' },
 		{ "probe", no_argument, NULL, ARG_PROBE },  { "check-config", no_argument, NULL, ARG_CHECK },
 		{ "json", no_argument, NULL, ARG_JSON },    { "no-lsm", no_argument, NULL, ARG_NO_LSM },
 		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	    {}
+		{ "help", no_argument, NULL, 'h' },	    { "iface", required_argument, NULL, ARG_IFACE },
+		{}
 	};
 	struct manager_options opts = { .config_path = CLAWOS_DEFAULT_CONFIG_PATH };
 	bool probe = false, check = false, json = false;
+	static char *ifaces[CLAWOS_IFACE_MAX];
 	int c;
 
+	if (argc > 1 && strcmp(argv[1], "watch") == 0)
+		return watch_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:fvVh", options, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
@@ -151,6 +158,18 @@ int main(int argc, char *argv[])
 			break;
 		case ARG_NO_LSM:
 			opts.no_lsm = true;
+			break;
+		case ARG_IFACE:
+			if (!config_ifname_valid(optarg)) {
+				fprintf(stderr, "clawos-ebpf: --iface '%s' is not a valid interface name\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (opts.n_ifaces == CLAWOS_IFACE_MAX) {
+				fprintf(stderr, "clawos-ebpf: at most %d --iface options\n", CLAWOS_IFACE_MAX);
+				return EXIT_USAGE;
+			}
+			ifaces[opts.n_ifaces++] = optarg;
+			opts.ifaces = ifaces;
 			break;
 		case 'v':
 			log_set_max_level(LOG_DEBUG);

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "event-json.h"
+#include "iface.h"
 #include "log.h"
 #include "manager.h"
 #include "names.h"
@@ -90,28 +91,95 @@ static void record_message(const struct clawos_event_hdr *h, char *buf, size_t s
 	}
 }
 
+static int anomaly_priority(unsigned severity)
+{
+	/* journald at warning or higher for every anomaly */
+	return severity >= CLAWOS_SEV_CRITICAL ? LOG_CRIT : severity >= CLAWOS_SEV_HIGH ? LOG_ERR : LOG_WARNING;
+}
+
+/* The tracked tree of a process, for the "target" of its records. */
+static void context_target(struct manager *m, uint32_t pid, struct event_context *ctx)
+{
+	struct proc_entry *p = proctable_get(&m->procs, pid);
+	const struct target_session *t = p && p->session ? targets_session(&m->targets, p->session) : NULL;
+
+	if (!t)
+		return;
+	ctx->target_name = t->name;
+	ctx->target_root_pid = p->root_pid;
+	ctx->target_session = t->id;
+}
+
 /* Decoded, enriched and encoded: one kernel or synthesised record. */
-static void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
+void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 {
 	struct event_context ctx = { .realtime_offset_ns = m->realtime_offset_ns };
 	struct json_object *o;
 	char msg[512], comm[CLAWOS_COMM_LEN + 1];
+	int prio = LOG_INFO;
 
-	if (h->type == CLAWOS_EV_EXEC) {
-		const struct clawos_exec_event *e = (const void *)h;
-
-		if (!(e->flags & CLAWOS_EXEC_F_FAILED))
-			enrich_note_exec(m->enrich, h->pid, e->filename, h->ppid);
-	}
 	enrich_record(m->enrich, h, &ctx);
+	context_target(m, h->pid, &ctx);
+	if (h->type == CLAWOS_EV_ANOMALY) {
+		const struct clawos_anomaly_event *a = (const void *)h;
+		struct clawos_ancestor tmp[CLAWOS_ANOMALY_ANCESTRY];
+
+		proctable_ancestry(&m->procs, h->pid, tmp, ctx.ancestry_exe, CLAWOS_ANOMALY_ANCESTRY);
+		prio = anomaly_priority(a->severity);
+	}
 	o = event_to_json(h, &ctx);
 	if (!o)
 		return;
 	record_message(h, msg, sizeof(msg));
 	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
-	manager_emit_json(m, o, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY,
-			  h->type == CLAWOS_EV_ANOMALY ? LOG_WARNING : LOG_INFO, msg, h->pid, comm);
+	manager_emit_json(m, o, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid, comm);
 	json_object_put(o);
+}
+
+/* An anomaly raised by the kernel or by detect.c: de-duplicated, given
+ * its ancestry, target and text, then emitted. */
+static void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
+{
+	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
+
+	if (!detect_admit(m->detect, a, manager_boot_ns()))
+		return;
+	if (!a->hdr.ppid && p)
+		a->hdr.ppid = p->ppid;
+	a->ancestry_len = (uint8_t)proctable_ancestry(&m->procs, a->hdr.pid, a->ancestry, NULL, CLAWOS_ANOMALY_ANCESTRY);
+	if (p && p->session) {
+		const struct target_session *t = targets_session(&m->targets, p->session);
+
+		a->target_root_pid = p->root_pid;
+		a->target_session = p->session;
+		if (t)
+			snprintf(a->target, sizeof(a->target), "%s", t->name);
+	}
+	detect_describe(a);
+	m->events_by_type[CLAWOS_EV_ANOMALY]++;
+	manager_emit_record(m, &a->hdr);
+}
+
+/* Keeps the process table current from exec, fork and exit records. */
+static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
+{
+	if (h->type == CLAWOS_EV_EXEC) {
+		const struct clawos_exec_event *e = (const void *)h;
+		char comm[CLAWOS_COMM_LEN + 1];
+
+		if (e->flags & CLAWOS_EXEC_F_FAILED)
+			return;
+		snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
+		enrich_note_exec(m->enrich, h->pid, e->filename, h->ppid);
+		proctable_exec(&m->procs, h->pid, h->ppid, comm, e->filename);
+	} else if (h->type == CLAWOS_EV_PROC) {
+		const struct clawos_proc_event *e = (const void *)h;
+
+		if (e->op == CLAWOS_PROC_FORK)
+			proctable_fork(&m->procs, h->pid, e->child_pid);
+		else
+			proctable_exit(&m->procs, h->pid);
+	}
 }
 
 int manager_on_ring_sample(void *userdata, void *data, size_t size)
@@ -119,13 +187,26 @@ int manager_on_ring_sample(void *userdata, void *data, size_t size)
 	struct manager *m = userdata;
 	const struct clawos_event_hdr *h = NULL;
 	enum decode_error e = event_decode(data, size, &h);
+	struct clawos_anomaly_event found[4];
+	size_t n;
 
 	if (e != DECODE_OK) {
 		m->decode_errors[e]++;
 		return 0;
 	}
+	if (h->type == CLAWOS_EV_ANOMALY) {
+		struct clawos_anomaly_event a;
+
+		memcpy(&a, h, sizeof(a));
+		manager_raise(m, &a);
+		return 0;
+	}
 	m->events_by_type[h->type]++;
+	manager_track(m, h);
 	manager_emit_record(m, h);
+	n = detect_record(m->detect, h, manager_boot_ns(), found, ELEMENTSOF(found));
+	for (size_t i = 0; i < n; i++)
+		manager_raise(m, &found[i]);
 	return 0;
 }
 
@@ -228,6 +309,8 @@ void manager_emit_stats(struct manager *m)
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "decode_errors", dec);
 	json_object_object_add(o, "outputs", out);
+	if (m->iface)
+		json_object_object_add(o, "interfaces", iface_monitor_stats_json(m->iface));
 	json_object_object_add(o, "uptime_s", json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
 	json_object_object_add(o, "rss_kib", json_object_new_uint64(self_rss_kib()));
 	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));

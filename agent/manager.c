@@ -11,6 +11,7 @@
 
 #include "event-json.h"
 #include "filters.h"
+#include "iface.h"
 #include "log.h"
 #include "manager.h"
 
@@ -53,6 +54,7 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 	m->realtime_offset_ns = realtime_offset(); /* follow clock steps */
 	manager_emit_cgroups(m);
+	iface_monitor_collect(m->iface);
 	manager_emit_stats(m);
 	manager_flush_outputs(m);
 	manager_status(m, "");
@@ -86,18 +88,21 @@ static void emit_config_record(struct manager *m, const char *event, const char 
 	json_object_put(o);
 }
 
-/* The CONFIG map and the filter maps from settings s. */
-static int manager_kernel_config(struct bpf_loader *l, const struct clawos_settings *s, const char *cgroup2)
+/* The CONFIG, filter, target and protection maps from settings s. */
+int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s)
 {
 	struct clawos_config kcfg;
-	uint32_t flags = 0;
+	uint32_t flags = 0, tflags = 0;
 	int r;
 
-	r = filters_apply(l, s, cgroup2, &flags);
+	r = filters_apply(l, s, m->probe.cgroup2_path, &flags);
 	if (r < 0)
 		return log_error_errno(r, "Failed to fill the filter maps: %m");
+	r = targets_apply(&m->targets, l, s, &m->tpaths, &tflags);
+	if (r < 0)
+		return log_error_errno(r, "Failed to fill the target maps: %m");
 	settings_to_bpf(s, (uint32_t)getpid(), &kcfg);
-	kcfg.flags = flags;
+	kcfg.flags = flags | tflags;
 	return bpf_loader_update_config(l, &kcfg);
 }
 
@@ -105,7 +110,26 @@ static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)
 {
 	struct manager *m = userdata;
 
-	return manager_kernel_config(l, &m->settings, m->probe.cgroup2_path);
+	return manager_kernel_config(m, l, &m->settings);
+}
+
+void manager_configure_detect(struct manager *m)
+{
+	const struct clawos_settings *s = &m->settings;
+	struct detect_settings d = {
+		.cooldown_s = s->anomaly_cooldown,
+		.file_mode = s->file_access_violation_mode,
+		.enforce_available = m->plan.hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM,
+		.connect_threshold = s->network_suspicious_threshold,
+		.distinct_threshold = s->network_distinct_threshold,
+	};
+
+	for (size_t i = 0; i < s->network_deny_ports.n && d.n_deny_ports < DETECT_MAX_PORTS; i++)
+		d.deny_ports[d.n_deny_ports++] = (uint16_t)strtoul(s->network_deny_ports.items[i], NULL, 10);
+	for (size_t i = 0; i < s->network_deny_cidrs.n && d.n_deny_cidrs < DETECT_MAX_CIDRS; i++)
+		if (detect_parse_cidr(s->network_deny_cidrs.items[i], &d.deny_cidrs[d.n_deny_cidrs]) == 0)
+			d.n_deny_cidrs++;
+	detect_configure(m->detect, &d);
 }
 
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
@@ -114,7 +138,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	size_t n = settings_diff_restart_only(&m->settings, next, restart, ELEMENTSOF(restart));
 	char old_sha[65];
 
-	if (manager_kernel_config(m->loader, next, m->probe.cgroup2_path) < 0) {
+	if (manager_kernel_config(m, m->loader, next) < 0) {
 		emit_config_record(m, "config_reload_failed", m->config_sha256, sha, "CONFIG map update failed", LOG_ERR);
 		settings_done(next);
 		return;
@@ -139,6 +163,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	next->connect_buffer_size = m->settings.connect_buffer_size;
 	settings_done(&m->settings);
 	m->settings = *next;
+	iface_monitor_set_threshold(m->iface, m->settings.network_egress_threshold_bytes);
 	if (m->out_socket)
 		output_socket_set_limits(m->out_socket, m->settings.max_clients, m->settings.client_queue_size,
 					 m->settings.client_stall_timeout);
@@ -147,6 +172,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	snprintf(m->config_sha256, sizeof(m->config_sha256), "%s", sha);
 	sd_event_source_set_time_relative(m->stats_timer, (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL);
 	sd_event_source_set_enabled(m->stats_timer, m->settings.stats_interval ? SD_EVENT_ON : SD_EVENT_OFF);
+	manager_configure_detect(m);
 	log_info("Configuration reloaded from %s", m->opts.config_path);
 	emit_config_record(m, "config_changed", old_sha, sha, NULL, LOG_NOTICE);
 }
@@ -261,6 +287,14 @@ static int manager_setup_bpf(struct manager *m)
 	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, m->settings.ring_buffer_size, manager_prepare_kernel, m);
 	if (r < 0)
 		return r;
+	/* attached first, then /proc: a process born in between is seen by
+	 * both, none by neither */
+	proctable_seed(&m->procs, "/proc");
+	targets_adopt_running(&m->targets, m->loader, &m->settings, &m->procs);
+	manager_configure_detect(m);
+	if (m->settings.file_access_violation_mode == 2 && m->plan.hooks[HOOK_FILE_OPEN].mechanism != CLAWOS_MECH_LSM)
+		log_warning("file_access_violation_mode = 2 (enforce) needs BPF-LSM, which this kernel refuses: "
+			    "protected paths are alerted on, not denied");
 	m->rb = ring_buffer__new(bpf_loader_ringbuf_fd(m->loader), manager_on_ring_sample, m, NULL);
 	if (!m->rb)
 		return log_error_errno(negative_errno(), "Failed to set up the ring buffer reader: %m");
@@ -276,11 +310,55 @@ static int manager_setup_bpf(struct manager *m)
 	return 0;
 }
 
+static void on_iface_record(const struct iface_record *r, void *userdata)
+{
+	struct manager *m = userdata;
+
+	if (r->raw) {
+		r->raw->seq = ++m->user_seq;
+		m->events_by_type[r->raw->type]++;
+		manager_emit_record(m, r->raw);
+	} else {
+		manager_emit_json(m, r->json, r->event, r->trace, r->priority, r->message, 0, NULL);
+	}
+	if (!r->trace) /* state changes arrive outside the stats timer */
+		manager_flush_outputs(m);
+}
+
+/* tc counters on the configured interfaces plus --iface; -ENODEV (a
+ * missing interface) and too many names are configuration errors. */
+static int manager_setup_iface(struct manager *m)
+{
+	const struct clawos_string_list *cfg = &m->settings.interfaces;
+	char *names[CLAWOS_IFACE_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n + m->opts.n_ifaces; i++) {
+		char *name = i < cfg->n ? cfg->items[i] : m->opts.ifaces[i - cfg->n];
+		bool dup = false;
+
+		for (size_t j = 0; j < n; j++)
+			dup = dup || strcmp(names[j], name) == 0;
+		if (dup)
+			continue;
+		if (n == CLAWOS_IFACE_MAX)
+			return log_error_errno(-E2BIG, "More than %d interfaces to watch (interfaces = and --iface)",
+					       CLAWOS_IFACE_MAX);
+		names[n++] = name;
+	}
+	if (n == 0)
+		return 0;
+	return iface_monitor_new(&m->iface, m->ev, names, n, m->settings.network_egress_threshold_bytes,
+				 on_iface_record, m);
+}
+
 static void manager_free(struct manager *m)
 {
+	manager_control_stop(m);
 	sd_event_source_disable_unref(m->rb_io);
 	sd_event_source_disable_unref(m->stats_timer);
 	ring_buffer__free(m->rb);
+	m->iface = iface_monitor_free(m->iface);
 	m->loader = bpf_loader_free(m->loader);
 	output_journal_free(m->out_journal);
 	output_connect_free(m->out_connect);
@@ -288,6 +366,8 @@ static void manager_free(struct manager *m)
 	output_stdout_free(m->out_stdout);
 	enrich_free(m->enrich);
 	free(m->cg_prev);
+	proctable_done(&m->procs);
+	detect_free(m->detect);
 	settings_done(&m->settings);
 	sd_event_unref(m->ev);
 }
@@ -308,17 +388,26 @@ static int manager_load_config(struct manager *m)
 
 int manager_run(const struct manager_options *opts)
 {
-	struct manager m = { .opts = *opts };
+	struct manager m = { .opts = *opts, .control_fd = -1 };
 	int r, status = EXIT_FAILURE;
+	ssize_t n;
 
 	if (manager_load_config(&m) < 0)
 		return CLAWOS_EXIT_CONFIG;
+	targets_init(&m.targets);
+	n = readlink("/proc/self/exe", m.agent_exe, sizeof(m.agent_exe) - 1);
+	m.agent_exe[n > 0 ? n : 0] = '\0';
+	m.tpaths = (struct targets_paths){ .config_path = opts->config_path, .agent_exe = m.agent_exe,
+					   .unit_path = "/lib/systemd/system/clawos-ebpf.service" };
+	if (proctable_init(&m.procs) < 0 || detect_new(&m.detect) < 0)
+		goto out;
 	m.cg_prev = calloc(CG_PREV_SLOTS, sizeof(*m.cg_prev));
 	m.start_boot_ns = manager_boot_ns();
 	m.realtime_offset_ns = realtime_offset();
 	if (!m.cg_prev || manager_setup_loop(&m) < 0)
 		goto out;
 	probe_kernel(&m.probe, opts->no_lsm);
+	m.tpaths.cgroup2 = m.probe.cgroup2_path;
 	r = enrich_new(&m.enrich, m.probe.cgroup2_path);
 	if (r < 0)
 		goto out;
@@ -328,7 +417,15 @@ int manager_run(const struct manager_options *opts)
 		status = r == -ENOTSUP || r == -EPERM ? EXIT_UNAVAILABLE : EXIT_FAILURE;
 		goto out;
 	}
+	r = manager_setup_iface(&m);
+	if (r < 0) {
+		status = r == -ENODEV || r == -E2BIG ? CLAWOS_EXIT_CONFIG : EXIT_FAILURE;
+		goto out;
+	}
 	r = manager_setup_outputs(&m);
+	if (r < 0)
+		goto out;
+	r = manager_control_start(&m);
 	if (r < 0)
 		goto out;
 	manager_emit_startup(&m);

@@ -15,16 +15,22 @@
 #include "bpf-loader.h"
 #include "config.h"
 #include "decode.h"
+#include "detect.h"
 #include "enrich.h"
 #include "output.h"
 #include "probe.h"
+#include "proctable.h"
+#include "targets.h"
 
 struct ring_buffer;
+struct iface_monitor;
 
 struct manager_options {
 	const char *config_path;
 	bool foreground;
 	bool no_lsm;
+	char **ifaces; /* --iface, added to the configuration's interfaces */
+	size_t n_ifaces;
 };
 
 struct cg_prev {
@@ -57,6 +63,15 @@ struct manager {
 	uint64_t records_out;
 	struct cg_prev *cg_prev;
 	uint64_t cg_last_ns;
+	struct iface_monitor *iface; /* NULL without interfaces to watch */
+	struct proctable procs;
+	struct detect *detect;
+	struct targets targets;
+	struct targets_paths tpaths;
+	char agent_exe[4096];
+	sd_event_source *control_io;
+	int control_fd;
+	char control_path[108];
 };
 
 /* Runs until stopped; returns the process exit status. */
@@ -64,6 +79,7 @@ int manager_run(const struct manager_options *opts);
 
 /* manager-records.c */
 int manager_on_ring_sample(void *ctx, void *data, size_t size);
+void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm);
 void manager_emit_startup(struct manager *m);
@@ -71,4 +87,9 @@ void manager_emit_stats(struct manager *m);
 void manager_emit_cgroups(struct manager *m);
 void manager_flush_outputs(struct manager *m);
 uint64_t manager_boot_ns(void);
+void manager_configure_detect(struct manager *m);
+int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s);
+/* manager-control.c: the root-only control socket of `clawos-ebpf watch` */
+int manager_control_start(struct manager *m);
+void manager_control_stop(struct manager *m);
 uint64_t manager_realtime_ns(void);

@@ -304,6 +304,8 @@ struct clawos_anomaly_event {
 #define CLAWOS_CFG_TARGET_COMM 0x1000     /* clawos_t_comm holds entries */
 #define CLAWOS_CFG_TARGET_EXE 0x2000      /* clawos_t_exe holds entries */
 #define CLAWOS_CFG_TARGET_CGROUP 0x4000   /* clawos_t_cgrp holds entries */
+#define CLAWOS_CFG_RATE_ALL 0x8000        /* syscall_rate for every process */
+#define CLAWOS_CFG_HAVE_TRACKED 0x10000   /* clawos_tracked may hold entries */
 
 /* Values of the protected-path trie. */
 #define CLAWOS_PROTECT_V_READ 0x01  /* any open is a file_violation */

@@ -106,8 +106,17 @@ int clawos_sys_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (ctx->id < 0)
 		return 0;
-	rate_count(cfg, tgid, (__u32)ctx->id);
-	if ((cfg->flags & CLAWOS_CFG_TRACE_TARGETS) && is_tracked(tgid))
+	/* the common case, no targets and rate for targets only: nothing */
+	if (cfg->flags & CLAWOS_CFG_RATE_ALL) {
+		rate_count(cfg, tgid, (__u32)ctx->id);
+		if (!(cfg->flags & CLAWOS_CFG_TRACE_TARGETS))
+			return 0;
+	}
+	if (!(cfg->flags & CLAWOS_CFG_HAVE_TRACKED) || !is_tracked(tgid))
+		return 0;
+	if (!(cfg->flags & CLAWOS_CFG_RATE_ALL))
+		rate_count(cfg, tgid, (__u32)ctx->id);
+	if (cfg->flags & CLAWOS_CFG_TRACE_TARGETS)
 		trace_syscall(ctx);
 	return 0;
 }

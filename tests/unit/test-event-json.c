@@ -482,6 +482,7 @@ static void test_anomaly(void **state)
 	} anc[] = { { 4000, "bash" }, { 3000, "sshd" }, { 1, "systemd" } };
 	static const struct clawos_syscall_count top[] = { { 0, 4000 }, { 1, 800 }, { 999, 200 } };
 	struct clawos_anomaly_event e = {};
+	struct event_context ctx;
 	struct json_object *back, *a;
 
 	hdr_fill(&e.hdr, CLAWOS_EV_ANOMALY, sizeof(e));
@@ -505,13 +506,23 @@ static void test_anomaly(void **state)
 	}
 	e.top_len = ELEMENTSOF(top);
 	memcpy(e.top, top, sizeof(top));
-	back = check_golden("anomaly", event_to_json(&e.hdr, &test_ctx));
+	/* the target and the ancestors' executables come from user space */
+	ctx = test_ctx;
+	ctx.target_name = "agent-7";
+	ctx.target_root_pid = 3999;
+	ctx.target_session = 17;
+	ctx.ancestry_exe[0] = "/usr/bin/bash";
+	ctx.ancestry_exe[1] = "/usr/sbin/sshd";
+	back = check_golden("anomaly", event_to_json(&e.hdr, &ctx));
 	a = json_object_object_get(back, "anomaly");
 	assert_int_equal(json_object_array_length(json_object_object_get(a, "ancestry")), 3);
 	assert_int_equal(json_object_array_length(json_object_object_get(a, "top_syscalls")), 3);
 	assert_string_equal(get_str(back, "anomaly", "severity"), "high");
 	assert_string_equal(get_str(back, "target", "name"), "agent-7");
 	assert_null(json_object_object_get(a, "subject"));
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				    json_object_array_get_idx(json_object_object_get(a, "ancestry"), 1), "exe")),
+			    "/usr/sbin/sshd");
 	json_object_put(back);
 }
 
@@ -535,6 +546,36 @@ static void test_anomaly_file_violation(void **state)
 	assert_string_equal(get_str(back, "anomaly", "enforced"), "true");
 	assert_false(has_key(back, "anomaly", "top_syscalls"));
 	assert_false(has_key(back, "target", NULL));
+	json_object_put(back);
+}
+
+/* ---- process lifecycle ---- */
+
+static void test_process_fork_exit(void **state)
+{
+	struct clawos_proc_event e = {};
+	struct json_object *back;
+
+	hdr_fill(&e.hdr, CLAWOS_EV_PROC, sizeof(e));
+	e.op = CLAWOS_PROC_FORK;
+	e.child_pid = 4300;
+	back = check_golden("process-fork", event_to_json(&e.hdr, &test_ctx));
+	assert_string_equal(get_str(back, "lifecycle", "op"), "fork");
+	assert_string_equal(get_str(back, "lifecycle", "child_pid"), "4300");
+	json_object_put(back);
+
+	e.op = CLAWOS_PROC_EXIT;
+	e.child_pid = 0;
+	e.exit_code = 3 << 8; /* exit(3) */
+	back = check_golden("process-exit", event_to_json(&e.hdr, &test_ctx));
+	assert_string_equal(get_str(back, "lifecycle", "exit_code"), "3");
+	assert_false(has_key(back, "lifecycle", "signal"));
+	json_object_put(back);
+
+	e.exit_code = 9; /* killed by SIGKILL */
+	back = check_golden("process-killed", event_to_json(&e.hdr, &test_ctx));
+	assert_string_equal(get_str(back, "lifecycle", "signal"), "9");
+	assert_false(has_key(back, "lifecycle", "exit_code"));
 	json_object_put(back);
 }
 
@@ -663,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_syscall),
 		cmocka_unit_test(test_anomaly),
 		cmocka_unit_test(test_anomaly_file_violation),
+		cmocka_unit_test(test_process_fork_exit),
 		cmocka_unit_test(test_utf8_clean),
 		cmocka_unit_test(test_utf8_clean_small_buffer),
 		cmocka_unit_test(test_path_normalize),

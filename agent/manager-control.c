@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The control socket: `clawos-ebpf watch` connects, says "WATCH <name>", and
+ * the process at the other end (its pid from SO_PEERCRED, never from the
+ * message) becomes the root of a tracked tree.  Root only: the socket is
+ * 0600 and the peer's uid is checked as well.  One short line each way;
+ * a client that does not send it within the read is dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "manager.h"
+
+static void control_handle(struct manager *m, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char buf[128], reply[64], *name;
+	uint32_t session;
+	ssize_t n;
+	struct timeval tv = { .tv_sec = 1 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+		(void)!write(fd, "ERR permission denied\n", 22);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strncmp(buf, "WATCH", 5) != 0 || (buf[5] != ' ' && buf[5] != '\0')) {
+		(void)!write(fd, "ERR unknown command\n", 20);
+		return;
+	}
+	name = buf[5] ? buf + 6 : "watch";
+	if (targets_watch(&m->targets, m->loader, &m->procs, (uint32_t)cred.pid, name, &session) < 0 ||
+	    manager_kernel_config(m, m->loader, &m->settings) < 0) {
+		(void)!write(fd, "ERR failed\n", 11);
+		return;
+	}
+	log_info("watch: process %d is now the root of target '%s' (session %u)", (int)cred.pid, name, session);
+	n = snprintf(reply, sizeof(reply), "OK %u\n", session);
+	(void)!write(fd, reply, (size_t)n);
+}
+
+static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (cfd < 0)
+		return 0;
+	control_handle(userdata, cfd);
+	close(cfd);
+	return 0;
+}
+
+int manager_control_start(struct manager *m)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *events = m->settings.socket_path ? m->settings.socket_path : CLAWOS_DEFAULT_SOCKET_PATH;
+	const char *slash = strrchr(events, '/');
+	mode_t old;
+	int fd, r;
+
+	snprintf(m->control_path, sizeof(m->control_path), "%.*s/control.sock", (int)(slash ? slash - events : 0),
+		 events);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->control_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "Failed to create the control socket: %m");
+	unlink(m->control_path);
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0 ? -errno : 0;
+	umask(old);
+	if (r == 0)
+		r = sd_event_add_io(m->ev, &m->control_io, fd, EPOLLIN, control_on_accept, m);
+	if (r < 0) {
+		close(fd);
+		return log_error_errno(r, "Failed to set up the control socket %s: %m", m->control_path);
+	}
+	m->control_fd = fd;
+	return 0;
+}
+
+void manager_control_stop(struct manager *m)
+{
+	sd_event_source_disable_unref(m->control_io);
+	m->control_io = NULL;
+	if (m->control_fd >= 0) {
+		close(m->control_fd);
+		unlink(m->control_path);
+		m->control_fd = -1;
+	}
+}
