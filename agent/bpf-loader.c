@@ -440,3 +440,29 @@ int bpf_loader_map_fd(struct bpf_loader *l, const char *name)
 
 	return map ? bpf_map__fd(map) : -ENOENT;
 }
+
+/* A link that no longer holds its hook: a cgroup link detached from under
+ * us (BPF_LINK_DETACH) reports cgroup id 0; a link whose info cannot be
+ * read any more is broken too.  Returns how many are broken. */
+int bpf_loader_self_check(struct bpf_loader *l, char *bad, size_t size)
+{
+	int broken = 0;
+
+	if (size)
+		bad[0] = '\0';
+	for (size_t i = 0; i < l->n_links; i++) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_link__fd(l->links[i]);
+		bool ok = bpf_obj_get_info_by_fd(fd, &info, &len) == 0;
+
+		if (ok && info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id == 0)
+			ok = false;
+		if (ok)
+			continue;
+		broken++;
+		if (size > strlen(bad) + 1)
+			snprintf(bad + strlen(bad), size - strlen(bad), "%slink %u", bad[0] ? ", " : "", info.id);
+	}
+	return broken;
+}

@@ -75,6 +75,10 @@ int bpf_loader_foreach_cgroup(struct bpf_loader *l,
 			      void (*fn)(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata),
 			      void *userdata);
 
+/* Checks that every link still holds its hook; returns how many do not,
+ * naming them in bad. */
+int bpf_loader_self_check(struct bpf_loader *l, char *bad, size_t size);
+
 /* fd of a map of the object by name, or -ENOENT. */
 int bpf_loader_map_fd(struct bpf_loader *l, const char *name);
 

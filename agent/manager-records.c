@@ -138,7 +138,7 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 
 /* An anomaly raised by the kernel or by detect.c: de-duplicated, given
  * its ancestry, target and text, then emitted. */
-static void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
+void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
 {
 	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
 

@@ -61,6 +61,32 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return sd_event_source_set_time_relative(s, (uint64_t)m->settings.stats_interval * 1000000ULL);
 }
 
+/* Every few seconds: are all of our hooks still in place? */
+static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+	char bad[200];
+
+	if (bpf_loader_self_check(m->loader, bad, sizeof(bad)) > 0) {
+		struct clawos_anomaly_event a = {};
+
+		a.hdr.type = CLAWOS_EV_ANOMALY;
+		a.hdr.version = CLAWOS_ABI_VERSION;
+		a.hdr.size = sizeof(a);
+		a.hdr.cpu = CLAWOS_CPU_USER;
+		a.hdr.seq = ++m->user_seq;
+		a.hdr.ts_ns = manager_boot_ns();
+		a.kind = CLAWOS_ANOMALY_TAMPER;
+		a.severity = CLAWOS_SEV_CRITICAL;
+		a.mechanism = CLAWOS_MECH_USER;
+		snprintf(a.rule, sizeof(a.rule), "self_check");
+		snprintf(a.subject, sizeof(a.subject), "%s", bad);
+		manager_raise(m, &a);
+		manager_flush_outputs(m);
+	}
+	return sd_event_source_set_time_relative(s, 5 * 1000000ULL);
+}
+
 static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct manager *m = userdata;
@@ -426,6 +452,9 @@ int manager_run(const struct manager_options *opts)
 	if (r < 0)
 		goto out;
 	r = manager_control_start(&m);
+	if (r < 0)
+		goto out;
+	r = sd_event_add_time_relative(m.ev, NULL, CLOCK_MONOTONIC, 5 * 1000000ULL, 0, on_self_check, &m);
 	if (r < 0)
 		goto out;
 	manager_emit_startup(&m);

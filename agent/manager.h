@@ -88,6 +88,8 @@ void manager_emit_cgroups(struct manager *m);
 void manager_flush_outputs(struct manager *m);
 uint64_t manager_boot_ns(void);
 void manager_configure_detect(struct manager *m);
+/* An anomaly from the kernel or user space: de-duplicated, completed, emitted. */
+void manager_raise(struct manager *m, struct clawos_anomaly_event *a);
 int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s);
 /* manager-control.c: the root-only control socket of `clawos-ebpf watch` */
 int manager_control_start(struct manager *m);

@@ -182,6 +182,14 @@ CLAWOS_MAP struct {
 	__type(value, __u8);
 } clawos_p_allow SEC(".maps");
 
+/* debug_printk = yes: one short line per decision in trace_pipe.  At most
+ * three arguments (bpf_trace_printk); off, it costs one flag test. */
+#define CLAWOS_DBG(cfg, fmt, ...)                                                                                      \
+	do {                                                                                                           \
+		if ((cfg) && ((cfg)->flags & CLAWOS_CFG_DEBUG_PRINTK))                                                 \
+			bpf_printk("clawos " fmt, ##__VA_ARGS__);                                                      \
+	} while (0)
+
 static __always_inline struct clawos_config *cfg_get(void)
 {
 	__u32 zero = 0;
@@ -358,9 +366,15 @@ static __always_inline void hdr_stamp(struct clawos_event_hdr *h)
 /* Copies a finished record into the ring buffer, counting a failure. */
 static __always_inline void emit_copy(void *ev, __u64 size, __u32 type)
 {
+	struct clawos_config *cfg = cfg_get();
+
 	hdr_stamp((struct clawos_event_hdr *)ev);
-	if (bpf_ringbuf_output(&clawos_events, ev, size, 0) < 0)
+	if (bpf_ringbuf_output(&clawos_events, ev, size, 0) < 0) {
 		count_drop(type);
+		CLAWOS_DBG(cfg, "emit type=%u pid=%u dropped", type, ((struct clawos_event_hdr *)ev)->pid);
+	} else {
+		CLAWOS_DBG(cfg, "emit type=%u pid=%u", type, ((struct clawos_event_hdr *)ev)->pid);
+	}
 }
 
 /* Never written: a source of zeroes for records too big for memset. */

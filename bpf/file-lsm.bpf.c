@@ -30,6 +30,7 @@ static __always_inline int lsm_verdict(const struct clawos_config *cfg, struct c
 		return 0;
 	if ((e->path_flags & CLAWOS_PATH_F_VIOLATION) && cfg->file_access_violation_mode == 2) {
 		e->verdict = CLAWOS_VERDICT_DENY;
+		CLAWOS_DBG(cfg, "file_open pid=%u deny", e->hdr.pid);
 		return -1; /* -EPERM */
 	}
 	return 0;

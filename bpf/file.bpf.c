@@ -82,6 +82,7 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 		wanted = false;
 	if (wanted)
 		bpf_map_update_elem(&clawos_open_st, &e->hdr.tid, e, BPF_ANY);
+	CLAWOS_DBG(cfg, "openat pid=%u %s flags=%x", e->hdr.pid, wanted ? "report" : "filtered", e->path_flags);
 }
 
 static __always_inline void open_end(long ret)

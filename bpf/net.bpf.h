@@ -43,6 +43,7 @@ static __always_inline struct clawos_config *net_cfg_ex(bool may_read_task)
 
 	if (skip_current_ex(cfg, may_read_task) || !cfg->enable_network_monitoring)
 		return NULL;
+	CLAWOS_DBG(cfg, "net pid=%u report", (__u32)(bpf_get_current_pid_tgid() >> 32));
 	return cfg;
 }
 

@@ -493,11 +493,8 @@ static void test_anomaly(void **state)
 	e.suppressed = 2;
 	e.observed = 5000;
 	e.threshold = 1000;
-	e.target_root_pid = 3999;
-	e.target_session = 17;
 	e.mechanism = CLAWOS_MECH_USER;
 	snprintf(e.rule, sizeof(e.rule), "syscall_rate");
-	snprintf(e.target, sizeof(e.target), "agent-7");
 	snprintf(e.description, sizeof(e.description), "5000 syscalls/s exceeds the threshold of 1000/s");
 	e.ancestry_len = ELEMENTSOF(anc);
 	for (size_t i = 0; i < ELEMENTSOF(anc); i++) {
