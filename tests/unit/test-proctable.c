@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* proctable.c: lifecycle, inheritance of the target session, ancestry, bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agent/proctable.h"
+
+static void test_fork_exec_ancestry(void **state)
+{
+	struct proctable t;
+	struct clawos_ancestor anc[CLAWOS_ANOMALY_ANCESTRY];
+	const char *exe[CLAWOS_ANOMALY_ANCESTRY];
+	unsigned n;
+
+	assert_int_equal(proctable_init(&t), 0);
+	proctable_exec(&t, 1, 0, "systemd", "/usr/lib/systemd/systemd");
+	proctable_exec(&t, 100, 1, "bash", "/usr/bin/bash");
+	proctable_set_session(&t, 100, 1000, 100); /* clawos-ebpf watch */
+	proctable_fork(&t, 100, 101);
+	proctable_exec(&t, 101, 100, "node", "/usr/bin/node");
+	proctable_fork(&t, 101, 102);
+	proctable_exec(&t, 102, 0, "sh", "/usr/bin/sh");
+	proctable_fork(&t, 102, 103);
+	proctable_exec(&t, 103, 0, "curl", "/usr/bin/curl");
+
+	assert_int_equal(proctable_get(&t, 103)->session, 1000);
+	assert_int_equal(proctable_get(&t, 103)->root_pid, 100);
+	assert_int_equal(proctable_get(&t, 1)->session, 0);
+	n = proctable_ancestry(&t, 103, anc, exe, CLAWOS_ANOMALY_ANCESTRY);
+	/* up to the tree's root, not beyond */
+	assert_int_equal(n, 3);
+	assert_int_equal(anc[0].pid, 102);
+	assert_string_equal(anc[0].comm, "sh");
+	assert_string_equal(exe[1], "/usr/bin/node");
+	assert_int_equal(anc[2].pid, 100);
+	/* outside a tree: up to init */
+	n = proctable_ancestry(&t, 100, anc, NULL, CLAWOS_ANOMALY_ANCESTRY);
+	assert_int_equal(n, 1);
+	assert_string_equal(anc[0].comm, "systemd");
+	proctable_exit(&t, 103);
+	assert_true(proctable_get(&t, 103)->exited);
+	proctable_done(&t);
+}
+
+static void test_session_reaches_running_descendants(void **state)
+{
+	struct proctable t;
+
+	assert_int_equal(proctable_init(&t), 0);
+	proctable_exec(&t, 200, 1, "agent", "/opt/agent");
+	proctable_exec(&t, 201, 200, "worker", "/opt/worker");
+	proctable_exec(&t, 202, 201, "tool", "/opt/tool");
+	proctable_exec(&t, 300, 1, "other", "/opt/other");
+	proctable_set_session(&t, 200, 3, 200);
+	assert_int_equal(proctable_get(&t, 202)->session, 3);
+	assert_int_equal(proctable_get(&t, 300)->session, 0);
+	proctable_done(&t);
+}
+
+static void test_bounded(void **state)
+{
+	struct proctable t;
+	unsigned found = 0;
+
+	assert_int_equal(proctable_init(&t), 0);
+	for (uint32_t pid = 1; pid <= 3 * PROCTABLE_SLOTS; pid++)
+		proctable_exec(&t, pid, 1, "x", "/x");
+	assert_true(t.used <= PROCTABLE_SLOTS);
+	assert_true(t.evictions > 0);
+	for (uint32_t pid = 3 * PROCTABLE_SLOTS - 100; pid <= 3 * PROCTABLE_SLOTS; pid++)
+		found += proctable_get(&t, pid) != NULL;
+	assert_int_equal(found, 101); /* the newest are there */
+	proctable_done(&t);
+}
+
+static void test_seed_from_proc(void **state)
+{
+	struct proctable t;
+	struct proc_entry *self;
+
+	assert_int_equal(proctable_init(&t), 0);
+	assert_int_equal(proctable_seed(&t, "/proc"), 0);
+	self = proctable_get(&t, (uint32_t)getpid());
+	assert_non_null(self);
+	assert_int_equal(self->ppid, (uint32_t)getppid());
+	assert_string_equal(self->comm, "test-proctable");
+	proctable_done(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fork_exec_ancestry),
+		cmocka_unit_test(test_session_reaches_running_descendants),
+		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_seed_from_proc),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
