@@ -103,7 +103,7 @@ void cgroup_json(struct json_object *o, const struct clawos_cgroup_event *e)
 
 	ADD(c, "id", json_object_new_uint64(e->hdr.cgroup_id));
 	ADD(c, "path", e->path[0] ? json_string_clean(e->path, sizeof(e->path)) : NULL);
-	ADD(c, "path_truncated", json_object_new_boolean(!!(e->path_flags & 1)));
+	ADD(c, "path_truncated", json_object_new_boolean(!!(e->path_flags & CLAWOS_PATH_F_TRUNCATED)));
 	ADD(c, "rx_packets", json_object_new_uint64(e->rx_packets));
 	ADD(c, "rx_bytes", json_object_new_uint64(e->rx_bytes));
 	ADD(c, "tx_packets", json_object_new_uint64(e->tx_packets));
@@ -170,14 +170,31 @@ void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e, c
 	}
 	ADD(a, "ancestry", anc);
 	if (e->top_len) {
-		top = json_object_new_array();
-		for (unsigned i = 0; i < e->top_len && i < CLAWOS_ANOMALY_TOP; i++) {
-			struct json_object *t = json_object_new_object();
-			const char *name = syscall_name(e->top[i].nr);
+		struct clawos_syscall_count sorted[CLAWOS_ANOMALY_TOP];
+		unsigned n = 0;
 
-			ADD(t, "nr", json_object_new_int64(e->top[i].nr));
+		/* the kernel keeps them unordered and may leave empty slots */
+		for (unsigned i = 0; i < e->top_len && i < CLAWOS_ANOMALY_TOP; i++) {
+			unsigned j = n++;
+
+			if (!e->top[i].count) {
+				n--;
+				continue;
+			}
+			while (j > 0 && sorted[j - 1].count < e->top[i].count) {
+				sorted[j] = sorted[j - 1];
+				j--;
+			}
+			sorted[j] = e->top[i];
+		}
+		top = json_object_new_array();
+		for (unsigned i = 0; i < n; i++) {
+			struct json_object *t = json_object_new_object();
+			const char *name = syscall_name(sorted[i].nr);
+
+			ADD(t, "nr", json_object_new_int64(sorted[i].nr));
 			ADD(t, "name", name ? json_object_new_string(name) : NULL);
-			ADD(t, "count", json_object_new_int64(e->top[i].count));
+			ADD(t, "count", json_object_new_int64(sorted[i].count));
 			json_object_array_add(top, t);
 		}
 		ADD(a, "top_syscalls", top);
@@ -190,7 +207,7 @@ void proc_json(struct json_object *o, const struct clawos_proc_event *e)
 {
 	struct json_object *p = json_object_new_object();
 
-	ADD(p, "op", json_object_new_string(e->op == CLAWOS_PROC_FORK ? "fork" : "exit"));
+	ADD(p, "op", json_object_new_string(e->op == CLAWOS_PROC_FORK ? "fork" : e->op == CLAWOS_PROC_EXIT ? "exit" : "unknown"));
 	if (e->op == CLAWOS_PROC_FORK) {
 		ADD(p, "child_pid", json_object_new_int64(e->child_pid));
 	} else {

@@ -25,10 +25,13 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -ENOSPC;
 }
 
+#define JSON_STRING_MAX 4096 /* PATH_MAX: the longest string we encode */
+
 struct json_object *json_string_clean(const char *s, size_t maxlen)
 {
-	char buf[3 * CLAWOS_EXEC_ARGS_LEN + 1];
-	size_t n = utf8_clean(s, MIN(maxlen, (size_t)CLAWOS_EXEC_ARGS_LEN), buf, sizeof(buf), NULL);
+	/* every invalid byte may become 3 bytes of U+FFFD */
+	static __thread char buf[3 * JSON_STRING_MAX + 1];
+	size_t n = utf8_clean(s, MIN(maxlen, (size_t)JSON_STRING_MAX), buf, sizeof(buf), NULL);
 
 	return json_object_new_string_len(buf, (int)n);
 }
@@ -145,7 +148,8 @@ static void file_json(struct json_object *o, const struct clawos_file_event *e)
 	ADD(f, "op", json_object_new_string(e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open"));
 	snprintf(raw, sizeof(raw), "%.*s", (int)sizeof(e->path), e->path);
 	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
-	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && e->mechanism != CLAWOS_MECH_LSM &&
+	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
+	    e->mechanism != CLAWOS_MECH_LSM &&
 	    path_normalize(raw, norm, sizeof(norm)) == 0 && strcmp(raw, norm) != 0) {
 		ADD(f, "path", json_string_clean(norm, sizeof(norm)));
 		ADD(f, "path_raw", json_string_clean(raw, sizeof(raw)));
@@ -204,7 +208,7 @@ struct json_object *event_to_json(const struct clawos_event_hdr *h, const struct
 	ADD(o, "boot_ns", json_object_new_uint64(h->ts_ns));
 	ADD(o, "cpu", h->cpu == CLAWOS_CPU_USER ? NULL : json_object_new_int(h->cpu));
 	ADD(o, "seq", json_object_new_int64(h->seq));
-	ADD(o, "host", ctx->host ? json_object_new_string(ctx->host) : NULL);
+	ADD(o, "host", ctx->host ? json_string_clean(ctx->host, 256) : NULL);
 	if (h->cpu != CLAWOS_CPU_USER || h->pid)
 		ADD(o, "process", process_json(h, ctx));
 	if (ctx->target_name) {

@@ -25,6 +25,9 @@ static const struct {
 	{ "config_reload_failed", "eeb955be14894abea09934a1e9dca53e" },
 	{ "journal_suppressed", "88d5ffba95bf4841a96554bfc57fb148" },
 	{ "shutdown", "ed44206a7a054b578b27ca1f2125e12c" },
+	{ "process", "3f9b0c7e5d2a4b18a6e1c4d7f0b2a935" },
+	{ "iface", "9c41e2b7a3d84f0e8b5a6c1d2e3f4a57" },
+	{ "iface_state", "d27a5b90c1e34f6a8b7c9d0e1f2a3b4c" },
 };
 
 static inline const char *clawos_message_id(const char *event)

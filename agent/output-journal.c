@@ -201,7 +201,7 @@ void output_journal_push(struct output_journal *o, const struct output_record *r
 	if (!journal_present(o, now)) {
 		o->stats.dropped_no_journal++;
 	} else if (journal_rate_ok(o, r, now)) {
-		if (o->rate_suppressed_unreported && now != o->rate_second - 1) {
+		if (o->rate_suppressed_unreported) {
 			char msg[128], json[160];
 			struct output_record s = { .json = json, .event = "journal_suppressed", .priority = LOG_NOTICE,
 						   .message = msg };

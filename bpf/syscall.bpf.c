@@ -45,7 +45,7 @@ static __always_inline void rate_report(const struct clawos_rate_slot *s, __u32 
 		return;
 	a->observed = s->count;
 	a->threshold = threshold;
-	a->top_len = CLAWOS_ANOMALY_TOP;
+	a->top_len = CLAWOS_ANOMALY_TOP; /* empty slots have count 0 */
 	for (int i = 0; i < CLAWOS_ANOMALY_TOP; i++)
 		a->top[i] = s->top[i];
 	bpf_ringbuf_submit(a, 0);
