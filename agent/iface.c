@@ -53,8 +53,7 @@ struct json_object *iface_json_new(struct iface_monitor *m, const char *event)
 	if (!o)
 		return NULL;
 	json_object_object_add(o, "boot_ns", json_object_new_uint64(iface_boot_ns()));
-	if (m->host[0])
-		json_object_object_add(o, "host", json_object_new_string(m->host));
+	json_object_object_add(o, "host", m->host[0] ? json_object_new_string(m->host) : NULL);
 	return o;
 }
 

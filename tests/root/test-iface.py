@@ -205,6 +205,23 @@ def run_relink(agent):
             lambda: h.log(h.short(st, 3000)))
 
 
+def check_schema(agent):
+    """The records against the events schema, once it describes them."""
+    try:
+        with open(h.SCHEMA) as f:
+            known = "iface" in f.read()
+    except OSError:
+        known = False
+    if not known:
+        h.log("note: %s does not describe iface records yet; not validated" % h.SCHEMA)
+        return
+    recs = [r for r in agent.client.snapshot() if r.get("event") in ("iface", "iface_state", "anomaly", "stats")]
+    errs = h.schema_errors(recs)
+    for r, e in errs:
+        h.log("  schema: %s: %s" % (e, h.short(r)))
+    h.check(not errs, "iface, iface_state, anomaly and stats records match the events schema")
+
+
 def main():
     if os.geteuid() != 0:
         h.skip("needs root (euid %d)" % os.geteuid())
@@ -235,6 +252,7 @@ def main():
                 "clawos_tc_in attached to %s ingress (existing clsact)" % A1)
         run_traffic(agent)
         run_relink(agent)
+        check_schema(agent)
         agent.stop()
         agent = None
         h.check("clsact" not in sh("tc", "qdisc", "show", "dev", A0),
