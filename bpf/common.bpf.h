@@ -318,8 +318,9 @@ static __always_inline __u32 seq_next(void)
 
 	if (!seq)
 		return 0;
-	*seq += 1; /* per-CPU and not re-entered on this CPU for one program */
-	return *seq;
+	/* atomic even per CPU: a preempted program and the one that preempted
+	 * it must not hand out the same number */
+	return __sync_fetch_and_add(seq, 1) + 1;
 }
 
 static __always_inline void count_drop(__u32 type)
@@ -327,7 +328,7 @@ static __always_inline void count_drop(__u32 type)
 	__u64 *n = bpf_map_lookup_elem(&clawos_drops, &type);
 
 	if (n)
-		*n += 1;
+		__sync_fetch_and_add(n, 1);
 }
 
 /* Identity fields of the header; seq/cpu are stamped at emission. */
