@@ -318,9 +318,12 @@ static __always_inline __u32 seq_next(void)
 
 	if (!seq)
 		return 0;
-	/* atomic even per CPU: a preempted program and the one that preempted
-	 * it must not hand out the same number */
-	return __sync_fetch_and_add(seq, 1) + 1;
+	/* Not atomic: fetch-and-add with a result needs BPF v3 atomics (5.12),
+	 * and 5.10 must load this.  Programs of one CPU could only interleave
+	 * here on a preemptible kernel, and then two records share a number;
+	 * no number is ever skipped, so a gap still always means a loss. */
+	*seq += 1;
+	return *seq;
 }
 
 static __always_inline void count_drop(__u32 type)
