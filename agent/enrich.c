@@ -41,6 +41,7 @@ struct enrich {
 	struct cgroup_slot *cgroups;
 	struct user_slot users[USER_SLOTS];
 	struct timespec passwd_mtime;
+	uint64_t passwd_checked_ns;
 	int cgroup_root_fd;
 	char cgroup_root[256];
 	char host[256];
@@ -193,8 +194,13 @@ const char *enrich_cgroup_path(struct enrich *e, uint64_t cgid)
 
 static void users_reload_if_changed(struct enrich *e)
 {
+	uint64_t now = now_ns();
 	struct stat st;
 
+	/* a stat per record would be a syscall on the hot path: once a second */
+	if (now - e->passwd_checked_ns < 1000000000ULL)
+		return;
+	e->passwd_checked_ns = now;
 	if (stat("/etc/passwd", &st) < 0)
 		return;
 	if (st.st_mtim.tv_sec == e->passwd_mtime.tv_sec && st.st_mtim.tv_nsec == e->passwd_mtime.tv_nsec)

@@ -19,21 +19,15 @@
 #include "iface.skel.h"
 #include "log.h"
 
-struct counters_buf {
-	struct clawos_iface_counters c[512]; /* per possible CPU */
-};
-
-static int read_percpu(struct iface_monitor *m, int fd, const void *key, struct counters_buf *buf,
-		       struct clawos_iface_counters *sum)
+/* Sum over the possible CPUs of a per-CPU counters entry. */
+static int read_percpu(struct iface_monitor *m, int fd, const void *key, struct clawos_iface_counters *sum)
 {
-	if (m->ncpus > (int)ELEMENTSOF(buf->c))
-		return -E2BIG;
-	if (bpf_map_lookup_elem(fd, key, buf->c) < 0)
+	if (bpf_map_lookup_elem(fd, key, m->percpu) < 0)
 		return negative_errno();
 	*sum = (struct clawos_iface_counters){};
 	for (int i = 0; i < m->ncpus; i++) {
-		sum->packets += buf->c[i].packets;
-		sum->bytes += buf->c[i].bytes;
+		sum->packets += m->percpu[i].packets;
+		sum->bytes += m->percpu[i].bytes;
 	}
 	return 0;
 }
@@ -147,25 +141,26 @@ static void collect_flows(struct iface_monitor *m, uint64_t interval_ns)
 	int fd = bpf_map__fd(m->skel->maps.clawos_if_flows);
 	struct clawos_iface_key key, prev;
 	struct stale st = { .max = CLAWOS_IFACE_FLOWS_MAX, .size = sizeof(key) };
-	_cleanup_free_ struct counters_buf *buf = malloc(sizeof(*buf));
 	struct iface_flow_slot *tmp;
 	bool first = true;
+	/* a walk restarts from the first key when its current one is evicted:
+	 * bound the steps and the distinct keys kept (the table is 2x the map) */
+	unsigned steps = 4 * CLAWOS_IFACE_FLOWS_MAX;
 
 	st.keys = calloc(st.max, st.size);
-	if (!buf || !st.keys) {
-		free(st.keys);
+	if (!st.keys)
 		return;
-	}
 	memset(m->next, 0, IFACE_FLOW_SLOTS * sizeof(*m->next));
 	m->flows = 0;
-	while (bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0) {
+	while (steps-- > 0 && m->flows < IFACE_FLOW_SLOTS * 3 / 4 &&
+	       bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0) {
 		struct clawos_iface_counters cur, d, base = {};
 		struct iface_watch *w = iface_watch_by_ifindex(m, (int)key.ifindex);
 		size_t s = slot_of(m->next, &key), p;
 
 		prev = key;
 		first = false;
-		if (m->next[s].used || read_percpu(m, fd, &key, buf, &cur) < 0)
+		if (m->next[s].used || read_percpu(m, fd, &key, &cur) < 0)
 			continue; /* seen already (the walk restarted), or evicted meanwhile */
 		m->next[s] = (struct iface_flow_slot){ .used = true, .key = key, .c = cur };
 		m->flows++;
@@ -221,13 +216,10 @@ static void collect_totals(struct iface_monitor *m, uint64_t interval_ns)
 	struct clawos_iface_total_key key, prev, stale_keys[IFACE_TOT_MAX];
 	struct stale st = { .keys = stale_keys, .max = IFACE_TOT_MAX, .size = sizeof(key) };
 	struct iface_tot_prev next[IFACE_TOT_MAX];
-	_cleanup_free_ struct counters_buf *buf = malloc(sizeof(*buf));
 	uint64_t egress[CLAWOS_IFACE_MAX] = {};
 	size_t n_next = 0;
 	bool first = true;
 
-	if (!buf)
-		return;
 	while (bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0 && n_next < IFACE_TOT_MAX) {
 		struct iface_watch *w = iface_watch_by_ifindex(m, (int)key.ifindex);
 		struct clawos_iface_counters cur, base = {}, d;
@@ -237,7 +229,7 @@ static void collect_totals(struct iface_monitor *m, uint64_t interval_ns)
 		first = false;
 		for (size_t i = 0; i < n_next; i++)
 			dup = dup || memcmp(&next[i].key, &key, sizeof(key)) == 0;
-		if (dup || key.direction > CLAWOS_IFACE_DIR_EGRESS || read_percpu(m, fd, &key, buf, &cur) < 0)
+		if (dup || key.direction > CLAWOS_IFACE_DIR_EGRESS || read_percpu(m, fd, &key, &cur) < 0)
 			continue;
 		next[n_next++] = (struct iface_tot_prev){ .key = key, .c = cur };
 		for (size_t i = 0; i < m->n_tprev; i++)
@@ -280,7 +272,7 @@ struct json_object *iface_monitor_stats_json(struct iface_monitor *m)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	uint32_t zero = 0;
-	uint64_t errs[512] = {}, total_errs = 0;
+	uint64_t total_errs = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
 		const struct iface_watch *w = &m->w[i];
@@ -300,10 +292,10 @@ struct json_object *iface_monitor_stats_json(struct iface_monitor *m)
 		json_object_object_add(j, "error", w->error[0] ? json_object_new_string(w->error) : NULL);
 		json_object_array_add(a, j);
 	}
-	if (m->ncpus <= (int)ELEMENTSOF(errs) &&
-	    bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.clawos_if_err), &zero, errs) == 0)
+	/* the per-CPU u64 error counter, read into the 16-byte-per-CPU buffer */
+	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.clawos_if_err), &zero, m->percpu) == 0)
 		for (int c = 0; c < m->ncpus; c++)
-			total_errs += errs[c];
+			total_errs += ((const uint64_t *)m->percpu)[c];
 	json_object_object_add(o, "interfaces", a);
 	json_object_object_add(o, "flows_tracked", json_object_new_uint64(m->flows));
 	json_object_object_add(o, "flows_max", json_object_new_int(CLAWOS_IFACE_FLOWS_MAX));

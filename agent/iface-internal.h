@@ -53,6 +53,7 @@ struct iface_monitor {
 	iface_emit_fn emit;
 	void *userdata;
 	int ncpus;
+	struct clawos_iface_counters *percpu; /* ncpus values of one per-CPU entry */
 	struct iface_flow_slot *prev, *next; /* flow counters at the last collect, and scratch */
 	size_t flows;                        /* entries seen at the last collect */
 	struct iface_tot_prev tprev[IFACE_TOT_MAX];

@@ -286,6 +286,9 @@ static int load_bpf(struct iface_monitor *m)
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus <= 0)
 		return log_error_errno(m->ncpus < 0 ? m->ncpus : -EINVAL, "Failed to count the possible CPUs: %m");
+	m->percpu = calloc((size_t)m->ncpus, sizeof(*m->percpu));
+	if (!m->percpu)
+		return log_error_errno(-ENOMEM, "Out of memory");
 	return 0;
 }
 
@@ -370,6 +373,7 @@ struct iface_monitor *iface_monitor_free(struct iface_monitor *m)
 	free(m->w);
 	free(m->prev);
 	free(m->next);
+	free(m->percpu);
 	free(m);
 	return NULL;
 }
