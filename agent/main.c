@@ -197,14 +197,14 @@ int main(int argc, char *argv[])
 		log_set_kmsg_prefix(true);
 	if (check)
 		return do_check_config(opts.config_path, json);
-	/* reloads re-read the same file whatever the working directory */
-	char *abs = realpath(opts.config_path, NULL);
-
-	if (abs)
-		opts.config_path = abs;
 	if (probe)
 		return do_probe(json, opts.no_lsm);
 	if (geteuid() != 0)
 		log_warning("Not running as root: loading BPF programs will likely fail");
+	/* reloads re-read the same file whatever the working directory */
+	_cleanup_free_ char *abs = realpath(opts.config_path, NULL);
+
+	if (abs)
+		opts.config_path = abs;
 	return manager_run(&opts);
 }

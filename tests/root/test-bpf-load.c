@@ -263,8 +263,8 @@ int main(void)
 {
 	struct clawos *skel;
 	struct bpf_program *prog;
-	char names[64][64];
-	bool lsm[64];
+	char names[128][64];
+	bool lsm[128];
 	int n = 0, lsm_ref;
 
 	if (geteuid() != 0) {
@@ -282,8 +282,10 @@ int main(void)
 		return 1;
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (n == 64)
-			break;
+		if (n == (int)(sizeof(names) / sizeof(names[0]))) {
+			printf("Bail out! more programs than this test has room for\n");
+			return 1;
+		}
 		snprintf(names[n], sizeof(names[n]), "%s", bpf_program__name(prog));
 		lsm[n] = bpf_program__type(prog) == BPF_PROG_TYPE_LSM;
 		n++;

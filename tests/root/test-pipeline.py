@@ -228,7 +228,11 @@ def main():
     wd = h.Workdir()
     agent = None
     try:
-        conf = h.write_config(wd)
+        # File records only under our directory: a busy host (a benchmark's
+        # open loop) would otherwise overflow the socket client's queue.  The
+        # relative open then also checks that the prefix filter sees the
+        # kernel-resolved path, not the bare name.
+        conf = h.write_config(wd, include_path_prefix=wd.path + "/")
         agent = h.Agent(binary, conf, wd)
         agent.start(wd.join("events.sock"))
         t = Pipeline(agent, wd)

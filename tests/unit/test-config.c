@@ -567,8 +567,8 @@ static void test_error_format(void **state)
 			    "/etc/x.conf:2: [output] stdout: expected one of auto, no, yes, got 'maybe'");
 	assert_int_equal(config_parse_buffer("/etc/x.conf", "[nope]\n", 7, &s, &err), -EINVAL);
 	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
-			    "/etc/x.conf:1: [nope]: unknown section; expected [monitoring], [anomaly], [output] or "
-			    "[filter]");
+			    "/etc/x.conf:1: [nope]: unknown section; expected [monitoring], [anomaly], [target], "
+			    "[output], [filter] or [interfaces]");
 	assert_int_equal(config_parse_buffer(NULL, "x = 1\n", 6, &s, &err), -EINVAL);
 	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
 			    "<buffer>:1: x: key outside any section: add a [section] header above it");
