@@ -16,6 +16,8 @@ static const struct {
 	[CLAWOS_EV_PROC] = { sizeof(struct clawos_proc_event), "process" },
 };
 
+_Static_assert(CLAWOS_EV_MAX == 9, "every event type has a size and a name in event_types[]");
+
 size_t event_type_size(unsigned type)
 {
 	return type < CLAWOS_EV_MAX ? event_types[type].size : 0;

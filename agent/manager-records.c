@@ -236,6 +236,26 @@ void manager_emit_startup(struct manager *m)
 		 mechanism_name(m->plan.hooks[HOOK_FILE_OPEN].mechanism),
 		 mechanism_name(m->plan.hooks[HOOK_CONNECT].mechanism));
 	manager_emit_json(m, o, "startup", false, LOG_NOTICE, msg, getpid(), "clawos-ebpf");
+	if (m->out_socket) {
+		size_t len;
+		const char *json = json_record_string(o, &len);
+
+		if (json)
+			output_socket_set_greeting(m->out_socket, json, len);
+	}
+	json_object_put(o);
+}
+
+void manager_emit_shutdown(struct manager *m, int status)
+{
+	struct json_object *o = json_record_new("shutdown", manager_realtime_ns());
+	char msg[128];
+
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "records", json_object_new_uint64(m->records_out));
+	json_object_object_add(o, "status", json_object_new_int(status));
+	snprintf(msg, sizeof(msg), "clawos-ebpf stopped after %llu records", (unsigned long long)m->records_out);
+	manager_emit_json(m, o, "shutdown", false, LOG_NOTICE, msg, getpid(), "clawos-ebpf");
 	json_object_put(o);
 }
 
@@ -258,7 +278,7 @@ static struct json_object *stats_kernel(struct manager *m)
 	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "%s%s", event_type_name(t), t == CLAWOS_EV_NET6 ? "6" : "");
+		snprintf(name, sizeof(name), "%s%s", event_type_name(t) ?: "unknown", t == CLAWOS_EV_NET6 ? "6" : "");
 		json_object_object_add(by, name, json_object_new_uint64(drops[t]));
 		total += drops[t];
 	}
@@ -277,7 +297,7 @@ void manager_emit_stats(struct manager *m)
 	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "%s%s", event_type_name(t), t == CLAWOS_EV_NET6 ? "6" : "");
+		snprintf(name, sizeof(name), "%s%s", event_type_name(t) ?: "unknown", t == CLAWOS_EV_NET6 ? "6" : "");
 		json_object_object_add(ev, name, json_object_new_uint64(m->events_by_type[t]));
 	}
 	for (unsigned e = 1; e < _DECODE_ERROR_MAX; e++)

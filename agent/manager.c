@@ -465,6 +465,7 @@ int manager_run(const struct manager_options *opts)
 	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	/* drain what the kernel already produced before detaching */
 	ring_buffer__consume(m.rb);
+	manager_emit_shutdown(&m, status);
 	manager_flush_outputs(&m);
 out:
 	manager_free(&m);

@@ -83,6 +83,7 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm);
 void manager_emit_startup(struct manager *m);
+void manager_emit_shutdown(struct manager *m, int status);
 void manager_emit_stats(struct manager *m);
 void manager_emit_cgroups(struct manager *m);
 void manager_flush_outputs(struct manager *m);

@@ -35,6 +35,8 @@ struct output_socket {
 	struct client **clients;
 	uint32_t clients_cap; /* entries in clients[] */
 	sd_event_source *stall_timer;
+	char *greeting;
+	size_t greeting_len;
 	struct output_socket_stats stats;
 };
 
@@ -155,6 +157,10 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 			continue;
 		}
 		o->clients[o->stats.clients++] = c;
+		if (o->greeting) {
+			lq_push(&c->q, o->greeting, o->greeting_len);
+			client_flush(c);
+		}
 		o->stats.accepted++;
 	}
 }
@@ -326,6 +332,7 @@ struct output_socket *output_socket_free(struct output_socket *o)
 		unlink(o->path);
 	}
 	free(o->clients);
+	free(o->greeting);
 	sd_event_unref(o->ev);
 	free(o);
 	return NULL;
@@ -351,6 +358,19 @@ void output_socket_flush(struct output_socket *o)
 	for (uint32_t i = o->stats.clients; i-- > 0;)
 		if (lq_pending(&o->clients[i]->q))
 			client_flush(o->clients[i]);
+}
+
+int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len)
+{
+	char *copy = malloc(len);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, json, len);
+	free(o->greeting);
+	o->greeting = copy;
+	o->greeting_len = len;
+	return 0;
 }
 
 void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s)

@@ -54,6 +54,9 @@ struct output_socket *output_socket_free(struct output_socket *o);
 void output_socket_push(struct output_socket *o, const struct output_record *r);
 void output_socket_flush(struct output_socket *o);
 void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s);
+/* A record every new client gets first (the startup record: which hooks
+ * and mechanisms are in use). */
+int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len);
 /* Live settings: apply to clients from now on. */
 void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
 			      uint32_t stall_timeout_s);
