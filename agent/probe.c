@@ -59,7 +59,7 @@ static int probe_load_one(const char *prog_name, char *reason, size_t size)
 	probe_msg[0] = '\0';
 	r = clawos_probe__load(skel);
 	if (r < 0)
-		snprintf(reason, size, "the kernel refuses %s programs: %s", prog_name[6] == 'l' ? "BPF-LSM" : "fentry",
+		snprintf(reason, size, "the kernel refuses %s programs: %s", strcmp(prog_name, "clawos_p_fentry") ? "BPF-LSM" : "fentry",
 			 strerror(-r));
 	clawos_probe__destroy(skel);
 	return r;
@@ -93,7 +93,7 @@ static void probe_lsm_list(struct probe_result *r)
 static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 {
 	static const char *const progs[_PROBE_LSM_MAX] = {
-		"probe_lsm_fopen", "probe_lsm_conn", "probe_lsm_bind", "probe_lsm_listen", "probe_lsm_sock",
+		"clawos_p_fopen", "clawos_p_conn", "clawos_p_bind", "clawos_p_listen", "clawos_p_sock",
 	};
 
 	probe_lsm_list(r);
@@ -169,7 +169,7 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	probe_cgroup2(r);
 	old = libbpf_set_print(probe_print);
 	probe_lsm(r, force_no_lsm);
-	r->trampoline = probe_load_one("probe_fentry", r->trampoline_reason, sizeof(r->trampoline_reason)) == 0;
+	r->trampoline = probe_load_one("clawos_p_fentry", r->trampoline_reason, sizeof(r->trampoline_reason)) == 0;
 	libbpf_set_print(old);
 	return 0;
 }

@@ -10,38 +10,38 @@
 #include <bpf/bpf_tracing.h>
 
 SEC("lsm/file_open")
-int BPF_PROG(probe_lsm_fopen, struct file *file)
+int BPF_PROG(clawos_p_fopen, struct file *file)
 {
 	return 0;
 }
 
 SEC("lsm/socket_connect")
-int BPF_PROG(probe_lsm_conn, struct socket *sock, struct sockaddr *address, int addrlen)
+int BPF_PROG(clawos_p_conn, struct socket *sock, struct sockaddr *address, int addrlen)
 {
 	return 0;
 }
 
 SEC("lsm/socket_bind")
-int BPF_PROG(probe_lsm_bind, struct socket *sock, struct sockaddr *address, int addrlen)
+int BPF_PROG(clawos_p_bind, struct socket *sock, struct sockaddr *address, int addrlen)
 {
 	return 0;
 }
 
 SEC("lsm/socket_listen")
-int BPF_PROG(probe_lsm_listen, struct socket *sock, int backlog)
+int BPF_PROG(clawos_p_listen, struct socket *sock, int backlog)
 {
 	return 0;
 }
 
 SEC("lsm/socket_create")
-int BPF_PROG(probe_lsm_sock, int family, int type, int protocol, int kern)
+int BPF_PROG(clawos_p_sock, int family, int type, int protocol, int kern)
 {
 	return 0;
 }
 
 /* BPF trampolines (fentry/fexit), reported by --probe. */
 SEC("fentry/security_file_open")
-int BPF_PROG(probe_fentry, struct file *file)
+int BPF_PROG(clawos_p_fentry, struct file *file)
 {
 	return 0;
 }

@@ -99,7 +99,7 @@ static int reference_lsm(void)
 	if (!p)
 		return -errno;
 	bpf_object__for_each_program(prog, p->obj)
-		bpf_program__set_autoload(prog, prog == p->progs.probe_lsm_fopen);
+		bpf_program__set_autoload(prog, prog == p->progs.clawos_p_fopen);
 	r = clawos_probe__load(p);
 	clawos_probe__destroy(p);
 	return r;

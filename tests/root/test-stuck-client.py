@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A client that never reads next to one that reads: the reader gets every
+record (no events_lost, no gap in the generator's counter), the agent's
+memory stays bounded by client_queue_size, and the stuck client is
+disconnected after client_stall_timeout (stats outputs.socket_stalled)."""
+
+import os
+import select
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clawos_harness as h  # noqa: E402
+import outputs_util as u  # noqa: E402
+
+N = 200000          # tagged opens ...
+RATE = 50000        # ... per second: 4 s of traffic
+STALL_S = 2
+QUEUE = 1 << 20     # client_queue_size
+# The ring buffer holds the whole burst (64 MiB / 312 bytes > N), so a busy
+# host that slows the agent delays records instead of dropping them.
+RING = "64M"
+# Growth of VmRSS allowed over the idle agent: the queues of both clients
+# (2 x 1 MiB) plus the allocator's slack; without the bound the stuck
+# client's queue alone would take N x ~650 bytes = 130 MiB.
+RSS_BOUND_KIB = 24 * 1024
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, agent):
+        super().__init__(daemon=True)
+        self.agent, self.max = agent, 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                self.max = max(self.max, self.agent.rss_kib())
+            except OSError:
+                break
+            time.sleep(0.1)
+
+
+def wait_hangup(sock, timeout):
+    """Seconds until the agent closed the stuck socket, seen with poll()
+    (POLLRDHUP) so that the client still reads nothing; None on timeout."""
+    p = select.poll()
+    p.register(sock, select.POLLRDHUP)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        for _, ev in p.poll(200):
+            if ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
+                return time.monotonic() - t0
+    return None
+
+
+def drain(sock, timeout):
+    """Reads what the stuck socket still holds: 'eof' or 'reset' at its end."""
+    sock.settimeout(0.5)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            b = sock.recv(1 << 20)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return "reset"
+        if not b:
+            return "eof"
+    return None
+
+
+def main():
+    h.require_root_bpf()
+    binary = h.agent_path()
+    wd = h.Workdir()
+    gen_exe = u.build_generator(wd)
+    comm, tag = u.unique_comm(), os.urandom(4).hex()
+    sock_path = wd.join("events.sock")
+    conf = u.quiet_config(wd, comm, ring_buffer_size=RING, client_queue_size="1M",
+                          client_stall_timeout=str(STALL_S), socket_path=sock_path)
+    agent = u.BareAgent(binary, conf, wd)
+    reader = gen = stuck = sampler = None
+    try:
+        agent.start(sock_path)
+        time.sleep(1)
+        base = agent.rss_kib()
+        stuck = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.connect(sock_path)
+        reader = u.RawReader(wd, sock_path, "reader")
+        sampler = RssSampler(agent)
+        sampler.start()
+        gen = u.Generator(gen_exe, comm, tag, N, RATE)
+        gen.go()
+        # the stuck client is cut off while the traffic flows
+        t_cut = wait_hangup(stuck, 30)
+        end = drain(stuck, 10) if t_cut is not None else None
+        elapsed = gen.wait_done(60)
+        h.log("generator: %d opens in %.2f s (%.0f/s); stuck client cut off (%s) %s s after the start" %
+              (N, elapsed, N / elapsed, end, t_cut and "%.1f" % t_cut))
+        h.check(end in ("eof", "reset"), "the stuck client's socket ended with EOF or ECONNRESET (%s)" % end,
+                agent.dump)
+        h.check(t_cut is not None and t_cut >= STALL_S, "not before client_stall_timeout = %d s (%s s)" % (STALL_S, t_cut))
+        stats = agent.request_stats(60, lambda s: s["events"]["file_access"] +
+                                    s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
+        sampler.done.set()
+        sampler.join(5)
+        h.check(stats is not None, "the agent caught up with the %d opens" % N, agent.dump)
+        last = stats["time"]
+        h.check(h.wait_for(lambda: _has_stats(reader, last), 30, what="the last stats record at the reader"),
+                "the reading client received the last stats record")
+        cap = u.Capture(tag).feed_file(reader.path)
+        kd = stats["kernel"]["ringbuf_drops_by_type"]["file_access"]
+        out = stats["outputs"]
+        h.log("kernel drops %d, socket_dropped %d, socket_stalled %d, socket_clients %d" %
+              (kd, out["socket_dropped"], out["socket_stalled"], out["socket_clients"]))
+        h.check(kd == 0, "no kernel drops with a %s ring buffer (%d)" % (RING, kd))
+        h.check(not cap.lost, "no events_lost for the reading client (%s)" % [r["lost"] for r in cap.lost][:5])
+        got = sorted(cap.tagged)
+        missing = N - len(set(got))
+        h.check(got == list(range(N)), "the reading client got each of the %d opens exactly once (%d missing, %d records)"
+                % (N, missing, len(got)))
+        h.check(out["socket_stalled"] == 1, "stats outputs.socket_stalled = 1 (%d)" % out["socket_stalled"])
+        h.check(out["socket_clients"] == 1, "one client left (%d)" % out["socket_clients"])
+        growth = sampler.max - base
+        h.log("VmRSS: %d KiB idle, at most %d KiB during the run (+%d KiB); agent's own rss_kib %d" %
+              (base, sampler.max, growth, stats["rss_kib"]))
+        h.check(growth < RSS_BOUND_KIB, "VmRSS grew by less than %d KiB (%d KiB)" % (RSS_BOUND_KIB, growth))
+        h.check(agent.alive(), "the agent is still running")
+        reader.kill()
+        agent.stop()
+    finally:
+        if sampler:
+            sampler.done.set()
+        if gen:
+            gen.kill()
+        if reader:
+            reader.kill()
+        if stuck:
+            stuck.close()
+        agent.kill()
+        wd.cleanup()
+
+
+def _has_stats(reader, t):
+    if not hasattr(reader, "_cap"):
+        reader._cap = u.Capture("-")
+    reader._cap.feed(reader.tail.new_lines())
+    return any(s["time"] == t for s in reader._cap.stats)
+
+
+if __name__ == "__main__":
+    h.run(main)
