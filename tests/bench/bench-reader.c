@@ -34,7 +34,7 @@ struct counters {
 	volatile uint64_t lines;
 	volatile uint64_t bytes;
 	volatile uint64_t gaps;
-	volatile uint64_t workload; /* file records of comm clawbench-ld */
+	volatile uint64_t workload; /* file_access records of comm clawbench-ld */
 	volatile uint64_t stats_lines;
 	volatile uint64_t kernel_lines; /* records with cpu and seq */
 	volatile uint64_t lost_records; /* events_lost records from the agent */
@@ -91,7 +91,7 @@ static void on_line(struct counters *c, const char *line, size_t len)
 			c->gaps--; /* a late record filled a hole */
 		}
 	}
-	if (len > 15 && !memcmp(line, "{\"event\":\"file\"", 15) && memmem(line, len, workload, sizeof(workload) - 1))
+	if (len > 22 && !memcmp(line, "{\"event\":\"file_access\"", 22) && memmem(line, len, workload, sizeof(workload) - 1))
 		c->workload++;
 }
 

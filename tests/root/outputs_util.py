@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -149,6 +150,17 @@ print(status, flush=True)
 """
 
 
+class ShmWorkdir(h.Workdir):
+    """A temp dir on tmpfs (/dev/shm): captures of hundreds of MB are
+    written without disk writeback throttling stalling a reader, or the
+    agent's blocking writes to its stdout file."""
+
+    def __init__(self, prefix="clawos-root-"):
+        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        self.path = tempfile.mkdtemp(prefix=prefix, dir=base)
+        os.chmod(self.path, 0o755)
+
+
 def unique_comm():
     """A 15-byte comm nobody else uses."""
     return "cg" + uuid.uuid4().hex[:13]
@@ -225,9 +237,11 @@ class Generator:
 class RawReader:
     """A socket client in a child process writing what it reads to a file."""
 
-    def __init__(self, wd, sock_path, name, rcvbuf=0, chunk=1 << 20, delay=0.0, user=None):
+    def __init__(self, wd, sock_path, name, rcvbuf=0, chunk=1 << 20, delay=0.0, user=None, nice=0):
         self.path = wd.join(name + ".raw")
         cmd = [sys.executable, "-c", READER_PY, sock_path, self.path, str(rcvbuf), str(chunk), str(delay)]
+        if nice:  # a reader that must keep up on a busy 2-core host
+            cmd = ["nice", "-n", str(nice)] + cmd
         if user is not None:  # (uid, gid): the reader runs as that user with no groups
             cmd = ["setpriv", "--reuid=%d" % user[0], "--regid=%d" % user[1], "--clear-groups"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -294,13 +308,16 @@ class BareAgent(h.Agent):
     every record in the test process): started, its socket and startup
     record awaited; stats requested with SIGUSR1 and read from stdout."""
 
+    env = None  # extra environment variables for the agent
+
     def start(self, socket_path, timeout=30):
         self.socket_path = socket_path
         self.progs_before = h.clawos_prog_ids() or set()
         cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
         h.log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         env=dict(os.environ, **self.env) if self.env else None)
         want = socket_path or self.stdout_path
         ok = h.wait_for(lambda: os.path.exists(want) or self.proc.poll() is not None, timeout,
                         what="the agent's socket")

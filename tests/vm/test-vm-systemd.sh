@@ -43,7 +43,7 @@ exit $fail
 EOF
 chmod +x "$work/guest.sh"
 
-"$HERE/vm-run" --kernel "$suite" --mode systemd --timeout "${CLAWOS_VM_TIMEOUT:-300}" \
+"$HERE/vm-run" --kernel "$suite" --mode systemd --timeout "${CLAWOS_VM_TIMEOUT:-600}" \
 	-- "$work/guest.sh"
 rc=$?
 case $rc in
