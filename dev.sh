@@ -9,16 +9,25 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# build
 PACKAGES=(
 	build-essential clang llvm meson ninja-build pkg-config bpftool
 	libbpf-dev libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev libinih-dev
-	libcmocka-dev libclang-rt-14-dev scdoc mandoc
-	python3 python3-jsonschema iproute2 socat systemd
+	scdoc mandoc systemd
+)
+# tests: unit (cmocka, sanitizer runtimes, schema), root (iproute2 for veth,
+# socat, syslog-ng as a real shipper, capsh/setpriv), vm (qemu guest),
+# packaging (deb and rpm builds)
+TEST_PACKAGES=(
+	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema
+	iproute2 socat syslog-ng-core libcap2-bin util-linux
+	qemu-system-x86 busybox-static cpio kmod xz-utils
+	debhelper dpkg-dev lintian rpm fakeroot
 )
 
-install_deps() {
+install_deps() { # install_deps PACKAGE...
 	local missing=()
-	for p in "${PACKAGES[@]}"; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -47,7 +56,7 @@ build() { # build DIR [meson options...]
 
 cmd_run() {
 	need_root
-	install_deps
+	install_deps "${PACKAGES[@]}"
 	build build
 	# the agent refuses a config that is not root's or is world-writable
 	install -m 0640 -o root -g root config/clawos-ebpf.conf build/clawos-ebpf.conf
@@ -57,7 +66,7 @@ cmd_run() {
 
 cmd_test() {
 	need_root
-	install_deps
+	install_deps "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 	build build-ci -Db_sanitize=address,undefined -Db_lundef=false
 	local rc=0
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -5,7 +5,8 @@
 The set (and SupplementaryGroups=) is read from the built unit file, never
 copied here.  The agent runs as root under `setpriv --bounding-set` with
 those capabilities only, as systemd would start it, and must:
-  - attach every hook with the same mechanism and state as with full root;
+  - attach every hook with the same mechanism and state as with full root,
+    and tc programs to lo (interfaces = lo);
   - deliver exec, file open and connect records of triggered activity;
   - enrich as full root does: the exe of another user's process that
     started before the agent (read from /proc/PID/exe) and the path of a
@@ -110,8 +111,9 @@ class Run:
         d = self.wd.join(self.name)
         os.mkdir(d)
         os.chmod(d, 0o755)
+        # interfaces = lo: tc programs, attached over rtnetlink
         config = h.write_config(self.wd, name=self.name + ".conf", socket_path=os.path.join(d, "events.sock"),
-                                socket_group=self.group or "")
+                                socket_group=self.group or "", interfaces="lo")
         self.marker = os.path.join(d, "marker")
         self.sock_path = os.path.join(d, "events.sock")
         # Started before the agent, so that the agent never sees their exec:
@@ -216,6 +218,7 @@ class Run:
             "nobody": bool(nobody),
             "nobody_exe": sorted({h.dig(r, "process", "exe") or "" for r in nobody}),
             "cgroup": sorted({h.dig(r, "process", "cgroup") or "" for r in cg}),
+            "iface": any("Interface lo" in l and "attached" in l for l in self.stderr.splitlines()),
         }
 
 
@@ -248,8 +251,8 @@ def main():
         h.log("full root: %s" % ref)
         h.check(root.exit == 0 and ref["started"], "the agent runs as full root (exit %s)" % root.exit,
                 lambda: h.log(root.stderr[-3000:]))
-        for k in ("exec", "open", "connect", "nobody"):
-            h.check(ref[k], "full root: %s record" % k)
+        for k in ("exec", "open", "connect", "nobody", "iface"):
+            h.check(ref[k], "full root: %s" % k, lambda: h.log(root.stderr[-3000:]))
 
         unit = Run(agent, wd, "unit", caps, gid, group).run(cg_root)
         res = unit.result()
@@ -260,6 +263,7 @@ def main():
         h.check(res["bpf_lsm"] == ref["bpf_lsm"], "same BPF-LSM use as full root (%s)" % ref["bpf_lsm"])
         for k in ("exec", "open", "connect"):
             h.check(res[k], "%s record under the unit's set" % k, diag)
+        h.check(res["iface"], "tc programs attached to lo under the unit's set", diag)
         h.check(res["nobody_exe"] == ref["nobody_exe"] and "" not in ref["nobody_exe"],
                 "another user's process: exe %s as with full root" % res["nobody_exe"])
         if unit.cgroup_id:
@@ -285,6 +289,8 @@ def main():
                 lost.append("start (exit %s: %s)" % (run.exit, (run.stderr.strip().splitlines() or [""])[-1]))
             else:
                 lost += ["hook " + k for k in ref["hooks"] if r["hooks"].get(k) != ref["hooks"][k]]
+                if not r["iface"]:
+                    lost.append("tc programs on lo")
                 if r["nobody_exe"] != ref["nobody_exe"]:
                     lost.append("exe of another user's process")
                 if run.cgroup_id and r["cgroup"] != [run.cgroup_name]:
