@@ -74,6 +74,8 @@ static void probe_print_json(const struct probe_result *pr, const struct hook_pl
 	json_object_object_add(k, "bpf_lsm", lsm);
 	json_object_object_add(k, "trampoline", json_object_new_boolean(pr->trampoline));
 	json_object_object_add(k, "tracefs", pr->tracefs ? json_object_new_string(pr->tracefs_path) : NULL);
+	json_object_object_add(k, "tracefs_mounted_by_agent", json_object_new_boolean(pr->tracefs_mounted_by_us));
+	json_object_object_add(k, "securityfs_mounted_by_agent", json_object_new_boolean(pr->securityfs_mounted_by_us));
 	json_object_object_add(k, "cgroup2", pr->cgroup2_path[0] ? json_object_new_string(pr->cgroup2_path) : NULL);
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_status *st = &plan->hooks[h];

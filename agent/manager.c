@@ -307,8 +307,11 @@ static int manager_setup_bpf(struct manager *m)
 
 	if (!m->probe.btf)
 		return log_error_errno(-ENOTSUP, "The kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE cannot load");
+	if (!m->probe.ringbuf && m->probe.ringbuf_error == -EPERM)
+		return log_error_errno(-EPERM, "Not allowed to create BPF maps: CAP_BPF (or root) is needed");
 	if (!m->probe.ringbuf)
-		return log_error_errno(-ENOTSUP, "The kernel has no BPF ring buffer (needs Linux 5.8 or later)");
+		return log_error_errno(-ENOTSUP, "The kernel has no BPF ring buffer (needs Linux 5.8 or later): %s",
+				       strerror(-m->probe.ringbuf_error));
 	hook_plan_make(&m->plan, &m->probe);
 	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, m->settings.ring_buffer_size, manager_prepare_kernel, m);
 	if (r < 0)
@@ -440,7 +443,10 @@ int manager_run(const struct manager_options *opts)
 	/* BPF first, outputs after: a kernel that cannot run us leaves no socket behind */
 	r = manager_setup_bpf(&m);
 	if (r < 0) {
-		status = r == -ENOTSUP || r == -EPERM ? EXIT_UNAVAILABLE : EXIT_FAILURE;
+		/* the kernel cannot run us (no BTF, no ring buffer, no privilege,
+		 * verifier refusal): no point in systemd restarting the agent */
+		status = r == -ENOTSUP || r == -EPERM || r == -EACCES || r == -E2BIG || r == -EINVAL ? EXIT_UNAVAILABLE
+												  : EXIT_FAILURE;
 		goto out;
 	}
 	r = manager_setup_iface(&m);

@@ -71,8 +71,10 @@ static void probe_lsm_list(struct probe_result *r)
 
 	/* only to read the list of active LSMs */
 	if (access("/sys/kernel/security/lsm", F_OK) < 0 &&
-	    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+	    mount("securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
 		log_notice("Mounted securityfs on /sys/kernel/security (it was not mounted)");
+		r->securityfs_mounted_by_us = true;
+	}
 	f = fopen("/sys/kernel/security/lsm", "re");
 	if (!f) {
 		snprintf(r->lsm_list, sizeof(r->lsm_list), "(securityfs not mounted)");
@@ -164,7 +166,10 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 
 	memset(r, 0, sizeof(*r));
 	r->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
-	r->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	r->ringbuf_error = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	r->ringbuf = r->ringbuf_error == 1;
+	if (r->ringbuf_error == 0)
+		r->ringbuf_error = -ENOTSUP;
 	probe_tracefs(r);
 	probe_cgroup2(r);
 	old = libbpf_set_print(probe_print);
@@ -173,3 +178,4 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	libbpf_set_print(old);
 	return 0;
 }
+

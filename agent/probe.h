@@ -21,6 +21,7 @@ enum probe_lsm_hook {
 struct probe_result {
 	bool btf;                  /* /sys/kernel/btf/vmlinux */
 	bool ringbuf;              /* BPF_MAP_TYPE_RINGBUF loads */
+	int ringbuf_error;         /* why not: -EPERM is a missing privilege */
 	bool lsm_listed;           /* "bpf" in /sys/kernel/security/lsm */
 	bool lsm_list_known;       /* securityfs was readable */
 	char lsm_list[256];
@@ -30,7 +31,10 @@ struct probe_result {
 	char trampoline_reason[160];
 	bool tracefs;
 	char tracefs_path[64];
+	/* Mounted by the probe because the system had not; left mounted (as
+	 * systemd would have it), reported by --probe. */
 	bool tracefs_mounted_by_us;
+	bool securityfs_mounted_by_us;
 	char cgroup2_path[256];    /* "" when there is no cgroup v2 mount */
 };
 

@@ -33,6 +33,9 @@ static __always_inline void exec_read_args(struct clawos_exec_event *e, const ch
 			e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
 			break;
 		}
+		/* keep the mask: clang drops it after the bound check above, and
+		 * older verifiers (6.1) then lose track of the pointer */
+		barrier_var(off);
 		n = bpf_probe_read_user_str(&e->args[off & ARGS_MASK], ARG_READ, argp);
 		if (n <= 0)
 			break;

@@ -57,6 +57,7 @@ static __always_inline int path_walk(struct dentry *dentry, struct vfsmount *vfs
 
 		if (start < 0)
 			return -1;
+		barrier_var(start); /* keep the masks below (see exec.bpf.c) */
 		bpf_probe_read_kernel(&buf[(start + 1) & (CLAWOS_PATH_HALF - 1)], len, name.name);
 		buf[start & (CLAWOS_PATH_HALF - 1)] = '/';
 		off = start & (CLAWOS_PATH_HALF - 1);

@@ -389,6 +389,7 @@ def quiet_config(wd, comm, **overrides):
 # ---------------------------------------------------------------- records
 
 _RX_KERNEL = re.compile(rb'^\{"event":"([a-z_0-9]+)".*?"cpu":(\d+),"seq":(\d+)')
+_RX_EVENT = re.compile(rb'^\{"event":"([a-z_0-9]+)"')
 _RX_PATH = re.compile(rb'"path":"/nonexistent/([0-9a-z]+)/(t?)(\d+)"')
 
 
@@ -405,9 +406,12 @@ class Capture:
         self.validate_json = validate_json
         self.kernel = []
         self.tagged = []
+        self.tagged_keys = set()  # (cpu, seq) of the tagged records
         self.other_kernel = []  # kernel records without our tag: (event, cpu, seq)
         self.stats = []
         self.lost = []
+        self.by_event = {}      # records received per event name
+        self.user_records = []  # agent-made records other than startup and stats
         self.bad = []
         self.order = []
         self.lines = 0
@@ -428,24 +432,33 @@ class Capture:
             m = _RX_KERNEL.match(line)
             if m:
                 key = (int(m.group(2)), int(m.group(3)))
+                event = m.group(1).decode()
+                self.by_event[event] = self.by_event.get(event, 0) + 1
                 self.kernel.append(key)
                 self.order.append(key)
-                p = _RX_PATH.search(line) if m.group(1) == b"file_access" else None
+                p = _RX_PATH.search(line) if event == "file_access" else None
                 if p and p.group(1) == self.tag:
                     self.tagged.append(-1 - int(p.group(3)) if p.group(2) else int(p.group(3)))
+                    self.tagged_keys.add(key)
                 else:
-                    self.other_kernel.append((m.group(1).decode(), key[0], key[1]))
+                    self.other_kernel.append((event, key[0], key[1]))
                 continue
-            if line.startswith(b'{"event":"stats"'):
+            m = _RX_EVENT.match(line)
+            event = m.group(1).decode() if m else None
+            if event is None:
+                self.bad.append((line[:200], "not a JSON record"))
+                continue
+            self.by_event[event] = self.by_event.get(event, 0) + 1
+            if event == "stats":
                 s = json.loads(line)
                 self.stats.append(s)
                 self.order.append(("stats", s["time"]))
-            elif line.startswith(b'{"event":"events_lost"'):
+            elif event == "events_lost":
                 self.lost.append(json.loads(line))
-            elif line.startswith(b'{"event":"startup"'):
-                self.order.append(("startup", None))
-            elif not line.startswith(b"{"):
-                self.bad.append((line[:200], "not a JSON object"))
+            else:  # startup, or a record the agent made itself (cpu null)
+                self.order.append((event, self.lines))
+                if event != "startup":
+                    self.user_records.append(line[:300])
         return self
 
     def feed_file(self, path, chunk=64 << 20):
