@@ -63,18 +63,6 @@ struct bpf_loader {
 	int cgroup_fd;
 };
 
-const char *mechanism_name(enum clawos_mechanism m)
-{
-	static const char *const names[CLAWOS_MECH_MAX] = {
-		[CLAWOS_MECH_NONE] = "none",	      [CLAWOS_MECH_TRACEPOINT] = "tracepoint",
-		[CLAWOS_MECH_LSM] = "lsm",	      [CLAWOS_MECH_CGROUP] = "cgroup",
-		[CLAWOS_MECH_CGROUP_SKB] = "cgroup_skb", [CLAWOS_MECH_TP_BTF] = "tp_btf",
-		[CLAWOS_MECH_USER] = "user",
-	};
-
-	return m < CLAWOS_MECH_MAX && names[m] ? names[m] : "unknown";
-}
-
 const char *hook_state_name(enum hook_state s)
 {
 	return s == HOOK_ACTIVE ? "active" : s == HOOK_DEGRADED ? "degraded" : "missing";

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bpf/clawos-abi.h"
+#include "names.h"
 #include "probe.h"
 
 enum hook_id {
@@ -53,7 +54,6 @@ struct bpf_loader;
 /* Decides the mechanism per hook from a probe (no BPF loaded here). */
 void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr);
 
-const char *mechanism_name(enum clawos_mechanism m);
 const char *hook_state_name(enum hook_state s);
 
 /* Loads and attaches per plan.  `prepare` runs after the load and before

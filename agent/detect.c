@@ -310,7 +310,9 @@ void detect_describe(struct clawos_anomaly_event *a)
 	size_t n = sizeof(a->description);
 
 	snprintf(who, sizeof(who), "%.*s[%u]", CLAWOS_COMM_LEN, a->hdr.comm, a->hdr.pid);
-	if (!strcmp(r, "syscall_rate"))
+	if (d[0])
+		; /* the rule wrote its own text */
+	else if (!strcmp(r, "syscall_rate"))
 		snprintf(d, n, "%s made %llu syscalls in one second (threshold %llu)", who, obs, thr);
 	else if (!strcmp(r, "protected_path"))
 		snprintf(d, n, "%s opened protected path %.180s%s", who, a->subject,
@@ -335,6 +337,8 @@ void detect_describe(struct clawos_anomaly_event *a)
 	else if (!strcmp(r, "distinct_destinations"))
 		snprintf(d, n, "%s tried %llu distinct destinations in one second (threshold %llu), latest %.64s", who,
 			 obs, thr, a->subject);
+	else if (!strcmp(r, "network_egress_volume"))
+		snprintf(d, n, "interface %.32s sent %llu bytes in one interval (threshold %llu)", a->subject, obs, thr);
 	else if (!strcmp(r, "deny_port") || !strcmp(r, "deny_cidr"))
 		snprintf(d, n, "%s connected to denied destination %.64s", who, a->subject);
 	else

@@ -11,14 +11,7 @@
 
 const char *mechanism_json_name(unsigned m)
 {
-	static const char *const names[CLAWOS_MECH_MAX] = {
-		[CLAWOS_MECH_NONE] = "none",	      [CLAWOS_MECH_TRACEPOINT] = "tracepoint",
-		[CLAWOS_MECH_LSM] = "lsm",	      [CLAWOS_MECH_CGROUP] = "cgroup",
-		[CLAWOS_MECH_CGROUP_SKB] = "cgroup_skb", [CLAWOS_MECH_TP_BTF] = "tp_btf",
-		[CLAWOS_MECH_USER] = "user",
-	};
-
-	return m < CLAWOS_MECH_MAX && names[m] ? names[m] : "unknown";
+	return mechanism_name(m);
 }
 
 static const char *net_op_name(unsigned op)

@@ -210,6 +210,16 @@ int manager_on_ring_sample(void *userdata, void *data, size_t size)
 	return 0;
 }
 
+void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t type, uint16_t size)
+{
+	h->type = type;
+	h->version = CLAWOS_ABI_VERSION;
+	h->size = size;
+	h->cpu = CLAWOS_CPU_USER; /* user space numbers its records on its own */
+	h->seq = ++m->user_seq;
+	h->ts_ns = manager_boot_ns();
+}
+
 void manager_emit_startup(struct manager *m)
 {
 	struct json_object *o = json_record_new("startup", manager_realtime_ns()), *hooks = json_object_new_object();
@@ -359,12 +369,7 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 		return;
 	if (c->rx_packets == base.rx_packets && c->tx_packets == base.tx_packets)
 		return;
-	e.hdr.type = CLAWOS_EV_CGROUP;
-	e.hdr.version = CLAWOS_ABI_VERSION;
-	e.hdr.size = sizeof(e);
-	e.hdr.cpu = CLAWOS_CPU_USER;
-	e.hdr.seq = ++m->user_seq;
-	e.hdr.ts_ns = manager_boot_ns();
+	manager_user_hdr(m, &e.hdr, CLAWOS_EV_CGROUP, sizeof(e));
 	e.hdr.cgroup_id = cgid;
 	e.rx_packets = c->rx_packets - base.rx_packets;
 	e.rx_bytes = c->rx_bytes - base.rx_bytes;

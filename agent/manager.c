@@ -70,12 +70,7 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 	if (bpf_loader_self_check(m->loader, bad, sizeof(bad)) > 0) {
 		struct clawos_anomaly_event a = {};
 
-		a.hdr.type = CLAWOS_EV_ANOMALY;
-		a.hdr.version = CLAWOS_ABI_VERSION;
-		a.hdr.size = sizeof(a);
-		a.hdr.cpu = CLAWOS_CPU_USER;
-		a.hdr.seq = ++m->user_seq;
-		a.hdr.ts_ns = manager_boot_ns();
+		manager_user_hdr(m, &a.hdr, CLAWOS_EV_ANOMALY, sizeof(a));
 		a.kind = CLAWOS_ANOMALY_TAMPER;
 		a.severity = CLAWOS_SEV_CRITICAL;
 		a.mechanism = CLAWOS_MECH_USER;
@@ -343,7 +338,11 @@ static void on_iface_record(const struct iface_record *r, void *userdata)
 {
 	struct manager *m = userdata;
 
-	if (r->raw) {
+	if (r->raw && r->raw->type == CLAWOS_EV_ANOMALY) {
+		/* the same de-duplication and text as every other anomaly */
+		r->raw->seq = ++m->user_seq;
+		manager_raise(m, (struct clawos_anomaly_event *)r->raw);
+	} else if (r->raw) {
 		r->raw->seq = ++m->user_seq;
 		m->events_by_type[r->raw->type]++;
 		manager_emit_record(m, r->raw);

@@ -82,6 +82,8 @@ int manager_on_ring_sample(void *ctx, void *data, size_t size);
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm);
+/* Header of a record user space makes itself (cgroup, self-check, ...). */
+void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t type, uint16_t size);
 void manager_emit_startup(struct manager *m);
 void manager_emit_shutdown(struct manager *m, int status);
 void manager_emit_stats(struct manager *m);

@@ -96,3 +96,6 @@ const char *errno_name(int err);
  */
 int format_ipv4(uint32_t be_addr, char *buf, size_t size);
 int format_ipv6(const uint8_t addr[16], char *buf, size_t size);
+
+/* "tracepoint", "lsm", "cgroup", ... for enum clawos_mechanism. */
+const char *mechanism_name(unsigned mechanism);

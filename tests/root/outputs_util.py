@@ -401,8 +401,10 @@ class Capture:
     lost: events_lost records; bad: lines that are not JSON objects;
     order: one key per record, in order ((cpu, seq) or ("stats", time))."""
 
-    def __init__(self, tag, validate_json=False):
+    def __init__(self, tag, validate_json=False, until=None):
         self.tag = tag.encode()
+        self.until = until  # time of a stats record: what follows it is only counted in .after
+        self.after = 0
         self.validate_json = validate_json
         self.kernel = []
         self.tagged = []
@@ -419,6 +421,13 @@ class Capture:
     def feed(self, lines):
         for line in lines:
             if not line:
+                continue
+            if self.after or (self.until and self.order and self.order[-1] == ("stats", self.until)):
+                if line.startswith(b'{"event":"events_lost"'):
+                    self.lines += 1
+                    self.lost.append(json.loads(line))
+                else:
+                    self.after += 1
                 continue
             self.lines += 1
             if self.validate_json:

@@ -61,7 +61,8 @@ def check_output(name, C, lost, T, before=(0, 0)):
     h.check(len(set(C.tagged)) == len(C.tagged), "%s: no tagged record twice" % name)
     h.log("%s: %d records received + %d dropped by its own count = %d; the agent emitted %d while it was there"
           % (name, got, lost, got + lost, expected))
-    h.check(got + lost == expected, "%s: records received + counted drops == records emitted" % name)
+    h.check(got + lost == expected, "%s: records received + counted drops == records emitted" % name,
+            lambda: h.log("received by event: %s; stats records %d" % (C.by_event, len(C.stats))))
     # its drops that were not ours: other kernel records (tamper anomalies
     # of other processes' bpf() calls) and stats records
     lost_other = (expected - T.events["file_access"]) - (got - file_got)
@@ -133,12 +134,12 @@ def main():
         h.check(agent.alive(), "the agent is still running")
 
         def delivered():
-            caps = [u.Capture(tag).feed_file(r.path) for r in (fast, paused)]
+            caps = [u.Capture(tag, until=final["time"]).feed_file(r.path) for r in (fast, paused)]
             done = all(any(s["time"] == final["time"] for s in c.stats) for c in caps)
             return caps if done and sum(c.lost_in_band() for c in caps) >= out["socket_dropped"] else None
         caps = h.wait_for(delivered, 60, interval=1, what="both clients to receive everything")
         h.check(caps is not None, "both clients received the last stats record and their events_lost")
-        S = u.Capture(tag).feed_file(agent.stdout_path)
+        S = u.Capture(tag, until=final["time"]).feed_file(agent.stdout_path)
         T = Totals(final, S, n_all)
         h.log("agent: events %s; kernel ringbuf_drops %d (file_access %d); outputs %s"
               % (T.events, T.kd_all, T.kd_file, out))
