@@ -138,12 +138,17 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 
 /* An anomaly raised by the kernel or by detect.c: de-duplicated, given
  * its ancestry, target and text, then emitted. */
+static int manager_on_ring_record(struct manager *m, void *data, size_t size);
+
 void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
 {
 	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
 
 	if (!detect_admit(m->detect, a, manager_boot_ns()))
 		return;
+	/* anomalies are numbered by user space, among its own records */
+	a->hdr.cpu = CLAWOS_CPU_USER;
+	a->hdr.seq = ++m->user_seq;
 	if (!a->hdr.ppid && p)
 		a->hdr.ppid = p->ppid;
 	a->ancestry_len = (uint8_t)proctable_ancestry(&m->procs, a->hdr.pid, a->ancestry, NULL, CLAWOS_ANOMALY_ANCESTRY);
@@ -185,6 +190,16 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 int manager_on_ring_sample(void *userdata, void *data, size_t size)
 {
 	struct manager *m = userdata;
+
+	manager_on_ring_record(m, data, size);
+	/* A bounded batch per wake-up: a flood must not starve signals,
+	 * timers and socket clients; the rest is read on the next turn.
+	 * libbpf has consumed this record already when we return < 0. */
+	return ++m->batch >= MANAGER_RING_BATCH ? -EAGAIN : 0;
+}
+
+static int manager_on_ring_record(struct manager *m, void *data, size_t size)
+{
 	const struct clawos_event_hdr *h = NULL;
 	enum decode_error e = event_decode(data, size, &h);
 	struct clawos_anomaly_event found[4];

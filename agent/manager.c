@@ -40,9 +40,12 @@ static void manager_status(struct manager *m, const char *state)
 static int on_ring(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct manager *m = userdata;
-	int r = ring_buffer__consume(m->rb);
+	int r;
 
-	if (r < 0)
+	m->batch = 0;
+	r = ring_buffer__consume(m->rb);
+	/* -EAGAIN: the batch is full, the epoll fd stays readable */
+	if (r < 0 && r != -EAGAIN)
 		log_warning_errno(r, "Consuming the ring buffer failed: %m");
 	manager_flush_outputs(m);
 	return 0;
@@ -468,8 +471,13 @@ int manager_run(const struct manager_options *opts)
 	manager_status(&m, "READY=1\n");
 	r = sd_event_loop(m.ev);
 	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-	/* drain what the kernel already produced before detaching */
-	ring_buffer__consume(m.rb);
+	/* drain what the kernel already produced before detaching, a bounded
+	 * amount: producers do not stop while we do */
+	for (int i = 0; i < 16; i++) {
+		m.batch = 0;
+		if (ring_buffer__consume(m.rb) != -EAGAIN)
+			break;
+	}
 	manager_emit_shutdown(&m, status);
 	manager_flush_outputs(&m);
 out:

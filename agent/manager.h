@@ -39,6 +39,7 @@ struct cg_prev {
 };
 
 #define CG_PREV_SLOTS 4096
+#define MANAGER_RING_BATCH 8192
 
 struct manager {
 	struct manager_options opts;
@@ -63,6 +64,7 @@ struct manager {
 	uint64_t records_out;
 	struct cg_prev *cg_prev;
 	uint64_t cg_last_ns;
+	unsigned batch; /* ring records read in this turn of the loop */
 	struct iface_monitor *iface; /* NULL without interfaces to watch */
 	struct proctable procs;
 	struct detect *detect;

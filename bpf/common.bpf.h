@@ -390,20 +390,22 @@ CLAWOS_MAP struct {
 } clawos_zero SEC(".maps");
 
 /* A zeroed AnomalyEvent in the ring buffer with the current task's header,
- * kind, severity and rule (a string literal shorter than the field). */
+ * kind, severity and rule (a string literal shorter than the field).
+ * Anomalies take no per-CPU sequence number: user space may fold repeats
+ * into one (cool-down) and numbers what it emits itself, so that a gap in
+ * the kernel's numbering always means a lost trace record. */
 #define anomaly_begin(kind_, sev_, rule_)                                                                             \
 	({                                                                                                             \
 		struct clawos_anomaly_event *a_ = bpf_ringbuf_reserve(&clawos_events, sizeof(*a_), 0);                 \
 		__u32 z_ = 0;                                                                                          \
 		void *zero_ = bpf_map_lookup_elem(&clawos_zero, &z_);                                                  \
 		if (!a_) {                                                                                             \
-			seq_next();                                                                                    \
 			count_drop(CLAWOS_EV_ANOMALY);                                                                 \
 		} else {                                                                                               \
 			if (zero_)                                                                                     \
 				bpf_probe_read_kernel(a_, sizeof(*a_), zero_);                                         \
 			hdr_fill(&a_->hdr, CLAWOS_EV_ANOMALY, sizeof(*a_), true);                                      \
-			hdr_stamp(&a_->hdr);                                                                           \
+			a_->hdr.cpu = bpf_get_smp_processor_id();                                                      \
 			a_->kind = (kind_);                                                                            \
 			a_->severity = (sev_);                                                                         \
 			a_->mechanism = CLAWOS_MECH_TRACEPOINT;                                                        \

@@ -378,10 +378,13 @@ class BareAgent(h.Agent):
 def quiet_config(wd, comm, **overrides):
     """A configuration whose only trace records are the generator's opens:
     include_comm = its comm, no network, cgroup, syscall or exec records,
-    no protected paths beyond the agent's own files (which nobody opens)."""
+    no protected paths beyond the agent's own files (which nobody opens).
+    Tamper anomalies (other processes' bpf() calls) cannot be turned off;
+    anomaly_cooldown = 0 emits each of them, so that every record the
+    kernel produced is an emitted record the stats count."""
     values = dict(stats_interval="0", enable_network_monitoring="no", enable_cgroup_monitoring="no",
                   enable_syscall_tracing="no", include_comm=comm, protected_paths="",
-                  file_access_violation_mode="0")
+                  file_access_violation_mode="0", anomaly_cooldown="0")
     values.update(overrides)
     return h.write_config(wd, **values)
 

@@ -181,7 +181,10 @@ def main():
     with h.Workdir() as wd:
         jd = h.Journald(wd).start()
         try:
-            conf = h.write_config(wd, journal="yes", journal_records="anomalies", anomaly_cooldown="60")
+            # file records only under the work dir (protected paths are
+            # reported whatever the filters say)
+            conf = h.write_config(wd, journal="yes", journal_records="anomalies", anomaly_cooldown="60",
+                                  include_path_prefix=wd.join(""))
             agent = h.Agent(binary, conf, wd)
             try:
                 agent.start(wd.join("events.sock"))
