@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 
 case $harness in
 config)
-	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c)
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/detect.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
 *)

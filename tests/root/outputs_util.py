@@ -333,9 +333,37 @@ class BareAgent(h.Agent):
         return self
 
     def stop(self, timeout=5):
-        if self.socket_path is None:  # connect mode only: nothing to check at the path
-            self.socket_path = "/nonexistent"
-        super().stop(timeout)
+        """SIGTERM: exit 0, socket removed, no clawos_* program left.
+
+        As the harness's stop(), except that a program that appeared
+        meanwhile and is not held by a live process gets a few seconds to
+        go: another agent (other root tests) may be loading or exiting."""
+        if not self.proc:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            self.dump()
+            raise h.TestFailure("agent did not exit within %d s of SIGTERM" % timeout)
+        h.check(rc == 0, "agent exited 0 after SIGTERM (got %s)" % rc, self.dump)
+        if self.socket_path:
+            h.check(not os.path.exists(self.socket_path), "agent removed its socket %s" % self.socket_path)
+
+        def leaked():
+            now = h.clawos_prog_ids()
+            if now is None:
+                return set()
+            new = now - self.progs_before
+            return new - (h.bpf_prog_ids_held() if new else set())
+        left = leaked()
+        if left:
+            left = h.wait_for(lambda: not leaked(), 5, interval=0.5, what="unheld clawos_* programs to go") and set() \
+                or leaked()
+        h.check(not left, "no clawos_* BPF programs left after exit (leaked ids %s)" % sorted(left))
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
