@@ -160,6 +160,12 @@ class ShmWorkdir(h.Workdir):
         self.path = tempfile.mkdtemp(prefix=prefix, dir=base)
         os.chmod(self.path, 0o755)
 
+    def cleanup(self):
+        if os.environ.get("CLAWOS_KEEP_WORKDIR"):
+            h.log("note: kept %s (CLAWOS_KEEP_WORKDIR)" % self.path)
+            return
+        super().cleanup()
+
 
 def unique_comm():
     """A 15-byte comm nobody else uses."""

@@ -143,6 +143,9 @@ def main():
         T = Totals(final, S, n_all)
         h.log("agent: events %s; kernel ringbuf_drops %d (file_access %d); outputs %s"
               % (T.events, T.kd_all, T.kd_file, out))
+        gaps, dups, _ = u.seq_gaps(S.kernel + [(c, 0) for c in {c for c, _ in S.kernel}])
+        h.log("stdout: %d tagged records (%d distinct, %d trailer), %d kernel records, seq gaps %d, (cpu, seq) twice %d"
+              % (len(S.tagged), len(set(S.tagged)), sum(1 for t in S.tagged if t < 0), len(S.kernel), gaps, dups))
         h.check(T.events["file_access"] + T.kd_file == n_all,
                 "kernel: every open reached the agent or was counted as a ring-buffer drop (%d + %d == %d)"
                 % (T.events["file_access"], T.kd_file, n_all))

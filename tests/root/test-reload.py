@@ -107,12 +107,17 @@ def check_no_gap(agent):
     tag = uuid.uuid4().hex
     n = 300
     start = agent.client.count()
+    seen = len(agent.client.find(lambda r: r["event"] == "config_changed"))
     stop = threading.Event()
 
     def reloader():
-        for _ in range(3):
+        # one reload at a time: a second SIGHUP while one is pending would
+        # merge with it
+        for k in range(3):
             time.sleep(0.3)
             hup(agent)
+            h.wait_for(lambda: len(agent.client.find(lambda r: r["event"] == "config_changed")) >= seen + k + 1,
+                       T, what="reload %d" % (k + 1))
         stop.set()
 
     th = threading.Thread(target=reloader)
@@ -127,7 +132,8 @@ def check_no_gap(agent):
     got = sorted(int(r["exec"]["argv"][2]) for r in recs
                  if r["event"] == "exec" and len(r["exec"]["argv"]) == 3 and r["exec"]["argv"][1] == tag)
     h.check(got == list(range(n)), "all %d numbered execs arrived across three reloads (%d)" % (n, len(got)))
-    h.check(len([r for r in recs if r["event"] == "config_changed"]) == 3, "three config_changed records")
+    h.check(len(agent.client.find(lambda r: r["event"] == "config_changed")) == seen + 3,
+            "three config_changed records")
     by_cpu = {}
     for r in recs:
         if r.get("cpu") is not None and "seq" in r:
