@@ -48,7 +48,7 @@ static const struct hook_def hook_defs[_HOOK_MAX] = {
 	[HOOK_PROCESS] = { "process", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_fork", "clawos_exit" },
 			   "sched_process_fork/exit: process trees and targets" },
 	[HOOK_SYSCALLS] = { "syscalls", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_sys_enter" },
-			    "raw_syscalls/sys_enter: syscall_rate counting, target syscall tracing" },
+			    "raw_syscalls/sys_enter, attached only while there are targets or syscall_rate_scope = all" },
 	[HOOK_TAMPER] = { "tamper", NULL, -1, CLAWOS_MECH_TRACEPOINT,
 			  { "clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
 			    "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
@@ -61,6 +61,10 @@ struct bpf_loader {
 	struct bpf_link **links;
 	size_t n_links;
 	int cgroup_fd;
+	/* raw_syscalls/sys_enter runs for every syscall of the host: attached
+	 * only while it has work (see bpf_loader_set_syscall_hook) */
+	struct bpf_link *sys_enter;
+	bool sys_enter_loaded;
 };
 
 const char *hook_state_name(enum hook_state s)
@@ -233,6 +237,7 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 	r = clawos__load(l->skel);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to load the BPF object: %m");
+	l->sys_enter_loaded = bpf_program__autoload(l->skel->progs.clawos_sys_enter);
 	return 0;
 }
 
@@ -270,6 +275,8 @@ static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr
 	bpf_object__for_each_program(p, l->skel->obj) {
 		if (!bpf_program__autoload(p))
 			continue;
+		if (p == l->skel->progs.clawos_sys_enter)
+			continue; /* attached on demand */
 		r = loader_attach_prog(l, p);
 		if (r < 0)
 			return log_error_errno(r, "Failed to attach BPF program '%s' (%s): %m", bpf_program__name(p),
@@ -338,6 +345,7 @@ struct bpf_loader *bpf_loader_free(struct bpf_loader *l)
 {
 	if (!l)
 		return NULL;
+	bpf_link__destroy(l->sys_enter);
 	for (size_t i = l->n_links; i > 0; i--)
 		bpf_link__destroy(l->links[i - 1]);
 	free(l->links);
@@ -453,4 +461,19 @@ int bpf_loader_self_check(struct bpf_loader *l, char *bad, size_t size)
 			snprintf(bad + strlen(bad), size - strlen(bad), "%slink %u", bad[0] ? ", " : "", info.id);
 	}
 	return broken;
+}
+
+int bpf_loader_set_syscall_hook(struct bpf_loader *l, bool on)
+{
+	if (!l->sys_enter_loaded || on == !!l->sys_enter)
+		return 0;
+	if (!on) {
+		bpf_link__destroy(l->sys_enter);
+		l->sys_enter = NULL;
+		return 0;
+	}
+	l->sys_enter = bpf_program__attach(l->skel->progs.clawos_sys_enter);
+	if (!l->sys_enter)
+		return log_error_errno(negative_errno(), "Failed to attach the raw_syscalls/sys_enter program: %m");
+	return 0;
 }

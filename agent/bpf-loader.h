@@ -75,6 +75,10 @@ int bpf_loader_foreach_cgroup(struct bpf_loader *l,
 			      void (*fn)(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata),
 			      void *userdata);
 
+/* Attaches or detaches the per-syscall program (syscall_rate counting and
+ * target syscall tracing), which costs every syscall of the host. */
+int bpf_loader_set_syscall_hook(struct bpf_loader *l, bool on);
+
 /* Checks that every link still holds its hook; returns how many do not,
  * naming them in bad. */
 int bpf_loader_self_check(struct bpf_loader *l, char *bad, size_t size);

@@ -22,7 +22,7 @@ struct proc_slot {
 	uint32_t pid;
 	uint32_t ppid;
 	uint64_t loaded_ns;
-	char exe[PATH_MAX];
+	char exe[256]; /* longer paths are cut: 4096 slots stay at 1 MiB */
 };
 
 struct cgroup_slot {

@@ -130,7 +130,12 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 	o = event_to_json(h, &ctx);
 	if (!o)
 		return;
-	record_message(h, msg, sizeof(msg));
+	/* MESSAGE= text only where the journal will take the record */
+	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
+	    (h->type == CLAWOS_EV_ANOMALY || m->settings.journal_records == CLAWOS_JOURNAL_ALL))
+		record_message(h, msg, sizeof(msg));
+	else
+		msg[0] = '\0';
 	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
 	manager_emit_json(m, o, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid, comm);
 	json_object_put(o);

@@ -127,7 +127,13 @@ int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct 
 		return log_error_errno(r, "Failed to fill the target maps: %m");
 	settings_to_bpf(s, (uint32_t)getpid(), &kcfg);
 	kcfg.flags = flags | tflags;
-	return bpf_loader_update_config(l, &kcfg);
+	r = bpf_loader_update_config(l, &kcfg);
+	if (r < 0)
+		return r;
+	/* on before the first target can exec, off when nothing needs it */
+	return bpf_loader_set_syscall_hook(l, s->enable_syscall_tracing &&
+						     (kcfg.flags & (CLAWOS_CFG_RATE_ALL | CLAWOS_CFG_HAVE_TRACKED |
+								    CLAWOS_CFG_TRACE_TARGETS)));
 }
 
 static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)

@@ -39,7 +39,7 @@ struct cg_prev {
 };
 
 #define CG_PREV_SLOTS 4096
-#define MANAGER_RING_BATCH 8192
+#define MANAGER_RING_BATCH 1024 /* records per turn: about 1 MiB of JSON, well under a client queue */
 
 struct manager {
 	struct manager_options opts;
