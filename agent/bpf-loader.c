@@ -16,44 +16,80 @@
 
 struct hook_def {
 	const char *name;
-	const char *lsm_prog;   /* NULL: no BPF-LSM variant */
-	int lsm_probe;          /* enum probe_lsm_hook */
+	const char *lsm_prog; /* NULL: no BPF-LSM variant */
+	int lsm_probe;	      /* enum probe_lsm_hook */
 	enum clawos_mechanism fallback;
 	const char *fallback_progs[HOOK_MAX_PROGS];
 	const char *fallback_note; /* why, when there is no LSM variant */
 };
 
 static const struct hook_def hook_defs[_HOOK_MAX] = {
-	[HOOK_EXEC] = { "exec", NULL, -1, CLAWOS_MECH_TRACEPOINT,
-			{ "clawos_execve", "clawos_execveat", "clawos_sched_exec", "clawos_execve_x", "clawos_execat_x" } },
-	[HOOK_OPEN] = { "open", NULL, -1, CLAWOS_MECH_TRACEPOINT,
-			{ "clawos_openat", "clawos_openat_x", "clawos_openat2", "clawos_openat2_x", "clawos_open",
-			  "clawos_open_x" } },
-	[HOOK_FILE_OPEN] = { "file_open", "clawos_lsm_fopen", PROBE_LSM_FILE_OPEN, CLAWOS_MECH_TRACEPOINT, {},
-			     "paths from the open tracepoints, relative ones joined to cwd/dirfd in the kernel" },
-	[HOOK_CONNECT] = { "connect", "clawos_lsm_conn", PROBE_LSM_SOCKET_CONNECT, CLAWOS_MECH_CGROUP,
-			   { "clawos_cg_conn4", "clawos_cg_conn6" } },
-	[HOOK_BIND] = { "bind", "clawos_lsm_bind", PROBE_LSM_SOCKET_BIND, CLAWOS_MECH_CGROUP,
-			{ "clawos_cg_bind4", "clawos_cg_bind6" } },
-	[HOOK_LISTEN] = { "listen", "clawos_lsm_listen", PROBE_LSM_SOCKET_LISTEN, CLAWOS_MECH_TRACEPOINT,
-			  { "clawos_tp_listen" } },
-	[HOOK_ACCEPT] = { "accept", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_tp_accept", "clawos_tp_accept4" },
-			  "sys_exit_accept: LSM socket_accept runs before the peer is known" },
-	[HOOK_SOCKET_CREATE] = { "socket_create", "clawos_lsm_sock", PROBE_LSM_SOCKET_CREATE, CLAWOS_MECH_CGROUP,
-				 { "clawos_cg_sock" } },
-	[HOOK_SENDMSG] = { "sendmsg", NULL, -1, CLAWOS_MECH_CGROUP, { "clawos_cg_send4", "clawos_cg_send6" },
-			   "cgroup sendmsg4/6: unconnected UDP destinations" },
-	[HOOK_CGROUP_SKB] = { "cgroup_skb", NULL, -1, CLAWOS_MECH_CGROUP_SKB, { "clawos_skb_in", "clawos_skb_out" },
-			      "cgroup_skb ingress/egress counters on the cgroup v2 root" },
-	[HOOK_PROCESS] = { "process", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_fork", "clawos_exit" },
-			   "sched_process_fork/exit: process trees and targets" },
-	[HOOK_SYSCALLS] = { "syscalls", NULL, -1, CLAWOS_MECH_TRACEPOINT, { "clawos_sys_enter" },
-			    "raw_syscalls/sys_enter, attached only while there are targets or syscall_rate_scope = all" },
-	[HOOK_TAMPER] = { "tamper", NULL, -1, CLAWOS_MECH_TRACEPOINT,
-			  { "clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
-			    "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
-			    "clawos_tp_unlink" },
-			  "bpf, ptrace, signals, module loads, unlink/rename of the agent's files" },
+    [HOOK_EXEC] = {"exec",
+		   NULL,
+		   -1,
+		   CLAWOS_MECH_TRACEPOINT,
+		   {"clawos_execve", "clawos_execveat", "clawos_sched_exec", "clawos_execve_x", "clawos_execat_x"}},
+    [HOOK_OPEN] = {"open",
+		   NULL,
+		   -1,
+		   CLAWOS_MECH_TRACEPOINT,
+		   {"clawos_openat", "clawos_openat_x", "clawos_openat2", "clawos_openat2_x", "clawos_open",
+		    "clawos_open_x"}},
+    [HOOK_FILE_OPEN] = {"file_open",
+			"clawos_lsm_fopen",
+			PROBE_LSM_FILE_OPEN,
+			CLAWOS_MECH_TRACEPOINT,
+			{},
+			"paths from the open tracepoints, relative ones joined to cwd/dirfd in the kernel"},
+    [HOOK_CONNECT] = {"connect",
+		      "clawos_lsm_conn",
+		      PROBE_LSM_SOCKET_CONNECT,
+		      CLAWOS_MECH_CGROUP,
+		      {"clawos_cg_conn4", "clawos_cg_conn6"}},
+    [HOOK_BIND] =
+	{"bind", "clawos_lsm_bind", PROBE_LSM_SOCKET_BIND, CLAWOS_MECH_CGROUP, {"clawos_cg_bind4", "clawos_cg_bind6"}},
+    [HOOK_LISTEN] =
+	{"listen", "clawos_lsm_listen", PROBE_LSM_SOCKET_LISTEN, CLAWOS_MECH_TRACEPOINT, {"clawos_tp_listen"}},
+    [HOOK_ACCEPT] = {"accept",
+		     NULL,
+		     -1,
+		     CLAWOS_MECH_TRACEPOINT,
+		     {"clawos_tp_accept", "clawos_tp_accept4"},
+		     "sys_exit_accept: LSM socket_accept runs before the peer is known"},
+    [HOOK_SOCKET_CREATE] =
+	{"socket_create", "clawos_lsm_sock", PROBE_LSM_SOCKET_CREATE, CLAWOS_MECH_CGROUP, {"clawos_cg_sock"}},
+    [HOOK_SENDMSG] = {"sendmsg",
+		      NULL,
+		      -1,
+		      CLAWOS_MECH_CGROUP,
+		      {"clawos_cg_send4", "clawos_cg_send6"},
+		      "cgroup sendmsg4/6: unconnected UDP destinations"},
+    [HOOK_CGROUP_SKB] = {"cgroup_skb",
+			 NULL,
+			 -1,
+			 CLAWOS_MECH_CGROUP_SKB,
+			 {"clawos_skb_in", "clawos_skb_out"},
+			 "cgroup_skb ingress/egress counters on the cgroup v2 root"},
+    [HOOK_PROCESS] = {"process",
+		      NULL,
+		      -1,
+		      CLAWOS_MECH_TRACEPOINT,
+		      {"clawos_fork", "clawos_exit"},
+		      "sched_process_fork/exit: process trees and targets"},
+    [HOOK_SYSCALLS] = {"syscalls",
+		       NULL,
+		       -1,
+		       CLAWOS_MECH_TRACEPOINT,
+		       {"clawos_sys_enter"},
+		       "raw_syscalls/sys_enter, attached only while there are targets or syscall_rate_scope = all"},
+    [HOOK_TAMPER] = {"tamper",
+		     NULL,
+		     -1,
+		     CLAWOS_MECH_TRACEPOINT,
+		     {"clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
+		      "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
+		      "clawos_tp_unlink"},
+		     "bpf, ptrace, signals, module loads, unlink/rename of the agent's files"},
 };
 
 struct bpf_loader {
@@ -83,38 +119,37 @@ static bool tracepoint_available(const struct probe_result *pr, const char *sect
 }
 
 /* Section names without loading: the fallback programs' availability. */
-static unsigned fallback_available(const struct hook_def *d, const struct probe_result *pr, char *missing,
-				   size_t size)
+static unsigned fallback_available(const struct hook_def *d, const struct probe_result *pr, char *missing, size_t size)
 {
 	static const struct {
 		const char *prog, *section;
 	} sections[] = {
-		{ "clawos_execve", "tracepoint/syscalls/sys_enter_execve" },
-		{ "clawos_execveat", "tracepoint/syscalls/sys_enter_execveat" },
-		{ "clawos_sched_exec", "tracepoint/sched/sched_process_exec" },
-		{ "clawos_execve_x", "tracepoint/syscalls/sys_exit_execve" },
-		{ "clawos_execat_x", "tracepoint/syscalls/sys_exit_execveat" },
-		{ "clawos_openat", "tracepoint/syscalls/sys_enter_openat" },
-		{ "clawos_openat_x", "tracepoint/syscalls/sys_exit_openat" },
-		{ "clawos_openat2", "tracepoint/syscalls/sys_enter_openat2" },
-		{ "clawos_openat2_x", "tracepoint/syscalls/sys_exit_openat2" },
-		{ "clawos_open", "tracepoint/syscalls/sys_enter_open" },
-		{ "clawos_open_x", "tracepoint/syscalls/sys_exit_open" },
-		{ "clawos_tp_listen", "tracepoint/syscalls/sys_enter_listen" },
-		{ "clawos_tp_accept", "tracepoint/syscalls/sys_exit_accept" },
-		{ "clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4" },
-		{ "clawos_fork", "tracepoint/sched/sched_process_fork" },
-		{ "clawos_exit", "tracepoint/sched/sched_process_exit" },
-		{ "clawos_sys_enter", "tracepoint/raw_syscalls/sys_enter" },
-		{ "clawos_tp_bpf", "tracepoint/syscalls/sys_enter_bpf" },
-		{ "clawos_tp_ptrace", "tracepoint/syscalls/sys_enter_ptrace" },
-		{ "clawos_tp_signal", "tracepoint/signal/signal_generate" },
-		{ "clawos_tp_initmod", "tracepoint/syscalls/sys_enter_init_module" },
-		{ "clawos_tp_finitmod", "tracepoint/syscalls/sys_enter_finit_module" },
-		{ "clawos_tp_unlinkat", "tracepoint/syscalls/sys_enter_unlinkat" },
-		{ "clawos_tp_rename2", "tracepoint/syscalls/sys_enter_renameat2" },
-		{ "clawos_tp_rename", "tracepoint/syscalls/sys_enter_rename" },
-		{ "clawos_tp_unlink", "tracepoint/syscalls/sys_enter_unlink" },
+	    {"clawos_execve", "tracepoint/syscalls/sys_enter_execve"},
+	    {"clawos_execveat", "tracepoint/syscalls/sys_enter_execveat"},
+	    {"clawos_sched_exec", "tracepoint/sched/sched_process_exec"},
+	    {"clawos_execve_x", "tracepoint/syscalls/sys_exit_execve"},
+	    {"clawos_execat_x", "tracepoint/syscalls/sys_exit_execveat"},
+	    {"clawos_openat", "tracepoint/syscalls/sys_enter_openat"},
+	    {"clawos_openat_x", "tracepoint/syscalls/sys_exit_openat"},
+	    {"clawos_openat2", "tracepoint/syscalls/sys_enter_openat2"},
+	    {"clawos_openat2_x", "tracepoint/syscalls/sys_exit_openat2"},
+	    {"clawos_open", "tracepoint/syscalls/sys_enter_open"},
+	    {"clawos_open_x", "tracepoint/syscalls/sys_exit_open"},
+	    {"clawos_tp_listen", "tracepoint/syscalls/sys_enter_listen"},
+	    {"clawos_tp_accept", "tracepoint/syscalls/sys_exit_accept"},
+	    {"clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4"},
+	    {"clawos_fork", "tracepoint/sched/sched_process_fork"},
+	    {"clawos_exit", "tracepoint/sched/sched_process_exit"},
+	    {"clawos_sys_enter", "tracepoint/raw_syscalls/sys_enter"},
+	    {"clawos_tp_bpf", "tracepoint/syscalls/sys_enter_bpf"},
+	    {"clawos_tp_ptrace", "tracepoint/syscalls/sys_enter_ptrace"},
+	    {"clawos_tp_signal", "tracepoint/signal/signal_generate"},
+	    {"clawos_tp_initmod", "tracepoint/syscalls/sys_enter_init_module"},
+	    {"clawos_tp_finitmod", "tracepoint/syscalls/sys_enter_finit_module"},
+	    {"clawos_tp_unlinkat", "tracepoint/syscalls/sys_enter_unlinkat"},
+	    {"clawos_tp_rename2", "tracepoint/syscalls/sys_enter_renameat2"},
+	    {"clawos_tp_rename", "tracepoint/syscalls/sys_enter_rename"},
+	    {"clawos_tp_unlink", "tracepoint/syscalls/sys_enter_unlink"},
 	};
 	unsigned n = 0;
 
@@ -125,7 +160,8 @@ static unsigned fallback_available(const struct hook_def *d, const struct probe_
 		for (size_t j = 0; j < ELEMENTSOF(sections); j++)
 			if (strcmp(sections[j].prog, d->fallback_progs[i]) == 0)
 				ok = tracepoint_available(pr, sections[j].section);
-		if ((d->fallback == CLAWOS_MECH_CGROUP || d->fallback == CLAWOS_MECH_CGROUP_SKB) && !pr->cgroup2_path[0])
+		if ((d->fallback == CLAWOS_MECH_CGROUP || d->fallback == CLAWOS_MECH_CGROUP_SKB) &&
+		    !pr->cgroup2_path[0])
 			ok = false;
 		if (ok)
 			n++;
@@ -196,8 +232,7 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 {
 	struct bpf_program *p;
 
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, false);
+	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_def *d = &hook_defs[h];
 		const struct hook_status *st = &plan->hooks[h];
@@ -262,8 +297,7 @@ static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr
 	size_t n = 0;
 	int r;
 
-	bpf_object__for_each_program(p, l->skel->obj)
-		n++;
+	bpf_object__for_each_program(p, l->skel->obj) n++;
 	l->links = calloc(n, sizeof(*l->links));
 	if (!l->links)
 		return -ENOMEM;
@@ -272,7 +306,8 @@ static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr
 		if (l->cgroup_fd < 0)
 			return log_error_errno(-errno, "Failed to open cgroup v2 root %s: %m", pr->cgroup2_path);
 	}
-	bpf_object__for_each_program(p, l->skel->obj) {
+	bpf_object__for_each_program(p, l->skel->obj)
+	{
 		if (!bpf_program__autoload(p))
 			continue;
 		if (p == l->skel->progs.clawos_sys_enter)
@@ -298,8 +333,8 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 	}
 }
 
-int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr,
-		     uint32_t ring_size, int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata)
+int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr, uint32_t ring_size,
+		     int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata)
 {
 	struct bpf_loader *l;
 	int r;

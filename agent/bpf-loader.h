@@ -60,8 +60,8 @@ const char *hook_state_name(enum hook_state s);
  * the first attach: it fills the CONFIG and filter maps, so no event is
  * produced with settings half applied.  Updates plan with what actually
  * happened (e.g. a verifier refusal of an LSM program falls back). */
-int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr,
-		     uint32_t ring_size, int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata);
+int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr, uint32_t ring_size,
+		     int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata);
 struct bpf_loader *bpf_loader_free(struct bpf_loader *l);
 
 int bpf_loader_ringbuf_fd(struct bpf_loader *l);

@@ -300,9 +300,10 @@ static int check_ifname(const struct config_key *k, const char *item, char *msg,
 {
 	(void)k;
 	if (!config_ifname_valid(item)) {
-		snprintf(msg, size,
-			 "expected an interface name (1..15 bytes, no '/', ':' or whitespace, not '.' or '..'), got '%s'",
-			 item);
+		snprintf(
+		    msg, size,
+		    "expected an interface name (1..15 bytes, no '/', ':' or whitespace, not '.' or '..'), got '%s'",
+		    item);
 		return -EINVAL;
 	}
 	return 0;

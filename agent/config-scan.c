@@ -116,7 +116,10 @@ static int scan_section(struct scan_state *st, const char *p, size_t n)
 
 		for (size_t i = 0; i < config_n_sections; i++)
 			snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected), "%s[%s]",
-				 i == 0 ? "" : i + 1 == config_n_sections ? " or " : ", ", config_sections[i]);
+				 i == 0			      ? ""
+				 : i + 1 == config_n_sections ? " or "
+							      : ", ",
+				 config_sections[i]);
 		snprintf(st->section, sizeof(st->section), "%.*s", (int)name_len, p + 1);
 		return scan_error(st, "unknown section; expected %s", expected);
 	}

@@ -45,8 +45,8 @@ const struct config_key config_keys[] = {
     {"anomaly", "network_suspicious_threshold", &config_type_uint, FIELD(network_suspicious_threshold), 1, 1000000,
      .reload_live = LIVE},
     {"anomaly", "anomaly_cooldown", &config_type_uint, FIELD(anomaly_cooldown), 0, 86400, .reload_live = LIVE},
-    {"anomaly", "protected_paths", &config_type_prefix_list, FIELD(protected_paths), 0, 32, CLAWOS_FILTER_PREFIX_LEN - 1,
-     .reload_live = LIVE},
+    {"anomaly", "protected_paths", &config_type_prefix_list, FIELD(protected_paths), 0, 32,
+     CLAWOS_FILTER_PREFIX_LEN - 1, .reload_live = LIVE},
     {"anomaly", "protected_allow_exe", &config_type_exe_list, FIELD(protected_allow_exe), 0, 32,
      CLAWOS_FILTER_EXE_LEN - 1, .reload_live = LIVE},
     {"anomaly", "network_distinct_threshold", &config_type_uint, FIELD(network_distinct_threshold), 0, 1000000,
@@ -66,7 +66,6 @@ const struct config_key config_keys[] = {
     {"target", "syscall_rate_scope", &config_type_enum, FIELD(syscall_rate_scope), CLAWOS_SCOPE_ALL,
      CLAWOS_SCOPE_TARGETS, .names = scope_names, .reload_live = LIVE},
     {"target", "trace_target_syscalls", &config_type_bool, FIELD(trace_target_syscalls), .reload_live = LIVE},
-
 
     {"output", "stdout", &config_type_enum, FIELD(stdout_output), CLAWOS_AUTO, CLAWOS_YES, .names = stdout_names,
      .reload_live = LIVE},
@@ -141,13 +140,13 @@ static const struct clawos_settings settings_defaults = {
 };
 
 static const char *const default_protected_paths[] = {
-	"/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_", NULL,
+    "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_", NULL,
 };
 
 /* Programs whose job is to read those files. */
 static const char *const default_protected_allow_exe[] = {
-	"/usr/bin/sudo", "/usr/bin/su", "/usr/bin/passwd", "/usr/bin/login", "/usr/sbin/sshd",
-	"/usr/sbin/unix_chkpwd", "/usr/sbin/cron", "/usr/sbin/chpasswd", "/usr/sbin/usermod", NULL,
+    "/usr/bin/sudo",	     "/usr/bin/su",    "/usr/bin/passwd",    "/usr/bin/login",	  "/usr/sbin/sshd",
+    "/usr/sbin/unix_chkpwd", "/usr/sbin/cron", "/usr/sbin/chpasswd", "/usr/sbin/usermod", NULL,
 };
 
 static int default_list(struct clawos_string_list *l, const char *const *items, size_t cap)

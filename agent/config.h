@@ -38,7 +38,7 @@ enum clawos_tristate {
 
 enum clawos_journal_records {
 	CLAWOS_JOURNAL_ANOMALIES = 0, /* anomalies and summaries (default) */
-	CLAWOS_JOURNAL_ALL = 1,       /* also trace records, rate-limited */
+	CLAWOS_JOURNAL_ALL = 1,	      /* also trace records, rate-limited */
 	CLAWOS_JOURNAL_NONE = 2,
 };
 
@@ -65,35 +65,35 @@ struct clawos_settings {
 	bool enable_cgroup_monitoring;
 
 	/* [anomaly] */
-	uint32_t syscall_anomaly_threshold;  /* 1..10000000, default 1000 */
-	uint32_t file_access_violation_mode; /* 0 off, 1 alert, 2 enforce */
+	uint32_t syscall_anomaly_threshold;    /* 1..10000000, default 1000 */
+	uint32_t file_access_violation_mode;   /* 0 off, 1 alert, 2 enforce */
 	uint32_t network_suspicious_threshold; /* 1..1000000, default 100 */
 
 	/* [output] */
-	int stdout_output;          /* enum clawos_tristate; auto = when --foreground */
+	int stdout_output; /* enum clawos_tristate; auto = when --foreground */
 	bool socket_enabled;
-	char *socket_path;          /* absolute */
-	uint32_t socket_mode;       /* octal string in the file, e.g. 0660 */
-	char *socket_group;         /* group name; "" = the agent's own */
-	uint32_t max_clients;       /* 1..1024, default 64 */
-	uint32_t client_queue_size; /* bytes queued per socket client, 64 KiB..256 MiB */
+	char *socket_path;	       /* absolute */
+	uint32_t socket_mode;	       /* octal string in the file, e.g. 0660 */
+	char *socket_group;	       /* group name; "" = the agent's own */
+	uint32_t max_clients;	       /* 1..1024, default 64 */
+	uint32_t client_queue_size;    /* bytes queued per socket client, 64 KiB..256 MiB */
 	uint32_t client_stall_timeout; /* seconds without progress before a client is dropped; 0 = never */
-	bool connect_enabled;       /* connect mode: the agent connects to a shipper */
-	char *connect_path;         /* absolute */
-	uint32_t connect_buffer_size; /* bytes buffered while the shipper is away */
+	bool connect_enabled;	       /* connect mode: the agent connects to a shipper */
+	char *connect_path;	       /* absolute */
+	uint32_t connect_buffer_size;  /* bytes buffered while the shipper is away */
 	bool journal_enabled;
-	int journal_records;        /* enum clawos_journal_records */
+	int journal_records;	     /* enum clawos_journal_records */
 	uint32_t journal_rate_limit; /* trace records per second, 1..100000 */
-	uint32_t stats_interval;    /* seconds, 0 = off, max 86400 */
-	uint32_t ring_buffer_size;  /* bytes: power of two, 64 KiB..256 MiB */
+	uint32_t stats_interval;     /* seconds, 0 = off, max 86400 */
+	uint32_t ring_buffer_size;   /* bytes: power of two, 64 KiB..256 MiB */
 
-	bool debug_printk;          /* [monitoring]: bpf_printk decisions to trace_pipe */
+	bool debug_printk; /* [monitoring]: bpf_printk decisions to trace_pipe */
 
 	/* [anomaly], detection */
-	uint32_t anomaly_cooldown;   /* seconds between identical anomalies, 0..86400 */
+	uint32_t anomaly_cooldown;		       /* seconds between identical anomalies, 0..86400 */
 	struct clawos_string_list protected_paths;     /* prefixes: file_violation */
 	struct clawos_string_list protected_allow_exe; /* binaries that may read them */
-	uint32_t network_distinct_threshold; /* distinct destinations per second, 0 = off */
+	uint32_t network_distinct_threshold;	       /* distinct destinations per second, 0 = off */
 	struct clawos_string_list network_deny_ports;
 	struct clawos_string_list network_deny_cidrs;
 
@@ -101,8 +101,8 @@ struct clawos_settings {
 	struct clawos_string_list target_comm;
 	struct clawos_string_list target_exe;
 	struct clawos_string_list target_cgroup;
-	int scope;                   /* enum clawos_scope */
-	int syscall_rate_scope;      /* enum clawos_scope */
+	int scope;		/* enum clawos_scope */
+	int syscall_rate_scope; /* enum clawos_scope */
 	bool trace_target_syscalls;
 
 	/* [filter] */
@@ -116,7 +116,7 @@ struct clawos_settings {
 	struct clawos_string_list include_path_prefix;
 
 	/* [interfaces] (tc counters, agent/iface.c) */
-	struct clawos_string_list interfaces; /* at most CLAWOS_IFACE_MAX names */
+	struct clawos_string_list interfaces;	 /* at most CLAWOS_IFACE_MAX names */
 	uint32_t network_egress_threshold_bytes; /* per stats interval, 0 = off */
 };
 

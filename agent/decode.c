@@ -6,14 +6,14 @@ static const struct {
 	size_t size;
 	const char *name;
 } event_types[CLAWOS_EV_MAX] = {
-	[CLAWOS_EV_ANOMALY] = { sizeof(struct clawos_anomaly_event), "anomaly" },
-	[CLAWOS_EV_SYSCALL] = { sizeof(struct clawos_syscall_event), "syscall" },
-	[CLAWOS_EV_FILE] = { sizeof(struct clawos_file_event), "file_access" },
-	[CLAWOS_EV_NET] = { sizeof(struct clawos_net_event), "network" },
-	[CLAWOS_EV_CGROUP] = { sizeof(struct clawos_cgroup_event), "cgroup" },
-	[CLAWOS_EV_EXEC] = { sizeof(struct clawos_exec_event), "exec" },
-	[CLAWOS_EV_NET6] = { sizeof(struct clawos_net6_event), "network" },
-	[CLAWOS_EV_PROC] = { sizeof(struct clawos_proc_event), "process" },
+    [CLAWOS_EV_ANOMALY] = {sizeof(struct clawos_anomaly_event), "anomaly"},
+    [CLAWOS_EV_SYSCALL] = {sizeof(struct clawos_syscall_event), "syscall"},
+    [CLAWOS_EV_FILE] = {sizeof(struct clawos_file_event), "file_access"},
+    [CLAWOS_EV_NET] = {sizeof(struct clawos_net_event), "network"},
+    [CLAWOS_EV_CGROUP] = {sizeof(struct clawos_cgroup_event), "cgroup"},
+    [CLAWOS_EV_EXEC] = {sizeof(struct clawos_exec_event), "exec"},
+    [CLAWOS_EV_NET6] = {sizeof(struct clawos_net6_event), "network"},
+    [CLAWOS_EV_PROC] = {sizeof(struct clawos_proc_event), "process"},
 };
 
 _Static_assert(CLAWOS_EV_MAX == 9, "every event type has a size and a name in event_types[]");
@@ -51,11 +51,11 @@ enum decode_error event_decode(const void *data, size_t size, const struct clawo
 const char *decode_error_name(enum decode_error e)
 {
 	static const char *const names[_DECODE_ERROR_MAX] = {
-		[DECODE_OK] = "ok",
-		[DECODE_TRUNCATED] = "truncated",
-		[DECODE_BAD_VERSION] = "bad_version",
-		[DECODE_UNKNOWN_TYPE] = "unknown_type",
-		[DECODE_SIZE_MISMATCH] = "size_mismatch",
+	    [DECODE_OK] = "ok",
+	    [DECODE_TRUNCATED] = "truncated",
+	    [DECODE_BAD_VERSION] = "bad_version",
+	    [DECODE_UNKNOWN_TYPE] = "unknown_type",
+	    [DECODE_SIZE_MISMATCH] = "size_mismatch",
 	};
 
 	return (unsigned)e < ELEMENTSOF(names) ? names[e] : "unknown";

@@ -14,7 +14,7 @@
 
 enum decode_error {
 	DECODE_OK = 0,
-	DECODE_TRUNCATED,     /* shorter than the header or than its type */
+	DECODE_TRUNCATED, /* shorter than the header or than its type */
 	DECODE_BAD_VERSION,
 	DECODE_UNKNOWN_TYPE,
 	DECODE_SIZE_MISMATCH, /* hdr.size or buffer size differs from the type */

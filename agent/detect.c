@@ -114,8 +114,8 @@ static size_t detect_file(struct detect *d, const struct clawos_file_event *e, s
 	size_t n = 0;
 
 	if ((e->path_flags & CLAWOS_PATH_F_VIOLATION) && d->s.file_mode > 0 && n < max) {
-		struct clawos_anomaly_event *a = anomaly_new(&out[n++], &e->hdr, CLAWOS_ANOMALY_FILE_VIOLATION,
-							     CLAWOS_SEV_HIGH, "protected_path");
+		struct clawos_anomaly_event *a =
+		    anomaly_new(&out[n++], &e->hdr, CLAWOS_ANOMALY_FILE_VIOLATION, CLAWOS_SEV_HIGH, "protected_path");
 
 		snprintf(a->subject, sizeof(a->subject), "%.*s", (int)sizeof(e->path), e->path);
 		a->mechanism = e->mechanism;
@@ -126,7 +126,7 @@ static size_t detect_file(struct detect *d, const struct clawos_file_event *e, s
 	}
 	if ((e->path_flags & CLAWOS_PATH_F_TAMPER) && n < max) {
 		struct clawos_anomaly_event *a =
-			anomaly_new(&out[n++], &e->hdr, CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "agent_file");
+		    anomaly_new(&out[n++], &e->hdr, CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "agent_file");
 
 		snprintf(a->subject, sizeof(a->subject), "%.*s", (int)sizeof(e->path), e->path);
 		a->observed = e->flags;
@@ -271,15 +271,24 @@ int detect_parse_cidr(const char *s, struct detect_cidr *out)
 static const char *bpf_cmd_name(uint64_t cmd)
 {
 	static const char *const names[] = {
-		"BPF_MAP_CREATE",	  "BPF_MAP_LOOKUP_ELEM",   "BPF_MAP_UPDATE_ELEM",  "BPF_MAP_DELETE_ELEM",
-		"BPF_MAP_GET_NEXT_KEY",	  "BPF_PROG_LOAD",	   "BPF_OBJ_PIN",	   "BPF_OBJ_GET",
-		"BPF_PROG_ATTACH",	  "BPF_PROG_DETACH",	   "BPF_PROG_TEST_RUN",	   "BPF_PROG_GET_NEXT_ID",
-		"BPF_MAP_GET_NEXT_ID",	  "BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD",
-		"BPF_PROG_QUERY",	  "BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD",	   "BPF_BTF_GET_FD_BY_ID",
-		"BPF_TASK_FD_QUERY",	  "BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID",
-		"BPF_MAP_LOOKUP_BATCH",	  "BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH",
-		"BPF_LINK_CREATE",	  "BPF_LINK_UPDATE",	   "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
-		"BPF_ENABLE_STATS",	  "BPF_ITER_CREATE",	   "BPF_LINK_DETACH",	   "BPF_PROG_BIND_MAP",
+	    "BPF_MAP_CREATE",	     "BPF_MAP_LOOKUP_ELEM",
+	    "BPF_MAP_UPDATE_ELEM",   "BPF_MAP_DELETE_ELEM",
+	    "BPF_MAP_GET_NEXT_KEY",  "BPF_PROG_LOAD",
+	    "BPF_OBJ_PIN",	     "BPF_OBJ_GET",
+	    "BPF_PROG_ATTACH",	     "BPF_PROG_DETACH",
+	    "BPF_PROG_TEST_RUN",     "BPF_PROG_GET_NEXT_ID",
+	    "BPF_MAP_GET_NEXT_ID",   "BPF_PROG_GET_FD_BY_ID",
+	    "BPF_MAP_GET_FD_BY_ID",  "BPF_OBJ_GET_INFO_BY_FD",
+	    "BPF_PROG_QUERY",	     "BPF_RAW_TRACEPOINT_OPEN",
+	    "BPF_BTF_LOAD",	     "BPF_BTF_GET_FD_BY_ID",
+	    "BPF_TASK_FD_QUERY",     "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+	    "BPF_MAP_FREEZE",	     "BPF_BTF_GET_NEXT_ID",
+	    "BPF_MAP_LOOKUP_BATCH",  "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+	    "BPF_MAP_UPDATE_BATCH",  "BPF_MAP_DELETE_BATCH",
+	    "BPF_LINK_CREATE",	     "BPF_LINK_UPDATE",
+	    "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
+	    "BPF_ENABLE_STATS",	     "BPF_ITER_CREATE",
+	    "BPF_LINK_DETACH",	     "BPF_PROG_BIND_MAP",
 	};
 
 	return cmd < ELEMENTSOF(names) ? names[cmd] : "unknown";
@@ -316,9 +325,9 @@ void detect_describe(struct clawos_anomaly_event *a)
 		snprintf(d, n, "%s made %llu syscalls in one second (threshold %llu)", who, obs, thr);
 	else if (!strcmp(r, "protected_path"))
 		snprintf(d, n, "%s opened protected path %.180s%s", who, a->subject,
-			 a->flags & CLAWOS_ANOMALY_F_ENFORCED		     ? " (denied)"
+			 a->flags & CLAWOS_ANOMALY_F_ENFORCED		   ? " (denied)"
 			 : a->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE ? " (not denied: enforcement needs BPF-LSM)"
-									     : "");
+									   : "");
 	else if (!strcmp(r, "agent_file"))
 		snprintf(d, n, "%s modified the agent's file %.180s", who, a->subject);
 	else if (!strcmp(r, "bpf_syscall"))
@@ -332,13 +341,14 @@ void detect_describe(struct clawos_anomaly_event *a)
 	else if (!strcmp(r, "self_check"))
 		snprintf(d, n, "a BPF program or link of the agent disappeared: %.180s", a->subject);
 	else if (!strcmp(r, "connect_rate"))
-		snprintf(d, n, "%s made %llu connection attempts in one second (threshold %llu), latest to %.64s", who, obs,
-			 thr, a->subject);
+		snprintf(d, n, "%s made %llu connection attempts in one second (threshold %llu), latest to %.64s", who,
+			 obs, thr, a->subject);
 	else if (!strcmp(r, "distinct_destinations"))
 		snprintf(d, n, "%s tried %llu distinct destinations in one second (threshold %llu), latest %.64s", who,
 			 obs, thr, a->subject);
 	else if (!strcmp(r, "network_egress_volume"))
-		snprintf(d, n, "interface %.32s sent %llu bytes in one interval (threshold %llu)", a->subject, obs, thr);
+		snprintf(d, n, "interface %.32s sent %llu bytes in one interval (threshold %llu)", a->subject, obs,
+			 thr);
 	else if (!strcmp(r, "deny_port") || !strcmp(r, "deny_cidr"))
 		snprintf(d, n, "%s connected to denied destination %.64s", who, a->subject);
 	else

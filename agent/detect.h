@@ -24,13 +24,13 @@
 
 struct detect_cidr {
 	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
-	uint8_t prefix;   /* bits, of the 128-bit form */
+	uint8_t prefix;	  /* bits, of the 128-bit form */
 };
 
 struct detect_settings {
 	uint32_t cooldown_s;
-	uint32_t file_mode;          /* file_access_violation_mode */
-	bool enforce_available;      /* BPF-LSM file_open in use */
+	uint32_t file_mode;	     /* file_access_violation_mode */
+	bool enforce_available;	     /* BPF-LSM file_open in use */
 	uint32_t connect_threshold;  /* network_suspicious_threshold */
 	uint32_t distinct_threshold; /* distinct destinations per second */
 	uint16_t deny_ports[DETECT_MAX_PORTS];

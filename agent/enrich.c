@@ -155,7 +155,7 @@ static int cgroup_resolve(struct enrich *e, uint64_t id, char *out, size_t size)
 	struct {
 		struct file_handle fh;
 		uint64_t id;
-	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe /* FILEID_KERNFS */ }, .id = id };
+	} h = {.fh = {.handle_bytes = sizeof(uint64_t), .handle_type = 0xfe /* FILEID_KERNFS */}, .id = id};
 	_cleanup_close_ int fd = -1;
 	char p[64], full[PATH_MAX];
 	size_t rl = strlen(e->cgroup_root);

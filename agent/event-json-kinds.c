@@ -17,9 +17,9 @@ const char *mechanism_json_name(unsigned m)
 static const char *net_op_name(unsigned op)
 {
 	static const char *const names[] = {
-		[CLAWOS_NET_OP_CONNECT] = "connect", [CLAWOS_NET_OP_BIND] = "bind",
-		[CLAWOS_NET_OP_LISTEN] = "listen",   [CLAWOS_NET_OP_ACCEPT] = "accept",
-		[CLAWOS_NET_OP_CREATE] = "socket_create", [CLAWOS_NET_OP_SENDMSG] = "sendmsg",
+	    [CLAWOS_NET_OP_CONNECT] = "connect",      [CLAWOS_NET_OP_BIND] = "bind",
+	    [CLAWOS_NET_OP_LISTEN] = "listen",	      [CLAWOS_NET_OP_ACCEPT] = "accept",
+	    [CLAWOS_NET_OP_CREATE] = "socket_create", [CLAWOS_NET_OP_SENDMSG] = "sendmsg",
 	};
 
 	return op < ELEMENTSOF(names) && names[op] ? names[op] : "unknown";
@@ -28,8 +28,8 @@ static const char *net_op_name(unsigned op)
 static const char *net_proto_name(unsigned p)
 {
 	static const char *const names[] = {
-		[CLAWOS_PROTO_OTHER] = "other", [CLAWOS_PROTO_TCP] = "tcp", [CLAWOS_PROTO_UDP] = "udp",
-		[CLAWOS_PROTO_ICMP] = "icmp",   [CLAWOS_PROTO_RAW] = "raw",
+	    [CLAWOS_PROTO_OTHER] = "other", [CLAWOS_PROTO_TCP] = "tcp", [CLAWOS_PROTO_UDP] = "udp",
+	    [CLAWOS_PROTO_ICMP] = "icmp",   [CLAWOS_PROTO_RAW] = "raw",
 	};
 
 	return p < ELEMENTSOF(names) && names[p] ? names[p] : "other";
@@ -123,9 +123,9 @@ void syscall_json(struct json_object *o, const struct clawos_syscall_event *e)
 static const char *anomaly_kind_name(unsigned k)
 {
 	static const char *const names[] = {
-		[CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",   [CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
-		[CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst", [CLAWOS_ANOMALY_TAMPER] = "tamper",
-		[CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume",
+	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",	[CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
+	    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",	[CLAWOS_ANOMALY_TAMPER] = "tamper",
+	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume",
 	};
 
 	return k < ELEMENTSOF(names) && names[k] ? names[k] : "unknown";
@@ -133,7 +133,7 @@ static const char *anomaly_kind_name(unsigned k)
 
 const char *severity_name(unsigned s)
 {
-	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+	static const char *const names[] = {"info", "low", "medium", "high", "critical"};
 
 	return s < ELEMENTSOF(names) ? names[s] : "unknown";
 }
@@ -151,8 +151,7 @@ void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e, c
 	ADD(a, "subject", e->subject[0] ? json_string_clean(e->subject, sizeof(e->subject)) : NULL);
 	ADD(a, "suppressed", json_object_new_int64(e->suppressed));
 	ADD(a, "enforced", json_object_new_boolean(!!(e->flags & CLAWOS_ANOMALY_F_ENFORCED)));
-	ADD(a, "enforcement_unavailable",
-	    json_object_new_boolean(!!(e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE)));
+	ADD(a, "enforcement_unavailable", json_object_new_boolean(!!(e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE)));
 	for (unsigned i = 0; i < e->ancestry_len && i < CLAWOS_ANOMALY_ANCESTRY; i++) {
 		struct json_object *p = json_object_new_object();
 
@@ -200,7 +199,10 @@ void proc_json(struct json_object *o, const struct clawos_proc_event *e)
 {
 	struct json_object *p = json_object_new_object();
 
-	ADD(p, "op", json_object_new_string(e->op == CLAWOS_PROC_FORK ? "fork" : e->op == CLAWOS_PROC_EXIT ? "exit" : "unknown"));
+	ADD(p, "op",
+	    json_object_new_string(e->op == CLAWOS_PROC_FORK   ? "fork"
+				   : e->op == CLAWOS_PROC_EXIT ? "exit"
+							       : "unknown"));
 	if (e->op == CLAWOS_PROC_FORK) {
 		ADD(p, "child_pid", json_object_new_int64(e->child_pid));
 	} else {

@@ -11,7 +11,6 @@
 #include "names.h"
 #include "utf8.h"
 
-
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 {
 	time_t sec = (time_t)(realtime_ns / 1000000000ULL);
@@ -20,8 +19,8 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 
 	if (!gmtime_r(&sec, &tm))
 		return -EINVAL;
-	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long long)(realtime_ns % 1000000000ULL));
+	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long long)(realtime_ns % 1000000000ULL));
 	return n > 0 && (size_t)n < size ? 0 : -ENOSPC;
 }
 
@@ -149,8 +148,7 @@ static void file_json(struct json_object *o, const struct clawos_file_event *e)
 	snprintf(raw, sizeof(raw), "%.*s", (int)sizeof(e->path), e->path);
 	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
 	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
-	    e->mechanism != CLAWOS_MECH_LSM &&
-	    path_normalize(raw, norm, sizeof(norm)) == 0 && strcmp(raw, norm) != 0) {
+	    e->mechanism != CLAWOS_MECH_LSM && path_normalize(raw, norm, sizeof(norm)) == 0 && strcmp(raw, norm) != 0) {
 		ADD(f, "path", json_string_clean(norm, sizeof(norm)));
 		ADD(f, "path_raw", json_string_clean(raw, sizeof(raw)));
 	} else {
@@ -198,10 +196,10 @@ static void exec_json(struct json_object *o, const struct clawos_exec_event *e)
 	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(e->mechanism)));
 }
 
-
 struct json_object *event_to_json(const struct clawos_event_hdr *h, const struct event_context *ctx)
 {
-	struct json_object *o = json_record_new(event_type_name(h->type) ?: "unknown", h->ts_ns + ctx->realtime_offset_ns);
+	struct json_object *o =
+	    json_record_new(event_type_name(h->type) ?: "unknown", h->ts_ns + ctx->realtime_offset_ns);
 
 	if (!o)
 		return NULL;

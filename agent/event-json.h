@@ -19,10 +19,10 @@
 struct event_context {
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	const char *host;
-	const char *exe;         /* executable path, NULL if unknown */
+	const char *exe;	 /* executable path, NULL if unknown */
 	const char *cgroup_path; /* NULL if unknown */
-	const char *user;        /* user name, NULL if unknown */
-	uint32_t ppid;           /* used when the record has none */
+	const char *user;	 /* user name, NULL if unknown */
+	uint32_t ppid;		 /* used when the record has none */
 	const char *target_name; /* the tracked tree the process belongs to, or NULL */
 	uint32_t target_root_pid;
 	uint32_t target_session;

@@ -98,12 +98,12 @@ static void emit_flow(struct iface_monitor *m, const struct iface_watch *w, cons
 	json_object_object_add(i, "interval_ms", json_object_new_uint64(interval_ns / 1000000ULL));
 	json_object_object_add(o, "iface", i);
 	json_object_object_add(o, "mechanism", json_object_new_string("tc"));
-	snprintf(msg, sizeof(msg), "%s %s %s %s%s%u: %llu packets, %llu bytes", w->name, dir,
-		 proto ? proto : "other", addr[0] ? addr : "-", addr[0] ? " port " : " ", ntohs(k->port),
-		 (unsigned long long)d->packets, (unsigned long long)d->bytes);
-	m->emit(&(struct iface_record){ .event = "iface", .json = o, .trace = true, .priority = LOG_INFO,
-					.message = msg },
-		m->userdata);
+	snprintf(msg, sizeof(msg), "%s %s %s %s%s%u: %llu packets, %llu bytes", w->name, dir, proto ? proto : "other",
+		 addr[0] ? addr : "-", addr[0] ? " port " : " ", ntohs(k->port), (unsigned long long)d->packets,
+		 (unsigned long long)d->bytes);
+	m->emit(
+	    &(struct iface_record){.event = "iface", .json = o, .trace = true, .priority = LOG_INFO, .message = msg},
+	    m->userdata);
 	json_object_put(o);
 }
 
@@ -113,7 +113,7 @@ static struct clawos_iface_counters delta(const struct clawos_iface_counters *cu
 	/* lower than before: the entry was evicted and made again */
 	if (cur->packets < prev->packets || cur->bytes < prev->bytes)
 		return *cur;
-	return (struct clawos_iface_counters){ cur->packets - prev->packets, cur->bytes - prev->bytes };
+	return (struct clawos_iface_counters){cur->packets - prev->packets, cur->bytes - prev->bytes};
 }
 
 /* Keys of entries to delete after a walk (deleting during it restarts the
@@ -140,7 +140,7 @@ static void collect_flows(struct iface_monitor *m, uint64_t interval_ns)
 {
 	int fd = bpf_map__fd(m->skel->maps.clawos_if_flows);
 	struct clawos_iface_key key, prev;
-	struct stale st = { .max = CLAWOS_IFACE_FLOWS_MAX, .size = sizeof(key) };
+	struct stale st = {.max = CLAWOS_IFACE_FLOWS_MAX, .size = sizeof(key)};
 	struct iface_flow_slot *tmp;
 	bool first = true;
 	/* a walk restarts from the first key when its current one is evicted:
@@ -162,7 +162,7 @@ static void collect_flows(struct iface_monitor *m, uint64_t interval_ns)
 		first = false;
 		if (m->next[s].used || read_percpu(m, fd, &key, &cur) < 0)
 			continue; /* seen already (the walk restarted), or evicted meanwhile */
-		m->next[s] = (struct iface_flow_slot){ .used = true, .key = key, .c = cur };
+		m->next[s] = (struct iface_flow_slot){.used = true, .key = key, .c = cur};
 		m->flows++;
 		p = slot_of(m->prev, &key);
 		if (m->prev[p].used)
@@ -203,9 +203,10 @@ static void emit_volume(struct iface_monitor *m, struct iface_watch *w, uint64_t
 		 (unsigned long long)m->threshold);
 	snprintf(msg, sizeof(msg), "anomaly network_egress_volume: %s", e.description);
 	w->anomalies++;
-	m->emit(&(struct iface_record){ .event = "anomaly", .raw = &e.hdr, .trace = false, .priority = LOG_WARNING,
-					.message = msg },
-		m->userdata);
+	m->emit(
+	    &(struct iface_record){
+		.event = "anomaly", .raw = &e.hdr, .trace = false, .priority = LOG_WARNING, .message = msg},
+	    m->userdata);
 }
 
 /* Totals per interface and direction (never evicted): the stats and the
@@ -214,7 +215,7 @@ static void collect_totals(struct iface_monitor *m, uint64_t interval_ns)
 {
 	int fd = bpf_map__fd(m->skel->maps.clawos_if_tot);
 	struct clawos_iface_total_key key, prev, stale_keys[IFACE_TOT_MAX];
-	struct stale st = { .keys = stale_keys, .max = IFACE_TOT_MAX, .size = sizeof(key) };
+	struct stale st = {.keys = stale_keys, .max = IFACE_TOT_MAX, .size = sizeof(key)};
 	struct iface_tot_prev next[IFACE_TOT_MAX];
 	uint64_t egress[CLAWOS_IFACE_MAX] = {};
 	size_t n_next = 0;
@@ -231,7 +232,7 @@ static void collect_totals(struct iface_monitor *m, uint64_t interval_ns)
 			dup = dup || memcmp(&next[i].key, &key, sizeof(key)) == 0;
 		if (dup || key.direction > CLAWOS_IFACE_DIR_EGRESS || read_percpu(m, fd, &key, &cur) < 0)
 			continue;
-		next[n_next++] = (struct iface_tot_prev){ .key = key, .c = cur };
+		next[n_next++] = (struct iface_tot_prev){.key = key, .c = cur};
 		for (size_t i = 0; i < m->n_tprev; i++)
 			if (memcmp(&m->tprev[i].key, &key, sizeof(key)) == 0)
 				base = m->tprev[i].c;

@@ -20,11 +20,11 @@ enum iface_state {
 struct iface_watch {
 	char name[IF_NAMESIZE];
 	enum iface_state state;
-	int ifindex;     /* while attached */
+	int ifindex;	 /* while attached */
 	int old_ifindex; /* vanished: its counters are reported once more, then dropped */
 	bool qdisc_created;
 	uint32_t handle[2], priority[2]; /* of our filters, by enum clawos_iface_dir */
-	uint64_t packets[2], bytes[2];   /* since the agent started, over re-attaches */
+	uint64_t packets[2], bytes[2];	 /* since the agent started, over re-attaches */
 	uint64_t attaches, losses, anomalies;
 	char error[128];
 };
@@ -54,8 +54,8 @@ struct iface_monitor {
 	void *userdata;
 	int ncpus;
 	struct clawos_iface_counters *percpu; /* ncpus values of one per-CPU entry */
-	struct iface_flow_slot *prev, *next; /* flow counters at the last collect, and scratch */
-	size_t flows;                        /* entries seen at the last collect */
+	struct iface_flow_slot *prev, *next;  /* flow counters at the last collect, and scratch */
+	size_t flows;			      /* entries seen at the last collect */
 	struct iface_tot_prev tprev[IFACE_TOT_MAX];
 	size_t n_tprev;
 	uint64_t last_ns; /* CLOCK_BOOTTIME of the last collect (or of the start) */

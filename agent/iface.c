@@ -73,9 +73,11 @@ static void emit_state(struct iface_monitor *m, struct iface_watch *w, int ifind
 	json_object_object_add(o, "mechanism", json_object_new_string("tc"));
 	snprintf(msg, sizeof(msg), "interface %s %s%s%s", w->name, iface_state_name(w->state), detail ? ": " : "",
 		 detail ? detail : "");
-	m->emit(&(struct iface_record){ .event = "iface_state", .json = o, .trace = false,
-					.priority = w->state == IFACE_ATTACHED ? LOG_NOTICE : LOG_WARNING,
-					.message = msg },
+	m->emit(&(struct iface_record){.event = "iface_state",
+				       .json = o,
+				       .trace = false,
+				       .priority = w->state == IFACE_ATTACHED ? LOG_NOTICE : LOG_WARNING,
+				       .message = msg},
 		m->userdata);
 	json_object_put(o);
 }
@@ -111,7 +113,7 @@ static void tc_detach(struct iface_watch *w)
 static int tc_attach(struct iface_monitor *m, struct iface_watch *w, int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	int fds[2] = { bpf_program__fd(m->skel->progs.clawos_tc_in), bpf_program__fd(m->skel->progs.clawos_tc_out) };
+	int fds[2] = {bpf_program__fd(m->skel->progs.clawos_tc_in), bpf_program__fd(m->skel->progs.clawos_tc_out)};
 	int r;
 
 	r = bpf_tc_hook_create(&hook);
@@ -257,7 +259,7 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
  * happens in between is missed. */
 static int netlink_open(struct iface_monitor *m)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
 	int r;
 
 	m->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -273,7 +275,7 @@ static int netlink_open(struct iface_monitor *m)
 
 static int load_bpf(struct iface_monitor *m)
 {
-	struct clawos_iface_config cfg = { .enabled = 1 };
+	struct clawos_iface_config cfg = {.enabled = 1};
 	uint32_t zero = 0;
 	int r;
 
@@ -299,7 +301,8 @@ int iface_monitor_new(struct iface_monitor **ret, sd_event *ev, char **ifnames, 
 	int r;
 
 	if (n == 0 || n > CLAWOS_IFACE_MAX)
-		return log_error_errno(-EINVAL, "Between 1 and %d interfaces can be watched, not %zu", CLAWOS_IFACE_MAX, n);
+		return log_error_errno(-EINVAL, "Between 1 and %d interfaces can be watched, not %zu", CLAWOS_IFACE_MAX,
+				       n);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return log_error_errno(-ENOMEM, "Out of memory");

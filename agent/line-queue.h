@@ -15,8 +15,8 @@
 struct line_queue {
 	char *buf;
 	size_t head, tail; /* pending bytes are buf[head..tail) */
-	size_t cap;        /* allocated */
-	size_t max;        /* bound */
+	size_t cap;	   /* allocated */
+	size_t max;	   /* bound */
 	uint64_t lines_dropped;
 	uint64_t lines_queued;
 };

@@ -27,7 +27,7 @@ void log_set_kmsg_prefix(bool on)
 
 static const char *level_name(int level)
 {
-	static const char *const names[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug" };
+	static const char *const names[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
 
 	return level >= 0 && level < 8 ? names[level] : "log";
 }

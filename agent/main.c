@@ -57,7 +57,8 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 
 static void probe_print_json(const struct probe_result *pr, const struct hook_plan *plan)
 {
-	struct json_object *o = json_object_new_object(), *k = json_object_new_object(), *hooks = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *k = json_object_new_object(),
+			   *hooks = json_object_new_object();
 	struct json_object *lsm = json_object_new_object();
 
 	json_object_object_add(k, "btf", json_object_new_boolean(pr->btf));
@@ -126,15 +127,18 @@ static int do_check_config(const char *path, bool json)
 int main(int argc, char *argv[])
 {
 	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE };
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' }, { "foreground", no_argument, NULL, 'f' },
-		{ "probe", no_argument, NULL, ARG_PROBE },  { "check-config", no_argument, NULL, ARG_CHECK },
-		{ "json", no_argument, NULL, ARG_JSON },    { "no-lsm", no_argument, NULL, ARG_NO_LSM },
-		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	    { "iface", required_argument, NULL, ARG_IFACE },
-		{}
-	};
-	struct manager_options opts = { .config_path = CLAWOS_DEFAULT_CONFIG_PATH };
+	static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+						{"foreground", no_argument, NULL, 'f'},
+						{"probe", no_argument, NULL, ARG_PROBE},
+						{"check-config", no_argument, NULL, ARG_CHECK},
+						{"json", no_argument, NULL, ARG_JSON},
+						{"no-lsm", no_argument, NULL, ARG_NO_LSM},
+						{"verbose", no_argument, NULL, 'v'},
+						{"version", no_argument, NULL, 'V'},
+						{"help", no_argument, NULL, 'h'},
+						{"iface", required_argument, NULL, ARG_IFACE},
+						{}};
+	struct manager_options opts = {.config_path = CLAWOS_DEFAULT_CONFIG_PATH};
 	bool probe = false, check = false, json = false;
 	static char *ifaces[CLAWOS_IFACE_MAX];
 	int c;

@@ -24,7 +24,7 @@ static void control_handle(struct manager *m, int fd)
 	char buf[128], reply[64], *name;
 	uint32_t session;
 	ssize_t n;
-	struct timeval tv = { .tv_sec = 1 };
+	struct timeval tv = {.tv_sec = 1};
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
@@ -64,7 +64,7 @@ static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void 
 
 int manager_control_start(struct manager *m)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *events = m->settings.socket_path ? m->settings.socket_path : CLAWOS_DEFAULT_SOCKET_PATH;
 	const char *slash = strrchr(events, '/');
 	mode_t old;

@@ -33,8 +33,8 @@ uint64_t manager_realtime_ns(void)
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm)
 {
-	struct output_record r = { .event = event, .trace = trace, .priority = priority, .message = message,
-				   .pid = pid, .comm = comm };
+	struct output_record r = {
+	    .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm};
 
 	r.json = json_record_string(o, &r.len);
 	if (!r.json)
@@ -113,7 +113,7 @@ static void context_target(struct manager *m, uint32_t pid, struct event_context
 /* Decoded, enriched and encoded: one kernel or synthesised record. */
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 {
-	struct event_context ctx = { .realtime_offset_ns = m->realtime_offset_ns };
+	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
 	struct json_object *o;
 	char msg[512], comm[CLAWOS_COMM_LEN + 1];
 	int prio = LOG_INFO;
@@ -156,7 +156,8 @@ void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
 	a->hdr.seq = ++m->user_seq;
 	if (!a->hdr.ppid && p)
 		a->hdr.ppid = p->ppid;
-	a->ancestry_len = (uint8_t)proctable_ancestry(&m->procs, a->hdr.pid, a->ancestry, NULL, CLAWOS_ANOMALY_ANCESTRY);
+	a->ancestry_len =
+	    (uint8_t)proctable_ancestry(&m->procs, a->hdr.pid, a->ancestry, NULL, CLAWOS_ANOMALY_ANCESTRY);
 	if (p && p->session) {
 		const struct target_session *t = targets_session(&m->targets, p->session);
 
@@ -345,12 +346,14 @@ void manager_emit_stats(struct manager *m)
 
 		output_connect_get_stats(m->out_connect, &cs);
 		json_object_object_add(out, "connect_connected", json_object_new_boolean(cs.connected));
-		json_object_object_add(out, "connect_reconnects", json_object_new_uint64(cs.connects ? cs.connects - 1 : 0));
+		json_object_object_add(out, "connect_reconnects",
+				       json_object_new_uint64(cs.connects ? cs.connects - 1 : 0));
 		json_object_object_add(out, "connect_dropped", json_object_new_uint64(cs.dropped));
 	}
 	json_object_object_add(out, "journal_sent", json_object_new_uint64(js.sent));
-	json_object_object_add(out, "journal_dropped",
-			       json_object_new_uint64(js.dropped_queue_full + js.dropped_no_journal + js.dropped_send_error));
+	json_object_object_add(
+	    out, "journal_dropped",
+	    json_object_new_uint64(js.dropped_queue_full + js.dropped_no_journal + js.dropped_send_error));
 	json_object_object_add(out, "journal_no_journal", json_object_new_uint64(js.dropped_no_journal));
 	json_object_object_add(out, "journal_suppressed", json_object_new_uint64(js.suppressed_rate));
 	json_object_object_add(out, "stdout_dropped",
@@ -361,7 +364,8 @@ void manager_emit_stats(struct manager *m)
 	json_object_object_add(o, "outputs", out);
 	if (m->iface)
 		json_object_object_add(o, "interfaces", iface_monitor_stats_json(m->iface));
-	json_object_object_add(o, "uptime_s", json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
+	json_object_object_add(o, "uptime_s",
+			       json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
 	json_object_object_add(o, "rss_kib", json_object_new_uint64(self_rss_kib()));
 	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
 	manager_emit_json(m, o, "stats", false, LOG_INFO, "clawos-ebpf statistics", getpid(), "clawos-ebpf");
@@ -374,7 +378,7 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 	struct cg_prev *p = &m->cg_prev[cgid % CG_PREV_SLOTS];
 	struct clawos_cgroup_event e = {};
 	struct clawos_cgroup_counters base = {};
-	struct event_context ctx = { .realtime_offset_ns = m->realtime_offset_ns };
+	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
 	struct json_object *o;
 	const char *path;
 	char msg[256];

@@ -131,9 +131,9 @@ int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct 
 	if (r < 0)
 		return r;
 	/* on before the first target can exec, off when nothing needs it */
-	return bpf_loader_set_syscall_hook(l, s->enable_syscall_tracing &&
-						     (kcfg.flags & (CLAWOS_CFG_RATE_ALL | CLAWOS_CFG_HAVE_TRACKED |
-								    CLAWOS_CFG_TRACE_TARGETS)));
+	return bpf_loader_set_syscall_hook(
+	    l, s->enable_syscall_tracing &&
+		   (kcfg.flags & (CLAWOS_CFG_RATE_ALL | CLAWOS_CFG_HAVE_TRACKED | CLAWOS_CFG_TRACE_TARGETS)));
 }
 
 static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)
@@ -147,11 +147,11 @@ void manager_configure_detect(struct manager *m)
 {
 	const struct clawos_settings *s = &m->settings;
 	struct detect_settings d = {
-		.cooldown_s = s->anomaly_cooldown,
-		.file_mode = s->file_access_violation_mode,
-		.enforce_available = m->plan.hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM,
-		.connect_threshold = s->network_suspicious_threshold,
-		.distinct_threshold = s->network_distinct_threshold,
+	    .cooldown_s = s->anomaly_cooldown,
+	    .file_mode = s->file_access_violation_mode,
+	    .enforce_available = m->plan.hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM,
+	    .connect_threshold = s->network_suspicious_threshold,
+	    .distinct_threshold = s->network_distinct_threshold,
 	};
 
 	for (size_t i = 0; i < s->network_deny_ports.n && d.n_deny_ports < DETECT_MAX_PORTS; i++)
@@ -169,7 +169,8 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	char old_sha[65];
 
 	if (manager_kernel_config(m, m->loader, next) < 0) {
-		emit_config_record(m, "config_reload_failed", m->config_sha256, sha, "CONFIG map update failed", LOG_ERR);
+		emit_config_record(m, "config_reload_failed", m->config_sha256, sha, "CONFIG map update failed",
+				   LOG_ERR);
 		settings_done(next);
 		return;
 	}
@@ -237,8 +238,8 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 
 static int manager_setup_outputs(struct manager *m)
 {
-	bool want_stdout = m->settings.stdout_output == CLAWOS_YES ||
-			   (m->settings.stdout_output == CLAWOS_AUTO && m->opts.foreground);
+	bool want_stdout =
+	    m->settings.stdout_output == CLAWOS_YES || (m->settings.stdout_output == CLAWOS_AUTO && m->opts.foreground);
 	int r;
 
 	if (want_stdout) {
@@ -248,12 +249,12 @@ static int manager_setup_outputs(struct manager *m)
 	}
 	if (m->settings.socket_enabled) {
 		struct output_socket_params p = {
-			.path = m->settings.socket_path,
-			.mode = m->settings.socket_mode,
-			.group = m->settings.socket_group,
-			.max_clients = m->settings.max_clients,
-			.client_queue_max = m->settings.client_queue_size,
-			.stall_timeout_s = m->settings.client_stall_timeout,
+		    .path = m->settings.socket_path,
+		    .mode = m->settings.socket_mode,
+		    .group = m->settings.socket_group,
+		    .max_clients = m->settings.max_clients,
+		    .client_queue_max = m->settings.client_queue_size,
+		    .stall_timeout_s = m->settings.client_stall_timeout,
 		};
 
 		r = output_socket_new(&m->out_socket, m->ev, &p);
@@ -261,7 +262,8 @@ static int manager_setup_outputs(struct manager *m)
 			return r;
 	}
 	if (m->settings.connect_enabled) {
-		r = output_connect_new(&m->out_connect, m->ev, m->settings.connect_path, m->settings.connect_buffer_size);
+		r = output_connect_new(&m->out_connect, m->ev, m->settings.connect_path,
+				       m->settings.connect_buffer_size);
 		if (r < 0)
 			return log_error_errno(r, "Failed to set up the connect-mode output: %m");
 	}
@@ -337,8 +339,8 @@ static int manager_setup_bpf(struct manager *m)
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_status *st = &m->plan.hooks[h];
 
-		log_info("hook %-13s %-10s %-8s %s", st->name, mechanism_name(st->mechanism), hook_state_name(st->state),
-			 st->reason);
+		log_info("hook %-13s %-10s %-8s %s", st->name, mechanism_name(st->mechanism),
+			 hook_state_name(st->state), st->reason);
 	}
 	return 0;
 }
@@ -425,7 +427,7 @@ static int manager_load_config(struct manager *m)
 
 int manager_run(const struct manager_options *opts)
 {
-	struct manager m = { .opts = *opts, .control_fd = -1 };
+	struct manager m = {.opts = *opts, .control_fd = -1};
 	int r, status = EXIT_FAILURE;
 	ssize_t n;
 
@@ -434,8 +436,9 @@ int manager_run(const struct manager_options *opts)
 	targets_init(&m.targets);
 	n = readlink("/proc/self/exe", m.agent_exe, sizeof(m.agent_exe) - 1);
 	m.agent_exe[n > 0 ? n : 0] = '\0';
-	m.tpaths = (struct targets_paths){ .config_path = opts->config_path, .agent_exe = m.agent_exe,
-					   .unit_path = "/lib/systemd/system/clawos-ebpf.service" };
+	m.tpaths = (struct targets_paths){.config_path = opts->config_path,
+					  .agent_exe = m.agent_exe,
+					  .unit_path = "/lib/systemd/system/clawos-ebpf.service"};
 	if (proctable_init(&m.procs) < 0 || detect_new(&m.detect) < 0)
 		goto out;
 	m.cg_prev = calloc(CG_PREV_SLOTS, sizeof(*m.cg_prev));
@@ -454,7 +457,7 @@ int manager_run(const struct manager_options *opts)
 		/* the kernel cannot run us (no BTF, no ring buffer, no privilege,
 		 * verifier refusal): no point in systemd restarting the agent */
 		status = r == -ENOTSUP || r == -EPERM || r == -EACCES || r == -E2BIG || r == -EINVAL ? EXIT_UNAVAILABLE
-												  : EXIT_FAILURE;
+												     : EXIT_FAILURE;
 		goto out;
 	}
 	r = manager_setup_iface(&m);

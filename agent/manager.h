@@ -64,7 +64,7 @@ struct manager {
 	uint64_t records_out;
 	struct cg_prev *cg_prev;
 	uint64_t cg_last_ns;
-	unsigned batch; /* ring records read in this turn of the loop */
+	unsigned batch;		     /* ring records read in this turn of the loop */
 	struct iface_monitor *iface; /* NULL without interfaces to watch */
 	struct proctable procs;
 	struct detect *detect;

@@ -12,22 +12,22 @@ static const struct {
 	const char *event;
 	const char *id;
 } clawos_message_ids[] = {
-	{ "exec", "a1932e8cbca84cc2aa15e99c61787c07" },
-	{ "file_access", "88ea0c6a5640492ebbe5e6c2f2987283" },
-	{ "network", "b36c75110a3c4e14a6a82d9106bbb309" },
-	{ "cgroup", "573b867fd0154a97902deec84093904e" },
-	{ "syscall", "0adea5ba56e34df698b4ebcf478e1f32" },
-	{ "anomaly", "18441d2f2d38473c8734343c0202757d" },
-	{ "startup", "2752bd38950548069eb36ab66d29db94" },
-	{ "stats", "54440e6d250a46018d350c5d955ee84e" },
-	{ "events_lost", "881bc40297e1426bb27d179e7d230d2d" },
-	{ "config_changed", "687ecf06351a47f09f704f0d617f42b7" },
-	{ "config_reload_failed", "eeb955be14894abea09934a1e9dca53e" },
-	{ "journal_suppressed", "88d5ffba95bf4841a96554bfc57fb148" },
-	{ "shutdown", "ed44206a7a054b578b27ca1f2125e12c" },
-	{ "process", "3f9b0c7e5d2a4b18a6e1c4d7f0b2a935" },
-	{ "iface", "9c41e2b7a3d84f0e8b5a6c1d2e3f4a57" },
-	{ "iface_state", "d27a5b90c1e34f6a8b7c9d0e1f2a3b4c" },
+    {"exec", "a1932e8cbca84cc2aa15e99c61787c07"},
+    {"file_access", "88ea0c6a5640492ebbe5e6c2f2987283"},
+    {"network", "b36c75110a3c4e14a6a82d9106bbb309"},
+    {"cgroup", "573b867fd0154a97902deec84093904e"},
+    {"syscall", "0adea5ba56e34df698b4ebcf478e1f32"},
+    {"anomaly", "18441d2f2d38473c8734343c0202757d"},
+    {"startup", "2752bd38950548069eb36ab66d29db94"},
+    {"stats", "54440e6d250a46018d350c5d955ee84e"},
+    {"events_lost", "881bc40297e1426bb27d179e7d230d2d"},
+    {"config_changed", "687ecf06351a47f09f704f0d617f42b7"},
+    {"config_reload_failed", "eeb955be14894abea09934a1e9dca53e"},
+    {"journal_suppressed", "88d5ffba95bf4841a96554bfc57fb148"},
+    {"shutdown", "ed44206a7a054b578b27ca1f2125e12c"},
+    {"process", "3f9b0c7e5d2a4b18a6e1c4d7f0b2a935"},
+    {"iface", "9c41e2b7a3d84f0e8b5a6c1d2e3f4a57"},
+    {"iface_state", "d27a5b90c1e34f6a8b7c9d0e1f2a3b4c"},
 };
 
 static inline const char *clawos_message_id(const char *event)

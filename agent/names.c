@@ -343,7 +343,7 @@ int format_ipv6(const uint8_t addr[16], char *buf, size_t size)
 const char *mechanism_name(unsigned mechanism)
 {
 	static const char *const names[] = {
-		"none", "tracepoint", "lsm", "cgroup", "cgroup_skb", "tp_btf", "user",
+	    "none", "tracepoint", "lsm", "cgroup", "cgroup_skb", "tp_btf", "user",
 	};
 
 	return mechanism < ELEMENTSOF(names) ? names[mechanism] : "unknown";

@@ -82,7 +82,7 @@ static int connect_on_io(sd_event_source *s, int fd, uint32_t revents, void *use
 
 static int connect_try(struct output_connect *o)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, r;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", o->path);

@@ -203,8 +203,8 @@ void output_journal_push(struct output_journal *o, const struct output_record *r
 	} else if (journal_rate_ok(o, r, now)) {
 		if (o->rate_suppressed_unreported) {
 			char msg[128], json[160];
-			struct output_record s = { .json = json, .event = "journal_suppressed", .priority = LOG_NOTICE,
-						   .message = msg };
+			struct output_record s = {
+			    .json = json, .event = "journal_suppressed", .priority = LOG_NOTICE, .message = msg};
 
 			snprintf(msg, sizeof(msg), "%llu trace records were not sent to the journal (rate limit %u/s)",
 				 (unsigned long long)o->rate_suppressed_unreported, o->rate_limit);

@@ -196,7 +196,7 @@ void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, siz
 /* An existing path is taken over only if it is a socket nobody listens on. */
 static int socket_path_check(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
@@ -234,7 +234,7 @@ static int resolve_group(const char *group, gid_t *gid)
  * mode, then renamed into place: the path never exists with wider rights. */
 static int socket_create_bound(struct output_socket *o)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char tmp[sizeof(sa.sun_path)];
 	mode_t old_umask;
 	gid_t gid;

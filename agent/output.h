@@ -16,8 +16,8 @@ struct output_record {
 	const char *json; /* one JSON object, no newline */
 	size_t len;
 	const char *event;   /* CLAWOS_EVENT value */
-	bool trace;          /* a trace record (vs. anomaly/summary) */
-	int priority;        /* syslog priority for the journal */
+	bool trace;	     /* a trace record (vs. anomaly/summary) */
+	int priority;	     /* syslog priority for the journal */
 	const char *message; /* human-readable MESSAGE= */
 	uint32_t pid;
 	const char *comm;

@@ -16,11 +16,9 @@
 #include "probe.skel.h"
 
 static const char *const lsm_hook_names[_PROBE_LSM_MAX] = {
-	[PROBE_LSM_FILE_OPEN] = "file_open",
-	[PROBE_LSM_SOCKET_CONNECT] = "socket_connect",
-	[PROBE_LSM_SOCKET_BIND] = "socket_bind",
-	[PROBE_LSM_SOCKET_LISTEN] = "socket_listen",
-	[PROBE_LSM_SOCKET_CREATE] = "socket_create",
+    [PROBE_LSM_FILE_OPEN] = "file_open",	 [PROBE_LSM_SOCKET_CONNECT] = "socket_connect",
+    [PROBE_LSM_SOCKET_BIND] = "socket_bind",	 [PROBE_LSM_SOCKET_LISTEN] = "socket_listen",
+    [PROBE_LSM_SOCKET_CREATE] = "socket_create",
 };
 
 const char *probe_lsm_hook_name(enum probe_lsm_hook h)
@@ -55,12 +53,12 @@ static int probe_load_one(const char *prog_name, char *reason, size_t size)
 	if (!skel)
 		return negative_errno();
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, strcmp(bpf_program__name(p), prog_name) == 0);
+	    bpf_program__set_autoload(p, strcmp(bpf_program__name(p), prog_name) == 0);
 	probe_msg[0] = '\0';
 	r = clawos_probe__load(skel);
 	if (r < 0)
-		snprintf(reason, size, "the kernel refuses %s programs: %s", strcmp(prog_name, "clawos_p_fentry") ? "BPF-LSM" : "fentry",
-			 strerror(-r));
+		snprintf(reason, size, "the kernel refuses %s programs: %s",
+			 strcmp(prog_name, "clawos_p_fentry") ? "BPF-LSM" : "fentry", strerror(-r));
 	clawos_probe__destroy(skel);
 	return r;
 }
@@ -95,7 +93,7 @@ static void probe_lsm_list(struct probe_result *r)
 static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 {
 	static const char *const progs[_PROBE_LSM_MAX] = {
-		"clawos_p_fopen", "clawos_p_conn", "clawos_p_bind", "clawos_p_listen", "clawos_p_sock",
+	    "clawos_p_fopen", "clawos_p_conn", "clawos_p_bind", "clawos_p_listen", "clawos_p_sock",
 	};
 
 	probe_lsm_list(r);
@@ -116,7 +114,7 @@ static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 
 static void probe_tracefs(struct probe_result *r)
 {
-	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	static const char *const paths[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char p[128];
 
 	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
@@ -149,7 +147,7 @@ bool probe_tracepoint(const struct probe_result *r, const char *category, const 
 
 static void probe_cgroup2(struct probe_result *r)
 {
-	static const char *const paths[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	static const char *const paths[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 	struct statfs s;
 
 	r->cgroup2_path[0] = '\0';
@@ -178,4 +176,3 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	libbpf_set_print(old);
 	return 0;
 }
-

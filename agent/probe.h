@@ -19,15 +19,15 @@ enum probe_lsm_hook {
 };
 
 struct probe_result {
-	bool btf;                  /* /sys/kernel/btf/vmlinux */
-	bool ringbuf;              /* BPF_MAP_TYPE_RINGBUF loads */
-	int ringbuf_error;         /* why not: -EPERM is a missing privilege */
-	bool lsm_listed;           /* "bpf" in /sys/kernel/security/lsm */
-	bool lsm_list_known;       /* securityfs was readable */
+	bool btf;	     /* /sys/kernel/btf/vmlinux */
+	bool ringbuf;	     /* BPF_MAP_TYPE_RINGBUF loads */
+	int ringbuf_error;   /* why not: -EPERM is a missing privilege */
+	bool lsm_listed;     /* "bpf" in /sys/kernel/security/lsm */
+	bool lsm_list_known; /* securityfs was readable */
 	char lsm_list[256];
 	bool lsm_ok[_PROBE_LSM_MAX];
 	char lsm_reason[_PROBE_LSM_MAX][160];
-	bool trampoline;           /* fentry loads */
+	bool trampoline; /* fentry loads */
 	char trampoline_reason[160];
 	bool tracefs;
 	char tracefs_path[64];
@@ -35,7 +35,7 @@ struct probe_result {
 	 * systemd would have it), reported by --probe. */
 	bool tracefs_mounted_by_us;
 	bool securityfs_mounted_by_us;
-	char cgroup2_path[256];    /* "" when there is no cgroup v2 mount */
+	char cgroup2_path[256]; /* "" when there is no cgroup v2 mount */
 };
 
 /* Runs every probe.  force_no_lsm skips the LSM loads and marks them

@@ -190,7 +190,7 @@ static void track_tree(struct bpf_loader *l, struct proctable *pt, uint32_t root
 	proctable_set_session(pt, root, session, root);
 	for (uint32_t i = 0; i < PROCTABLE_SLOTS; i++) {
 		struct proc_entry *e = &pt->slots[i];
-		struct clawos_tracked v = { .root_pid = e->root_pid, .session = e->session };
+		struct clawos_tracked v = {.root_pid = e->root_pid, .session = e->session};
 
 		if (e->pid && !e->exited && e->session == session && e->root_pid == root)
 			bpf_map_update_elem(fd, &e->pid, &v, BPF_ANY);
@@ -213,7 +213,7 @@ void targets_adopt_running(struct targets *t, struct bpf_loader *l, const struct
 			if (strcmp(e->exe, s->target_exe.items[j]) == 0)
 				goto found;
 		continue;
-found:
+	found:
 		track_tree(l, pt, e->pid, id);
 	}
 	(void)t;

@@ -20,7 +20,7 @@
 
 static int watch_register(const char *control, const char *name)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char msg[128], reply[64];
 	ssize_t n;
 	int fd;
@@ -54,10 +54,10 @@ static int watch_register(const char *control, const char *name)
 int watch_main(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+	    {"name", required_argument, NULL, 'n'},
+	    {"control", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	const char *name = NULL, *control = DEFAULT_CONTROL;
 	int c, session;

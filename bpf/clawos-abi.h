@@ -77,17 +77,17 @@ enum clawos_mechanism {
 #define CLAWOS_HDR_F_NO_PPID 0x0001 /* the program type cannot read the parent */
 
 struct clawos_event_hdr {
-	__u8 type;      /* enum clawos_event_type */
-	__u8 version;   /* CLAWOS_ABI_VERSION */
-	__u16 size;     /* size of the whole record in bytes */
-	__u16 cpu;      /* producing CPU, or CLAWOS_CPU_USER; seq counts per CPU */
-	__u16 flags;    /* CLAWOS_HDR_F_* */
-	__u32 seq;      /* per-CPU sequence, bumped for every attempt, so a
+	__u8 type;    /* enum clawos_event_type */
+	__u8 version; /* CLAWOS_ABI_VERSION */
+	__u16 size;   /* size of the whole record in bytes */
+	__u16 cpu;    /* producing CPU, or CLAWOS_CPU_USER; seq counts per CPU */
+	__u16 flags;  /* CLAWOS_HDR_F_* */
+	__u32 seq;    /* per-CPU sequence, bumped for every attempt, so a
 			 * failed ring-buffer reserve leaves a gap */
-	__u32 pid;      /* thread-group id */
-	__u64 ts_ns;    /* CLOCK_BOOTTIME nanoseconds */
+	__u32 pid;    /* thread-group id */
+	__u64 ts_ns;  /* CLOCK_BOOTTIME nanoseconds */
 	__u32 tid;
-	__u32 ppid;     /* parent's thread-group id */
+	__u32 ppid; /* parent's thread-group id */
 	__u32 uid;
 	__u32 gid;
 	__u64 cgroup_id; /* cgroup v2 id of the task */
@@ -113,15 +113,15 @@ enum clawos_file_op {
 
 struct clawos_file_event {
 	struct clawos_event_hdr hdr;
-	__s32 ret;       /* fd or -errno of the syscall */
-	__s32 dirfd;     /* as passed; AT_FDCWD is -100 */
-	__u32 flags;     /* open(2) flags */
-	__u16 mode;      /* open(2) mode */
-	__u8 op;         /* enum clawos_file_op */
-	__u8 mechanism;  /* enum clawos_mechanism */
-	__u16 path_len;  /* bytes copied, including the NUL */
+	__s32 ret;	 /* fd or -errno of the syscall */
+	__s32 dirfd;	 /* as passed; AT_FDCWD is -100 */
+	__u32 flags;	 /* open(2) flags */
+	__u16 mode;	 /* open(2) mode */
+	__u8 op;	 /* enum clawos_file_op */
+	__u8 mechanism;	 /* enum clawos_mechanism */
+	__u16 path_len;	 /* bytes copied, including the NUL */
 	__u8 path_flags; /* CLAWOS_PATH_F_* */
-	__u8 verdict;    /* CLAWOS_VERDICT_* */
+	__u8 verdict;	 /* CLAWOS_VERDICT_* */
 	__u32 reserved;
 	char path[CLAWOS_FILE_PATH_LEN];
 };
@@ -157,7 +157,7 @@ struct clawos_net_event {
 		struct {
 			__u16 family; /* socket(2) domain */
 			__u16 type;   /* socket(2) type, without flags */
-		} sock;               /* op == CLAWOS_NET_OP_CREATE */
+		} sock;		      /* op == CLAWOS_NET_OP_CREATE */
 	};
 	__u16 port; /* network order; the socket(2) protocol for CREATE */
 	__u8 op;    /* enum clawos_net_op */
@@ -176,8 +176,8 @@ struct clawos_net6_event {
 /* ---- SyscallTraceEvent -------------------------------------------------- */
 struct clawos_syscall_event {
 	struct clawos_event_hdr hdr;
-	__u32 nr;       /* x86_64 syscall number */
-	__u8 nargs;     /* arguments captured (<= CLAWOS_SYSCALL_ARGS) */
+	__u32 nr;	/* x86_64 syscall number */
+	__u8 nargs;	/* arguments captured (<= CLAWOS_SYSCALL_ARGS) */
 	__u8 mechanism; /* enum clawos_mechanism */
 	__u16 reserved;
 	__u64 args[CLAWOS_SYSCALL_ARGS];
@@ -186,7 +186,7 @@ struct clawos_syscall_event {
 /* ---- CgroupEvent (synthesised by user space from the skb counters) ------ */
 struct clawos_cgroup_event {
 	struct clawos_event_hdr hdr; /* hdr.cgroup_id is the subject cgroup */
-	__u64 rx_packets;            /* deltas over interval_ns */
+	__u64 rx_packets;	     /* deltas over interval_ns */
 	__u64 rx_bytes;
 	__u64 tx_packets;
 	__u64 tx_bytes;
@@ -205,12 +205,12 @@ struct clawos_cgroup_event {
 
 struct clawos_exec_event {
 	struct clawos_event_hdr hdr;
-	__s32 ret;      /* 0 on success, -errno on failure */
-	__u32 argc;     /* arguments captured */
+	__s32 ret;	/* 0 on success, -errno on failure */
+	__u32 argc;	/* arguments captured */
 	__u16 args_len; /* bytes used in args, NUL-separated */
-	__u8 flags;     /* CLAWOS_EXEC_F_* */
+	__u8 flags;	/* CLAWOS_EXEC_F_* */
 	__u8 mechanism;
-	__u32 old_tid; /* tid that called execve (differs for threads) */
+	__u32 old_tid;				 /* tid that called execve (differs for threads) */
 	char filename[CLAWOS_EXEC_FILENAME_LEN]; /* binary that ran, or the
 						  * path asked for on failure */
 	char args[CLAWOS_EXEC_ARGS_LEN];
@@ -224,10 +224,10 @@ enum clawos_proc_op {
 
 struct clawos_proc_event {
 	struct clawos_event_hdr hdr; /* the parent (fork) or the exiting process */
-	__u8 op;                     /* enum clawos_proc_op */
+	__u8 op;		     /* enum clawos_proc_op */
 	__u8 reserved0[3];
-	__u32 child_pid;             /* fork: the new process */
-	__s32 exit_code;             /* exit: wait(2) status */
+	__u32 child_pid; /* fork: the new process */
+	__s32 exit_code; /* exit: wait(2) status */
 	__u32 reserved1;
 };
 
@@ -248,7 +248,7 @@ enum clawos_severity {
 	CLAWOS_SEV_CRITICAL = 4,
 };
 
-#define CLAWOS_ANOMALY_F_ENFORCED 0x01           /* the access was denied */
+#define CLAWOS_ANOMALY_F_ENFORCED 0x01		  /* the access was denied */
 #define CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE 0x02 /* mode 2 asked, no BPF-LSM */
 
 struct clawos_ancestor {
@@ -264,9 +264,9 @@ struct clawos_syscall_count {
 
 struct clawos_anomaly_event {
 	struct clawos_event_hdr hdr;
-	__u16 kind;       /* enum clawos_anomaly_kind */
-	__u8 severity;    /* enum clawos_severity */
-	__u8 flags;       /* CLAWOS_ANOMALY_F_* */
+	__u16 kind;	  /* enum clawos_anomaly_kind */
+	__u8 severity;	  /* enum clawos_severity */
+	__u8 flags;	  /* CLAWOS_ANOMALY_F_* */
 	__u32 suppressed; /* identical anomalies suppressed since the last one */
 	__u64 observed;
 	__u64 threshold;
@@ -297,19 +297,20 @@ struct clawos_anomaly_event {
 #define CLAWOS_FILTER_EXCLUDE_EXE 0x0020
 #define CLAWOS_FILTER_EXCLUDE_PREFIX 0x0040
 #define CLAWOS_FILTER_INCLUDE_PREFIX 0x0080
-#define CLAWOS_CFG_SCOPE_TARGETS 0x0100   /* only tracked process trees */
-#define CLAWOS_CFG_TRACE_TARGETS 0x0200   /* every syscall of tracked trees */
-#define CLAWOS_CFG_PROTECT 0x0400         /* clawos_protect holds entries */
-#define CLAWOS_CFG_DEBUG_PRINTK 0x0800    /* bpf_printk decisions */
-#define CLAWOS_CFG_TARGET_COMM 0x1000     /* clawos_t_comm holds entries */
-#define CLAWOS_CFG_TARGET_EXE 0x2000      /* clawos_t_exe holds entries */
-#define CLAWOS_CFG_TARGET_CGROUP 0x4000   /* clawos_t_cgrp holds entries */
-#define CLAWOS_CFG_RATE_ALL 0x8000        /* syscall_rate for every process */
-#define CLAWOS_CFG_HAVE_TRACKED 0x10000   /* clawos_tracked may hold entries */
+#define CLAWOS_CFG_SCOPE_TARGETS 0x0100 /* only tracked process trees */
+#define CLAWOS_CFG_TRACE_TARGETS 0x0200 /* every syscall of tracked trees */
+#define CLAWOS_CFG_PROTECT 0x0400	/* clawos_protect holds entries */
+#define CLAWOS_CFG_DEBUG_PRINTK 0x0800	/* bpf_printk decisions */
+#define CLAWOS_CFG_TARGET_COMM 0x1000	/* clawos_t_comm holds entries */
+#define CLAWOS_CFG_TARGET_EXE 0x2000	/* clawos_t_exe holds entries */
+#define CLAWOS_CFG_TARGET_CGROUP 0x4000 /* clawos_t_cgrp holds entries */
+#define CLAWOS_CFG_RATE_ALL 0x8000	/* syscall_rate for every process */
+#define CLAWOS_CFG_HAVE_TRACKED 0x10000 /* clawos_tracked may hold entries */
 
 /* Values of the protected-path trie. */
-#define CLAWOS_PROTECT_V_READ 0x01  /* any open is a file_violation */
-#define CLAWOS_PROTECT_V_AGENT 0x02 /* one of the agent's own files: writes,
+#define CLAWOS_PROTECT_V_READ 0x01 /* any open is a file_violation */
+#define CLAWOS_PROTECT_V_AGENT                                                                                         \
+	0x02 /* one of the agent's own files: writes,
 				     * renames and unlinks are tamper */
 
 /* A tracked process (an AI agent and its descendants). */
@@ -323,7 +324,7 @@ struct clawos_tracked {
 struct clawos_rate_slot {
 	__u32 tgid;
 	__u32 count;
-	__u64 window;  /* seconds since boot */
+	__u64 window; /* seconds since boot */
 	struct clawos_syscall_count top[CLAWOS_ANOMALY_TOP];
 };
 
@@ -357,7 +358,7 @@ struct clawos_config {
 	__u32 file_access_violation_mode;
 	__u32 network_suspicious_threshold;
 	__u32 agent_tgid; /* records of this process are never emitted */
-	__u32 flags;      /* CLAWOS_FILTER_* */
+	__u32 flags;	  /* CLAWOS_FILTER_* */
 	__u32 reserved[7];
 };
 
@@ -384,7 +385,7 @@ _Static_assert(sizeof(struct clawos_proc_event) == 80, "ProcEvent is 80 bytes");
  * Map keys and values of the tc (clsact) counters; not ring-buffer records.
  * User space turns their deltas into "iface" JSON records and
  * CLAWOS_ANOMALY_NETWORK_VOLUME anomalies (agent/iface.c). */
-#define CLAWOS_IFACE_MAX 16        /* interfaces watched at once */
+#define CLAWOS_IFACE_MAX 16	    /* interfaces watched at once */
 #define CLAWOS_IFACE_FLOWS_MAX 4096 /* entries of the LRU flow map */
 
 enum clawos_iface_dir {
@@ -396,13 +397,13 @@ enum clawos_iface_dir {
 struct clawos_iface_key {
 	__u32 ifindex;
 	__u8 direction; /* enum clawos_iface_dir */
-	__u8 family;    /* 4, 6, or 0 for frames that are not IP */
-	__u8 ip_proto;  /* IPPROTO_* (after IPv6 extension headers: the first
+	__u8 family;	/* 4, 6, or 0 for frames that are not IP */
+	__u8 ip_proto;	/* IPPROTO_* (after IPv6 extension headers: the first
 			 * next-header value); 0 when not IP */
 	__u8 reserved0;
-	__u16 port;      /* remote port, network order; 0 without ports */
+	__u16 port;	 /* remote port, network order; 0 without ports */
 	__u16 ethertype; /* skb->protocol, network order */
-	__u8 addr[16];   /* remote address, network order; IPv4 in addr[0..3] */
+	__u8 addr[16];	 /* remote address, network order; IPv4 in addr[0..3] */
 	__u32 reserved1;
 };
 

@@ -57,7 +57,7 @@ union clawos_scratch {
 	struct clawos_exec_event exec;
 	struct clawos_file_event file;
 	char path[1024]; /* see path.bpf.h */
-	char raw[2048];  /* headroom for variable-offset reads */
+	char raw[2048];	 /* headroom for variable-offset reads */
 };
 
 CLAWOS_MAP struct {
@@ -394,7 +394,7 @@ CLAWOS_MAP struct {
  * Anomalies take no per-CPU sequence number: user space may fold repeats
  * into one (cool-down) and numbers what it emits itself, so that a gap in
  * the kernel's numbering always means a lost trace record. */
-#define anomaly_begin(kind_, sev_, rule_)                                                                             \
+#define anomaly_begin(kind_, sev_, rule_)                                                                              \
 	({                                                                                                             \
 		struct clawos_anomaly_event *a_ = bpf_ringbuf_reserve(&clawos_events, sizeof(*a_), 0);                 \
 		__u32 z_ = 0;                                                                                          \

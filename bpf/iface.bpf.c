@@ -61,7 +61,7 @@ static __always_inline void count_err(void)
 
 static __always_inline void add(void *map, const void *key, __u64 packets, __u64 bytes, bool tot)
 {
-	struct clawos_iface_counters *c, init = { .packets = packets, .bytes = bytes };
+	struct clawos_iface_counters *c, init = {.packets = packets, .bytes = bytes};
 
 	c = bpf_map_lookup_elem(map, key);
 	if (c) {
@@ -101,8 +101,7 @@ static __always_inline void parse_ipv4(struct __sk_buff *skb, struct clawos_ifac
 	    iph.protocol != IPPROTO_SCTP)
 		return;
 	off = (__u32)iph.ihl * 4;
-	if (off < sizeof(iph) ||
-	    bpf_skb_load_bytes_relative(skb, off, ports, sizeof(ports), BPF_HDR_START_NET) < 0)
+	if (off < sizeof(iph) || bpf_skb_load_bytes_relative(skb, off, ports, sizeof(ports), BPF_HDR_START_NET) < 0)
 		return;
 	k->port = egress ? ports[1] : ports[0];
 }

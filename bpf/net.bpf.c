@@ -15,22 +15,24 @@
 
 /* Context fields must be read directly, one u32 at a time, never through a
  * derived pointer. */
-#define CTX_IP6(ctx) { (ctx)->user_ip6[0], (ctx)->user_ip6[1], (ctx)->user_ip6[2], (ctx)->user_ip6[3] }
+#define CTX_IP6(ctx)                                                                                                   \
+	{                                                                                                              \
+		(ctx)->user_ip6[0], (ctx)->user_ip6[1], (ctx)->user_ip6[2], (ctx)->user_ip6[3]                         \
+	}
 
 SEC("cgroup/connect4")
 int clawos_cg_conn4(struct bpf_sock_addr *ctx)
 {
 	if (net_cfg_ex(false))
-		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_CONNECT, net_proto(ctx->type, ctx->protocol),
-			  CLAWOS_MECH_CGROUP, CG_PARENT);
+		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_CONNECT,
+			  net_proto(ctx->type, ctx->protocol), CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
 }
 
 SEC("cgroup/connect6")
 int clawos_cg_conn6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false))
-	{
+	if (net_cfg_ex(false)) {
 		__u32 a[4] = CTX_IP6(ctx);
 
 		net_emit6(a, (__u16)ctx->user_port, CLAWOS_NET_OP_CONNECT, net_proto(ctx->type, ctx->protocol),
@@ -51,8 +53,7 @@ int clawos_cg_bind4(struct bpf_sock_addr *ctx)
 SEC("cgroup/bind6")
 int clawos_cg_bind6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false))
-	{
+	if (net_cfg_ex(false)) {
 		__u32 a[4] = CTX_IP6(ctx);
 
 		net_emit6(a, (__u16)ctx->user_port, CLAWOS_NET_OP_BIND, net_proto(ctx->type, ctx->protocol),
@@ -65,16 +66,15 @@ SEC("cgroup/sendmsg4")
 int clawos_cg_send4(struct bpf_sock_addr *ctx)
 {
 	if (net_cfg_ex(false))
-		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_SENDMSG, net_proto(ctx->type, ctx->protocol),
-			  CLAWOS_MECH_CGROUP, CG_PARENT);
+		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_SENDMSG,
+			  net_proto(ctx->type, ctx->protocol), CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
 }
 
 SEC("cgroup/sendmsg6")
 int clawos_cg_send6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false))
-	{
+	if (net_cfg_ex(false)) {
 		__u32 a[4] = CTX_IP6(ctx);
 
 		net_emit6(a, (__u16)ctx->user_port, CLAWOS_NET_OP_SENDMSG, net_proto(ctx->type, ctx->protocol),

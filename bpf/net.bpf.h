@@ -137,7 +137,8 @@ static __always_inline void net_emit_sock(struct sock *sk, __u8 op, bool peer, _
 	else
 		port = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
 	if (family == CLAWOS_AF_INET) {
-		__u32 addr = peer ? BPF_CORE_READ(sk, __sk_common.skc_daddr) : BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 addr =
+		    peer ? BPF_CORE_READ(sk, __sk_common.skc_daddr) : BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
 
 		net_emit4(addr, port, op, net_proto(type, proto), mech, true);
 	} else if (family == CLAWOS_AF_INET6) {

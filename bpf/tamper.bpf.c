@@ -16,7 +16,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
-	__type(key, __u64); /* tgid << 32 | rule */
+	__type(key, __u64);   /* tgid << 32 | rule */
 	__type(value, __u64); /* last report, ns */
 } clawos_tamper_rl SEC(".maps");
 

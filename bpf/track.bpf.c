@@ -64,4 +64,3 @@ int clawos_exit(struct trace_event_raw_sched_process_template *ctx)
 	bpf_map_delete_elem(&clawos_tracked, &tgid);
 	return 0;
 }
-

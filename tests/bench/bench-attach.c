@@ -36,7 +36,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "bench-attach: cannot load %s\n", argv[1]);
 		return 1;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		if (!bpf_program__attach(prog)) {
 			fprintf(stderr, "bench-attach: cannot attach %s\n", bpf_program__name(prog));
 			return 1;

@@ -94,7 +94,7 @@ static int do_exec(unsigned long n)
 
 static struct sockaddr_in loopback(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return sa;
@@ -103,7 +103,7 @@ static struct sockaddr_in loopback(int port)
 static int do_connect(unsigned long n, int port)
 {
 	struct sockaddr_in sa = loopback(port);
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 }; /* RST: no TIME_WAIT pile-up */
+	struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* RST: no TIME_WAIT pile-up */
 	unsigned long errors = 0;
 	unsigned long long t0 = now_ns();
 
@@ -174,7 +174,7 @@ static int do_rate(unsigned long rate, double seconds, const char *path, int uni
 		}
 		if (done < total) {
 			unsigned long long next = t0 + ((elapsed / tick) + 1) * tick;
-			struct timespec ts = { .tv_sec = next / 1000000000ULL, .tv_nsec = next % 1000000000ULL };
+			struct timespec ts = {.tv_sec = next / 1000000000ULL, .tv_nsec = next % 1000000000ULL};
 
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		}

@@ -91,13 +91,14 @@ static void on_line(struct counters *c, const char *line, size_t len)
 			c->gaps--; /* a late record filled a hole */
 		}
 	}
-	if (len > 22 && !memcmp(line, "{\"event\":\"file_access\"", 22) && memmem(line, len, workload, sizeof(workload) - 1))
+	if (len > 22 && !memcmp(line, "{\"event\":\"file_access\"", 22) &&
+	    memmem(line, len, workload, sizeof(workload) - 1))
 		c->workload++;
 }
 
 int main(int argc, char *argv[])
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t cap = 4 << 20, have = 0;
 	struct counters *c;
 	char *buf;

@@ -47,7 +47,7 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
 	if (n > 0)
 		libbpf_log_len = libbpf_log_len + (size_t)n < sizeof(libbpf_log) ? libbpf_log_len + (size_t)n
-										  : sizeof(libbpf_log) - 1;
+										 : sizeof(libbpf_log) - 1;
 	return 0;
 }
 
@@ -98,8 +98,7 @@ static int reference_lsm(void)
 
 	if (!p)
 		return -errno;
-	bpf_object__for_each_program(prog, p->obj)
-		bpf_program__set_autoload(prog, prog == p->progs.clawos_p_fopen);
+	bpf_object__for_each_program(prog, p->obj) bpf_program__set_autoload(prog, prog == p->progs.clawos_p_fopen);
 	r = clawos_probe__load(p);
 	clawos_probe__destroy(p);
 	return r;
@@ -114,7 +113,7 @@ static struct clawos *open_only(const char *name)
 		return NULL;
 	bpf_map__set_max_entries(skel->maps.clawos_events, RING_SIZE);
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, strcmp(bpf_program__name(prog), name) == 0);
+	    bpf_program__set_autoload(prog, strcmp(bpf_program__name(prog), name) == 0);
 	return skel;
 }
 
@@ -198,7 +197,7 @@ static int cg_counters(int map_fd, struct clawos_cgroup_counters *sum)
 static void test_run_skb(void)
 {
 	struct clawos *skel = clawos__open();
-	struct clawos_config cfg = { .enable_cgroup_monitoring = 1 };
+	struct clawos_config cfg = {.enable_cgroup_monitoring = 1};
 	struct clawos_cgroup_counters before, after;
 	struct bpf_program *prog;
 	struct pkt_v4 pkt;
@@ -212,7 +211,7 @@ static void test_run_skb(void)
 	}
 	bpf_map__set_max_entries(skel->maps.clawos_events, RING_SIZE);
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB);
+	    bpf_program__set_autoload(prog, bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB);
 	r = clawos__load(skel);
 	if (r < 0) {
 		tap(false, "cgroup_skb programs load together: %s", strerror(-r));
@@ -225,7 +224,8 @@ static void test_run_skb(void)
 		goto out;
 	}
 	pkt_v4_init(&pkt);
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		bool egress = bpf_program__expected_attach_type(prog) == BPF_CGROUP_INET_EGRESS;
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &pkt, .data_size_in = sizeof(pkt), .repeat = 1);
 
@@ -281,7 +281,8 @@ int main(void)
 		printf("Bail out! opening the clawos skeleton failed: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		if (n == (int)(sizeof(names) / sizeof(names[0]))) {
 			printf("Bail out! more programs than this test has room for\n");
 			return 1;

@@ -22,10 +22,9 @@ static const struct {
 	size_t size;
 	const char *name;
 } types[] = {
-	{ CLAWOS_EV_ANOMALY, 1056, "anomaly" }, { CLAWOS_EV_SYSCALL, 104, "syscall" },
-	{ CLAWOS_EV_FILE, 304, "file_access" }, { CLAWOS_EV_NET, 72, "network" },
-	{ CLAWOS_EV_CGROUP, 304, "cgroup" },    { CLAWOS_EV_EXEC, 1360, "exec" },
-	{ CLAWOS_EV_NET6, 88, "network" },      { CLAWOS_EV_PROC, 80, "process" },
+    {CLAWOS_EV_ANOMALY, 1056, "anomaly"}, {CLAWOS_EV_SYSCALL, 104, "syscall"}, {CLAWOS_EV_FILE, 304, "file_access"},
+    {CLAWOS_EV_NET, 72, "network"},	  {CLAWOS_EV_CGROUP, 304, "cgroup"},   {CLAWOS_EV_EXEC, 1360, "exec"},
+    {CLAWOS_EV_NET6, 88, "network"},	  {CLAWOS_EV_PROC, 80, "process"},
 };
 
 /* Largest record plus slack, so oversized buffers stay in bounds. */
@@ -189,7 +188,7 @@ static void test_decode_hdr_size_mismatch(void **state)
 	const struct clawos_event_hdr *h = NULL;
 
 	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
-		const uint16_t bad[] = { 0, 64, (uint16_t)(types[i].size - 1), (uint16_t)(types[i].size + 1), 0xffff };
+		const uint16_t bad[] = {0, 64, (uint16_t)(types[i].size - 1), (uint16_t)(types[i].size + 1), 0xffff};
 
 		for (size_t j = 0; j < ELEMENTSOF(bad); j++) {
 			void *rec = record_new(types[i].type, types[i].size, bad[j]);
@@ -204,11 +203,12 @@ static void test_decode_hdr_size_mismatch(void **state)
 static void test_decode_bad_version(void **state)
 {
 	const struct clawos_event_hdr *h = NULL;
-	const uint8_t bad[] = { 0, CLAWOS_ABI_VERSION + 1, 0xff };
+	const uint8_t bad[] = {0, CLAWOS_ABI_VERSION + 1, 0xff};
 
 	for (size_t i = 0; i < ELEMENTSOF(types); i++)
 		for (size_t j = 0; j < ELEMENTSOF(bad); j++) {
-			struct clawos_event_hdr *rec = record_new(types[i].type, types[i].size, (uint16_t)types[i].size);
+			struct clawos_event_hdr *rec =
+			    record_new(types[i].type, types[i].size, (uint16_t)types[i].size);
 
 			rec->version = bad[j];
 			assert_int_equal(event_decode(rec, types[i].size, &h), DECODE_BAD_VERSION);
@@ -220,7 +220,7 @@ static void test_decode_bad_version(void **state)
 static void test_decode_unknown_type(void **state)
 {
 	const struct clawos_event_hdr *h = NULL;
-	const unsigned bad[] = { CLAWOS_EV_NONE, CLAWOS_EV_MAX, 255 };
+	const unsigned bad[] = {CLAWOS_EV_NONE, CLAWOS_EV_MAX, 255};
 
 	for (size_t j = 0; j < ELEMENTSOF(bad); j++) {
 		/* every size a known type could have: none makes the type valid */
@@ -245,23 +245,18 @@ static void test_decode_error_names(void **state)
 	assert_string_equal(decode_error_name(DECODE_UNKNOWN_TYPE), "unknown_type");
 	assert_string_equal(decode_error_name(DECODE_SIZE_MISMATCH), "size_mismatch");
 	assert_string_equal(decode_error_name(_DECODE_ERROR_MAX), "unknown");
-	assert_string_equal(decode_error_name((enum decode_error)-1), "unknown");
+	assert_string_equal(decode_error_name((enum decode_error) - 1), "unknown");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_abi_sizes),
-		cmocka_unit_test(test_abi_header_offsets),
-		cmocka_unit_test(test_abi_payload_offsets),
-		cmocka_unit_test(test_type_table),
-		cmocka_unit_test(test_decode_valid),
-		cmocka_unit_test(test_decode_truncated),
-		cmocka_unit_test(test_decode_oversized),
-		cmocka_unit_test(test_decode_hdr_size_mismatch),
-		cmocka_unit_test(test_decode_bad_version),
-		cmocka_unit_test(test_decode_unknown_type),
-		cmocka_unit_test(test_decode_error_names),
+	    cmocka_unit_test(test_abi_sizes),		cmocka_unit_test(test_abi_header_offsets),
+	    cmocka_unit_test(test_abi_payload_offsets), cmocka_unit_test(test_type_table),
+	    cmocka_unit_test(test_decode_valid),	cmocka_unit_test(test_decode_truncated),
+	    cmocka_unit_test(test_decode_oversized),	cmocka_unit_test(test_decode_hdr_size_mismatch),
+	    cmocka_unit_test(test_decode_bad_version),	cmocka_unit_test(test_decode_unknown_type),
+	    cmocka_unit_test(test_decode_error_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

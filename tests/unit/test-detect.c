@@ -28,8 +28,11 @@ static struct detect *new_detect(uint32_t mode, bool enforce)
 {
 	struct detect *d;
 	struct detect_settings s = {
-		.cooldown_s = 60, .file_mode = mode, .enforce_available = enforce,
-		.connect_threshold = 100, .distinct_threshold = 50,
+	    .cooldown_s = 60,
+	    .file_mode = mode,
+	    .enforce_available = enforce,
+	    .connect_threshold = 100,
+	    .distinct_threshold = 50,
 	};
 
 	assert_int_equal(detect_new(&d), 0);
@@ -212,9 +215,9 @@ static void test_parse_cidr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_violation_modes), cmocka_unit_test(test_connect_rate_once_per_second),
-		cmocka_unit_test(test_distinct_destinations), cmocka_unit_test(test_deny_lists),
-		cmocka_unit_test(test_dedup_cooldown),	      cmocka_unit_test(test_parse_cidr),
+	    cmocka_unit_test(test_file_violation_modes),  cmocka_unit_test(test_connect_rate_once_per_second),
+	    cmocka_unit_test(test_distinct_destinations), cmocka_unit_test(test_deny_lists),
+	    cmocka_unit_test(test_dedup_cooldown),	  cmocka_unit_test(test_parse_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,12 +33,12 @@
 #define TEST_REALTIME_NS 1767323045123456789LL
 
 static const struct event_context test_ctx = {
-	.realtime_offset_ns = TEST_REALTIME_NS - (int64_t)TEST_BOOT_NS,
-	.host = "testhost",
-	.exe = "/usr/bin/bash",
-	.cgroup_path = "/system.slice/test.service",
-	.user = "alice",
-	.ppid = 1,
+    .realtime_offset_ns = TEST_REALTIME_NS - (int64_t)TEST_BOOT_NS,
+    .host = "testhost",
+    .exe = "/usr/bin/bash",
+    .cgroup_path = "/system.slice/test.service",
+    .user = "alice",
+    .ppid = 1,
 };
 
 static void hdr_fill(struct clawos_event_hdr *h, unsigned type, size_t size)
@@ -209,8 +209,8 @@ static void exec_set_args(struct clawos_exec_event *e, const char *const *argv, 
 
 static void test_exec(void **state)
 {
-	static const char *const argv[] = { "/bin/sh", "-c", "echo \"hello world\" > '/tmp/a b'", "", "it's",
-					    "back\\slash" };
+	static const char *const argv[] = {"/bin/sh", "-c",   "echo \"hello world\" > '/tmp/a b'",
+					   "",	      "it's", "back\\slash"};
 	struct clawos_exec_event e = {};
 	struct json_object *back, *a;
 
@@ -232,7 +232,7 @@ static void test_exec(void **state)
 
 static void test_exec_failed(void **state)
 {
-	static const char *const argv[] = { "nosuch" };
+	static const char *const argv[] = {"nosuch"};
 	struct clawos_exec_event e = {};
 	struct json_object *back;
 
@@ -277,7 +277,8 @@ static void test_file_escapes(void **state)
 	p = get_str(back, "file", "path");
 	assert_non_null(p);
 	/* escaped characters come back as themselves ... */
-	assert_non_null(strstr(p, "q\"b\\n\nt\tesc\x1b" "c\x01\x1f\x7f|"));
+	assert_non_null(strstr(p, "q\"b\\n\nt\tesc\x1b"
+				  "c\x01\x1f\x7f|"));
 	/* ... and each invalid byte as U+FFFD */
 	assert_non_null(strstr(p, "|ff\xef\xbf\xbd|"));
 	assert_non_null(strstr(p, "|e2\xef\xbf\xbd\xef\xbf\xbdx|"));
@@ -385,7 +386,7 @@ static void test_network_connect4(void **state)
 
 static void test_network_bind6(void **state)
 {
-	static const uint8_t addr[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t addr[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	struct clawos_net6_event e = {};
 	struct json_object *back;
 
@@ -413,7 +414,7 @@ static void test_network_socket_raw(void **state)
 	memcpy(e.hdr.comm, "ping", 5);
 	e.sock.family = 2; /* AF_INET */
 	e.sock.type = 3;   /* SOCK_RAW */
-	e.port = 1;        /* IPPROTO_ICMP, host order */
+	e.port = 1;	   /* IPPROTO_ICMP, host order */
 	e.op = CLAWOS_NET_OP_CREATE;
 	e.info = CLAWOS_NET_INFO(CLAWOS_PROTO_RAW, CLAWOS_MECH_CGROUP);
 	back = check_golden("network-socket-raw", event_to_json(&e.hdr, &test_ctx));
@@ -444,9 +445,9 @@ static void test_cgroup(void **state)
 	e.tx_bytes = 1ULL << 40;
 	e.interval_ns = 30000000000ULL;
 	memcpy(e.path, path, sizeof(path));
-	back = check_golden("cgroup", event_to_json(&e.hdr, &(struct event_context){ .realtime_offset_ns =
-											    test_ctx.realtime_offset_ns,
-										    .host = "testhost" }));
+	back = check_golden(
+	    "cgroup", event_to_json(&e.hdr, &(struct event_context){.realtime_offset_ns = test_ctx.realtime_offset_ns,
+								    .host = "testhost"}));
 	/* synthesised by user space: no CPU, no process */
 	assert_true(has_key(back, "cpu", NULL));
 	assert_null(json_object_object_get(back, "cpu"));
@@ -469,8 +470,8 @@ static void test_syscall(void **state)
 	e.mechanism = CLAWOS_MECH_TP_BTF;
 	back = check_golden("syscall", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "syscall", "name"), "openat");
-	assert_int_equal(json_object_array_length(json_object_object_get(json_object_object_get(back, "syscall"), "args")),
-			 3);
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(json_object_object_get(back, "syscall"), "args")), 3);
 	json_object_put(back);
 }
 
@@ -479,8 +480,8 @@ static void test_anomaly(void **state)
 	static const struct {
 		uint32_t pid;
 		const char *comm;
-	} anc[] = { { 4000, "bash" }, { 3000, "sshd" }, { 1, "systemd" } };
-	static const struct clawos_syscall_count top[] = { { 0, 4000 }, { 1, 800 }, { 999, 200 } };
+	} anc[] = {{4000, "bash"}, {3000, "sshd"}, {1, "systemd"}};
+	static const struct clawos_syscall_count top[] = {{0, 4000}, {1, 800}, {999, 200}};
 	struct clawos_anomaly_event e = {};
 	struct event_context ctx;
 	struct json_object *back, *a;
@@ -518,7 +519,7 @@ static void test_anomaly(void **state)
 	assert_string_equal(get_str(back, "target", "name"), "agent-7");
 	assert_null(json_object_object_get(a, "subject"));
 	assert_string_equal(json_object_get_string(json_object_object_get(
-				    json_object_array_get_idx(json_object_object_get(a, "ancestry"), 1), "exe")),
+				json_object_array_get_idx(json_object_object_get(a, "ancestry"), 1), "exe")),
 			    "/usr/sbin/sshd");
 	json_object_put(back);
 }
@@ -586,19 +587,24 @@ static void test_utf8_clean(void **state)
 		const char *out;
 		bool changed;
 	} cases[] = {
-		{ "plain", 5, "plain", false },
-		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7", 14, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7", false },
-		{ "a\xff" "b", 3, "a\xef\xbf\xbd" "b", true },
-		{ "\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd", true },           /* truncated 3-byte */
-		{ "\xe2\x82x", 3, "\xef\xbf\xbd\xef\xbf\xbdx", true },         /* cut by an ASCII byte */
-		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd", true },           /* overlong '/' */
-		{ "\xe0\x80\xaf", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true }, /* overlong 3-byte */
-		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true }, /* surrogate */
-		{ "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true }, /* > U+10FFFF */
-		{ "\x80", 1, "\xef\xbf\xbd", true },                           /* lone continuation */
-		{ "ab\0cd", 5, "ab", false },                                  /* stops at NUL */
-		{ "abcdef", 3, "abc", false },                                 /* stops at len */
-		{ "\x1b[31m\n", 6, "\x1b[31m\n", false },                      /* control bytes are JSON's job */
+	    {"plain", 5, "plain", false},
+	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7", 14, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7", false},
+	    {"a\xff"
+	     "b",
+	     3,
+	     "a\xef\xbf\xbd"
+	     "b",
+	     true},
+	    {"\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd", true},		       /* truncated 3-byte */
+	    {"\xe2\x82x", 3, "\xef\xbf\xbd\xef\xbf\xbdx", true},	       /* cut by an ASCII byte */
+	    {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd", true},		       /* overlong '/' */
+	    {"\xe0\x80\xaf", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true}, /* overlong 3-byte */
+	    {"\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true}, /* surrogate */
+	    {"\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", true}, /* > U+10FFFF */
+	    {"\x80", 1, "\xef\xbf\xbd", true},						       /* lone continuation */
+	    {"ab\0cd", 5, "ab", false},							       /* stops at NUL */
+	    {"abcdef", 3, "abc", false},						       /* stops at len */
+	    {"\x1b[31m\n", 6, "\x1b[31m\n", false}, /* control bytes are JSON's job */
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -644,19 +650,19 @@ static void test_path_normalize(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "/", "/" },
-		{ "/.", "/" },
-		{ "/..", "/" },
-		{ "/etc/./x", "/etc/x" },
-		{ "/etc//x", "/etc/x" },
-		{ "/etc/x/", "/etc/x" },
-		{ "/a/b/../c", "/a/c" },
-		{ "/a/b/../../c", "/c" },
-		{ "/a/../../../c", "/c" },
-		{ "/home/u/./../u/.ssh/./id", "/home/u/.ssh/id" },
-		{ "/a/...", "/a/..." },
-		{ "/a/..b/.c", "/a/..b/.c" },
-		{ "//srv///data//", "/srv/data" },
+	    {"/", "/"},
+	    {"/.", "/"},
+	    {"/..", "/"},
+	    {"/etc/./x", "/etc/x"},
+	    {"/etc//x", "/etc/x"},
+	    {"/etc/x/", "/etc/x"},
+	    {"/a/b/../c", "/a/c"},
+	    {"/a/b/../../c", "/c"},
+	    {"/a/../../../c", "/c"},
+	    {"/home/u/./../u/.ssh/./id", "/home/u/.ssh/id"},
+	    {"/a/...", "/a/..."},
+	    {"/a/..b/.c", "/a/..b/.c"},
+	    {"//srv///data//", "/srv/data"},
 	};
 	char out[64];
 
@@ -688,24 +694,24 @@ static void test_format_rfc3339(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exec),
-		cmocka_unit_test(test_exec_failed),
-		cmocka_unit_test(test_file_escapes),
-		cmocka_unit_test(test_file_unterminated),
-		cmocka_unit_test(test_file_normalized),
-		cmocka_unit_test(test_file_enoent),
-		cmocka_unit_test(test_network_connect4),
-		cmocka_unit_test(test_network_bind6),
-		cmocka_unit_test(test_network_socket_raw),
-		cmocka_unit_test(test_cgroup),
-		cmocka_unit_test(test_syscall),
-		cmocka_unit_test(test_anomaly),
-		cmocka_unit_test(test_anomaly_file_violation),
-		cmocka_unit_test(test_process_fork_exit),
-		cmocka_unit_test(test_utf8_clean),
-		cmocka_unit_test(test_utf8_clean_small_buffer),
-		cmocka_unit_test(test_path_normalize),
-		cmocka_unit_test(test_format_rfc3339),
+	    cmocka_unit_test(test_exec),
+	    cmocka_unit_test(test_exec_failed),
+	    cmocka_unit_test(test_file_escapes),
+	    cmocka_unit_test(test_file_unterminated),
+	    cmocka_unit_test(test_file_normalized),
+	    cmocka_unit_test(test_file_enoent),
+	    cmocka_unit_test(test_network_connect4),
+	    cmocka_unit_test(test_network_bind6),
+	    cmocka_unit_test(test_network_socket_raw),
+	    cmocka_unit_test(test_cgroup),
+	    cmocka_unit_test(test_syscall),
+	    cmocka_unit_test(test_anomaly),
+	    cmocka_unit_test(test_anomaly_file_violation),
+	    cmocka_unit_test(test_process_fork_exit),
+	    cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_utf8_clean_small_buffer),
+	    cmocka_unit_test(test_path_normalize),
+	    cmocka_unit_test(test_format_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

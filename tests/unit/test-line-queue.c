@@ -82,8 +82,8 @@ static void test_no_torn_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bound_and_counts),
-		cmocka_unit_test(test_no_torn_lines),
+	    cmocka_unit_test(test_bound_and_counts),
+	    cmocka_unit_test(test_no_torn_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

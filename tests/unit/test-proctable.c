@@ -96,10 +96,10 @@ static void test_seed_from_proc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fork_exec_ancestry),
-		cmocka_unit_test(test_session_reaches_running_descendants),
-		cmocka_unit_test(test_bounded),
-		cmocka_unit_test(test_seed_from_proc),
+	    cmocka_unit_test(test_fork_exec_ancestry),
+	    cmocka_unit_test(test_session_reaches_running_descendants),
+	    cmocka_unit_test(test_bounded),
+	    cmocka_unit_test(test_seed_from_proc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
