@@ -359,6 +359,15 @@ void manager_emit_stats(struct manager *m)
 	json_object_object_add(out, "stdout_dropped",
 			       json_object_new_uint64(m->out_stdout ? output_stdout_dropped(m->out_stdout) : 0));
 	json_object_object_add(o, "kernel", stats_kernel(m));
+	{
+		struct detect_stats ds;
+		struct json_object *an = json_object_new_object();
+
+		detect_get_stats(m->detect, &ds);
+		json_object_object_add(an, "raised", json_object_new_uint64(ds.raised));
+		json_object_object_add(an, "suppressed", json_object_new_uint64(ds.suppressed));
+		json_object_object_add(o, "anomalies", an);
+	}
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "decode_errors", dec);
 	json_object_object_add(o, "outputs", out);

@@ -309,6 +309,8 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 	}
 	if (r >= 0)
 		r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
+	if (r >= 0) /* a time source fires once unless switched on */
+		r = sd_event_source_set_enabled(o->stall_timer, SD_EVENT_ON);
 	if (r < 0) {
 		output_socket_free(o);
 		return r;
@@ -344,6 +346,10 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 		struct client *c = o->clients[i];
 
 		if (!lq_pending(&c->q))
+			c->stalled_since = now_usec();
+		/* a client that keeps up must not lose records because one
+		 * batch is bigger than its queue: write early */
+		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 && lq_flush(&c->q, c->fd) > 0)
 			c->stalled_since = now_usec();
 		if (lq_push(&c->q, r->json, r->len) < 0) {
 			c->lost_unreported++;

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,8 @@ GEN_C = r"""
 #include <time.h>
 #include <unistd.h>
 
-/* gen COMM TAG N RATE: N opens of /nonexistent/TAG/<i> at RATE per second
- * (0: as fast as possible), each failing with ENOENT.  Protocol on
+/* gen COMM TAG N RATE [FIRST]: N opens of /nonexistent/TAG/<i>, i from FIRST,
+ * at RATE per second (0: as fast as possible), each failing with ENOENT.  Protocol on
  * stdin/stdout: "ready" -> "go", "done <s>" -> "trailer" (one open of
  * /nonexistent/TAG/t<cpu> pinned to each CPU) or "quit". */
 static double now(void)
@@ -70,14 +69,15 @@ static void open_missing(const char *path)
 int main(int argc, char **argv)
 {
 	char path[256];
-	unsigned long n, rate;
+	unsigned long n, rate, first;
 	double t0, t;
 	cpu_set_t all;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 		return 2;
 	n = strtoul(argv[3], NULL, 10);
 	rate = strtoul(argv[4], NULL, 10);
+	first = argc == 6 ? strtoul(argv[5], NULL, 10) : 0;
 	prctl(PR_SET_NAME, argv[1], 0, 0, 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("ready\n");
@@ -93,12 +93,13 @@ int main(int argc, char **argv)
 				nanosleep(&ts, NULL);
 			}
 		}
-		snprintf(path, sizeof(path), "/nonexistent/%s/%lu", argv[2], i);
+		snprintf(path, sizeof(path), "/nonexistent/%s/%lu", argv[2], first + i);
 		open_missing(path);
 	}
 	t = now() - t0;
 	printf("done %.6f\n", t);
-	expect("");
+	if (!fgets(path, sizeof(path), stdin) || strncmp(path, "trailer", 7) != 0)
+		return 0;
 	if (sched_getaffinity(0, sizeof(all), &all) == 0) {
 		for (int c = 0; c < CPU_SETSIZE; c++) {
 			cpu_set_t one;
@@ -189,9 +190,9 @@ def build_generator(wd):
 class Generator:
     """The C generator: N tagged opens at a rate, then an optional trailer."""
 
-    def __init__(self, exe, comm, tag, n, rate=0):
+    def __init__(self, exe, comm, tag, n, rate=0, first=0):
         self.comm, self.tag, self.n = comm, tag, n
-        self.proc = subprocess.Popen([exe, comm, tag, str(n), str(rate)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([exe, comm, tag, str(n), str(rate), str(first)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
         self.elapsed = None
         self._expect("ready", 10)
@@ -398,6 +399,28 @@ class BareAgent(h.Agent):
                 break
         return None
 
+    def final_stats(self, readers, pred=None, timeout=60):
+        """A stats record (satisfying pred) that every reader received.
+
+        A stats record pushed while a client's queue is full is lost for
+        that client (and told by events_lost): ask again until one made it
+        to all of them."""
+        seen = {r: set() for r in readers}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.request_stats(max(1, deadline - time.monotonic()), pred)
+            if s is None:
+                return None
+            t = s["time"].encode()
+            step = min(deadline, time.monotonic() + 3)
+            while time.monotonic() < step:
+                for r in readers:
+                    seen[r].update(stats_times(r.tail.new_lines()))
+                if all(t in v for v in seen.values()):
+                    return s
+                time.sleep(0.1)
+        return None
+
     def rss_kib(self):
         with open("/proc/%d/status" % self.pid) as f:
             for line in f:
@@ -407,6 +430,13 @@ class BareAgent(h.Agent):
 
     def fd_count(self):
         return len(os.listdir("/proc/%d/fd" % self.pid))
+
+
+_RX_STATS_TIME = re.compile(rb'^\{"event":"stats","schema_version":\d+,"time":"([^"]*)"')
+
+
+def stats_times(lines):
+    return {m.group(1) for m in (_RX_STATS_TIME.match(line) for line in lines if line.startswith(b'{"event":"stats"')) if m}
 
 
 def quiet_config(wd, comm, **overrides):
@@ -425,7 +455,7 @@ def quiet_config(wd, comm, **overrides):
 
 # ---------------------------------------------------------------- records
 
-_RX_KERNEL = re.compile(rb'^\{"event":"([a-z_0-9]+)".*?"cpu":(\d+),"seq":(\d+)')
+_RX_SEQ = re.compile(rb'^\{"event":"[a-z_0-9]+","schema_version":\d+,"time":"[^"]*","boot_ns":\d+,"cpu":(\d+|null),"seq":(\d+)')
 _RX_EVENT = re.compile(rb'^\{"event":"([a-z_0-9]+)"')
 _RX_PATH = re.compile(rb'"path":"/nonexistent/([0-9a-z]+)/(t?)(\d+)"')
 
@@ -433,33 +463,40 @@ _RX_PATH = re.compile(rb'"path":"/nonexistent/([0-9a-z]+)/(t?)(\d+)"')
 class Capture:
     """What one output delivered, summarised line by line.
 
-    kernel: (cpu, seq) of every kernel record in order; tagged: counter of
-    each tagged open (trailer opens as -1-cpu); stats: the stats records;
-    lost: events_lost records; bad: lines that are not JSON objects;
-    order: one key per record, in order ((cpu, seq) or ("stats", time))."""
+    kernel: (cpu, seq) of every record numbered by the kernel, in order;
+    tagged: counter of each tagged open (trailer opens as -1-cpu);
+    stats, lost: the stats and events_lost records; bad: lines that are
+    not JSON records; order: one key per record of the stream, in order:
+    (cpu, seq), ("user", seq) for records the agent numbers itself
+    (anomalies, cpu null), ("stats", time), ("startup",), ("shutdown",).
+    until: the time of a stats record; records after it are only counted
+    in .after (events_lost lines still count)."""
 
     def __init__(self, tag, validate_json=False, until=None):
         self.tag = tag.encode()
-        self.until = until  # time of a stats record: what follows it is only counted in .after
-        self.after = 0
         self.validate_json = validate_json
+        self.until = until
+        self.after = 0
         self.kernel = []
         self.tagged = []
-        self.tagged_keys = set()  # (cpu, seq) of the tagged records
+        self.tagged_keys = set()
         self.other_kernel = []  # kernel records without our tag: (event, cpu, seq)
         self.stats = []
         self.lost = []
         self.by_event = {}      # records received per event name
-        self.user_records = []  # agent-made records other than startup and stats
+        self.user_records = []  # records of kinds no test here expects
         self.bad = []
         self.order = []
         self.lines = 0
+
+    def _ended(self):
+        return self.after or (self.until and self.order and self.order[-1] == ("stats", self.until))
 
     def feed(self, lines):
         for line in lines:
             if not line:
                 continue
-            if self.after or (self.until and self.order and self.order[-1] == ("stats", self.until)):
+            if self._ended():
                 if line.startswith(b'{"event":"events_lost"'):
                     self.lines += 1
                     self.lost.append(json.loads(line))
@@ -475,11 +512,15 @@ class Capture:
                 except ValueError as e:
                     self.bad.append((line[:200], str(e)))
                     continue
-            m = _RX_KERNEL.match(line)
-            if m:
-                key = (int(m.group(2)), int(m.group(3)))
-                event = m.group(1).decode()
-                self.by_event[event] = self.by_event.get(event, 0) + 1
+            m = _RX_EVENT.match(line)
+            if not m:
+                self.bad.append((line[:200], "not a JSON record"))
+                continue
+            event = m.group(1).decode()
+            self.by_event[event] = self.by_event.get(event, 0) + 1
+            k = _RX_SEQ.match(line) if event not in ("stats", "events_lost", "startup", "shutdown") else None
+            if k and k.group(1) != b"null":
+                key = (int(k.group(1)), int(k.group(2)))
                 self.kernel.append(key)
                 self.order.append(key)
                 p = _RX_PATH.search(line) if event == "file_access" else None
@@ -488,23 +529,21 @@ class Capture:
                     self.tagged_keys.add(key)
                 else:
                     self.other_kernel.append((event, key[0], key[1]))
-                continue
-            m = _RX_EVENT.match(line)
-            event = m.group(1).decode() if m else None
-            if event is None:
-                self.bad.append((line[:200], "not a JSON record"))
-                continue
-            self.by_event[event] = self.by_event.get(event, 0) + 1
-            if event == "stats":
+            elif k:
+                self.order.append(("user", int(k.group(2))))
+                if event != "anomaly":
+                    self.user_records.append(line[:300])
+            elif event == "stats":
                 s = json.loads(line)
                 self.stats.append(s)
                 self.order.append(("stats", s["time"]))
             elif event == "events_lost":
                 self.lost.append(json.loads(line))
-            else:  # startup, or a record the agent made itself (cpu null)
+            elif event in ("startup", "shutdown"):
+                self.order.append((event,))
+            else:
                 self.order.append((event, self.lines))
-                if event != "startup":
-                    self.user_records.append(line[:300])
+                self.user_records.append(line[:300])
         return self
 
     def feed_file(self, path, chunk=64 << 20):
@@ -516,7 +555,7 @@ class Capture:
                     break
                 *lines, partial = (partial + data).split(b"\n")
                 self.feed(lines)
-        if partial:
+        if partial and not self._ended():
             self.bad.append((partial[:200], "unterminated last line"))
         return self
 

@@ -8,13 +8,13 @@ told in-band and adds up with what it got."""
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clawos_harness as h  # noqa: E402
 import outputs_util as u  # noqa: E402
 
-N = 40000
+N = 40000        # opens, in BURSTS bursts with a pause between them
+BURSTS = 3
 RATE = 10000
 CHUNK = 333     # bytes per read: lines are split across reads everywhere
 DELAY = 0.001   # seconds between reads
@@ -36,20 +36,28 @@ def main():
         agent.start(sock)
         slow = u.RawReader(wd, sock, "slow", rcvbuf=4096, chunk=CHUNK, delay=DELAY)
         h.log("slow client: SO_RCVBUF %d (asked 4096), reads of %d bytes every %.0f ms" % (slow.rcvbuf, CHUNK, DELAY * 1000))
-        gen = u.Generator(gen_exe, comm, tag, N, RATE)
-        gen.go()
-        gen.wait_done(60)
-        final = agent.request_stats(60, lambda s: s["events"]["file_access"] +
-                                    s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
-        h.check(final is not None, "the agent consumed the %d opens" % N, agent.dump)
+        per = N // BURSTS
+        for b in range(BURSTS):
+            n = per if b < BURSTS - 1 else N - per * (BURSTS - 1)
+            gen = u.Generator(gen_exe, comm, tag, n, RATE, first=b * per)
+            gen.go()
+            gen.wait_done(60)
+            gen.quit()
+            if b < BURSTS - 1:  # it catches up, is told what it lost, then the next burst
+                h.check(agent.final_stats([slow], timeout=60) is not None, "the slow client caught up after burst %d" % b)
+        caught_up = lambda s: (s["events"]["file_access"] +  # noqa: E731
+                               s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
+        h.check(agent.request_stats(60, caught_up) is not None, "the agent consumed the %d opens" % N, agent.dump)
+        # it reads its queue (64 KiB) and socket buffer at its own pace
+        final = agent.final_stats([slow], timeout=60)
+        h.check(final is not None, "the slow client read up to a stats record after the burst", agent.dump)
         dropped = final["outputs"]["socket_dropped"]
 
-        def caught_up():
+        def told():
             c = u.Capture(tag, validate_json=True, until=final["time"]).feed_file(slow.path)
-            return c if any(s["time"] == final["time"] for s in c.stats) and c.lost_in_band() >= dropped else None
-        # it reads its queue (64 KiB) and socket buffer at its own pace
-        cap = h.wait_for(caught_up, 60, interval=0.5, what="the slow client to read up to the last stats record")
-        h.check(cap is not None, "the slow client got the last stats record and its events_lost")
+            return c if c.lost_in_band() >= dropped else None
+        cap = h.wait_for(told, 20, interval=0.5, what="the slow client's events_lost")
+        h.check(cap is not None, "the slow client was told of all it lost (socket_dropped %d)" % dropped)
         slow.kill()
         with open(slow.path, "rb") as f:
             data = f.read()
@@ -73,7 +81,8 @@ def main():
         h.check(not bad, "every line it got parses as one JSON record (%d bad: %s)" % (len(bad), bad[:3]))
         h.check(not cap.bad, "no torn or unterminated line up to the last stats record (%s)" % cap.bad[:3])
         lost = [r for r in records if r["event"] == "events_lost"]
-        h.check(len(lost) > 0 and dropped > 0, "it lost records and was told in-band (%d events_lost)" % len(lost))
+        h.check(len(lost) >= BURSTS and dropped > 0, "it lost records in each burst and was told in-band (%d events_lost)"
+                % len(lost))
         total = 0
         for r in lost:
             total += r.get("lost", 0)
@@ -89,7 +98,8 @@ def main():
                 "the opens it got are in order, none twice (%d)" % len(tagged))
         kd = final["kernel"]["ringbuf_drops_by_type"]["file_access"]
         extra = cap.lost_in_band() - (N - kd - len(tagged))  # records of others it lost (anomalies, stats)
-        other = sum(v for k, v in final["events"].items() if k != "file_access") + len(cap.stats)
+        agent.poll_stats()  # every stats record so far, from stdout
+        other = sum(v for k, v in final["events"].items() if k != "file_access") + len(agent.stats_seen)
         h.log("slow client: %d opens received + %d lost in-band + %d kernel drops; %d of its losses not ours"
               % (len(tagged), cap.lost_in_band(), kd, extra))
         h.check(0 <= extra <= other, "received + lost in-band + kernel drops covers the %d opens (%d other records"
