@@ -295,9 +295,6 @@ static int manager_setup_loop(struct manager *m)
 	sd_event_add_signal(m->ev, NULL, SIGINT, on_exit_signal, m);
 	sd_event_add_signal(m->ev, NULL, SIGHUP, on_hup, m);
 	sd_event_add_signal(m->ev, NULL, SIGUSR1, on_usr1, m);
-	r = sd_event_set_watchdog(m->ev, true);
-	if (r < 0)
-		log_warning_errno(r, "Failed to enable the watchdog: %m");
 	r = sd_event_add_time_relative(m->ev, &m->stats_timer, CLOCK_MONOTONIC,
 				       (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL, 0, on_stats_timer,
 				       m);
@@ -477,6 +474,10 @@ int manager_run(const struct manager_options *opts)
 	manager_emit_startup(&m);
 	manager_emit_cgroups(&m);
 	manager_flush_outputs(&m);
+	/* the watchdog only once loading (slow on emulated CPUs) is over */
+	r = sd_event_set_watchdog(m.ev, true);
+	if (r < 0)
+		log_warning_errno(r, "Failed to enable the watchdog: %m");
 	manager_status(&m, "READY=1\n");
 	r = sd_event_loop(m.ev);
 	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

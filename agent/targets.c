@@ -139,11 +139,13 @@ static uint32_t targets_fill_protect(struct bpf_loader *l, const struct clawos_s
 	map_clear(allow, sizeof(struct clawos_exe_key));
 	for (size_t i = 0; i < s->protected_paths.n; i++)
 		protect_put(prot, s->protected_paths.items[i], CLAWOS_PROTECT_V_READ);
-	/* the agent's own files: reading them is a violation, changing them tamper */
+	/* The agent's own files: changing them is tamper.  Not protected
+	 * against reading: mode 2 would then deny running the agent's own
+	 * binary (clawos-ebpf watch, --version) and package upgrades. */
 	if (p->config_path)
-		protect_put(prot, p->config_path, CLAWOS_PROTECT_V_READ | CLAWOS_PROTECT_V_AGENT);
+		protect_put(prot, p->config_path, CLAWOS_PROTECT_V_AGENT);
 	if (p->agent_exe)
-		protect_put(prot, p->agent_exe, CLAWOS_PROTECT_V_READ | CLAWOS_PROTECT_V_AGENT);
+		protect_put(prot, p->agent_exe, CLAWOS_PROTECT_V_AGENT);
 	if (p->unit_path)
 		protect_put(prot, p->unit_path, CLAWOS_PROTECT_V_AGENT);
 	for (size_t i = 0; i < s->protected_allow_exe.n; i++) {

@@ -71,6 +71,8 @@ int BPF_PROG(clawos_lsm_fopen, struct file *file)
 	e->path[0] = '\0';
 	lsm_set_path(e, file);
 	ret = lsm_verdict(cfg, e);
+	if (wanted && e->path_len && filter_path(cfg, e->path, e->path_len))
+		wanted = false; /* the path filters hold on this path too */
 	if (wanted || (e->path_flags & (CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER)))
 		emit_copy(e, sizeof(*e), CLAWOS_EV_FILE);
 	return ret;
