@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+
+#include <sys/mount.h>
+#include <sys/vfs.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -257,6 +261,37 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 	}
 }
 
+#define KILLLOG_DIR "/sys/fs/bpf"
+#define KILLLOG_PIN KILLLOG_DIR "/clawos_killlog"
+
+/* The kill log outlives the agent in bpffs (mounted here if the system has
+ * not, as systemd would); a pin of another layout is replaced. */
+static void loader_pin_killlog(struct bpf_loader *l)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct statfs st;
+	int fd;
+
+	if (statfs(KILLLOG_DIR, &st) < 0)
+		return;
+	if (st.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", KILLLOG_DIR, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
+			log_debug_errno(-errno, "No bpffs at " KILLLOG_DIR " (%m): SIGKILLs of the agent are not kept");
+			return;
+		}
+		log_notice("Mounted bpffs on " KILLLOG_DIR " (it was not mounted)");
+	}
+	fd = bpf_obj_get(KILLLOG_PIN);
+	if (fd >= 0) {
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
+		    info.value_size != sizeof(struct clawos_kill_record) || info.max_entries != 1)
+			unlink(KILLLOG_PIN);
+		close(fd);
+	}
+	bpf_map__set_pin_path(l->skel->maps.clawos_killlog, KILLLOG_PIN);
+}
+
 static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, const struct probe_result *pr,
 			    uint32_t ring_size)
 {
@@ -269,6 +304,7 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 	if (r < 0)
 		return log_error_errno(r, "Failed to set the ring buffer size to %u: %m", ring_size);
 	loader_set_autoload(l->skel, plan, pr);
+	loader_pin_killlog(l);
 	r = clawos__load(l->skel);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to load the BPF object: %m");
@@ -381,6 +417,9 @@ struct bpf_loader *bpf_loader_free(struct bpf_loader *l)
 	if (!l)
 		return NULL;
 	bpf_link__destroy(l->sys_enter);
+	/* a clean stop leaves nothing behind; only a SIGKILL leaves the log */
+	if (l->skel && bpf_map__is_pinned(l->skel->maps.clawos_killlog))
+		bpf_map__unpin(l->skel->maps.clawos_killlog, NULL);
 	for (size_t i = l->n_links; i > 0; i--)
 		bpf_link__destroy(l->links[i - 1]);
 	free(l->links);
@@ -511,4 +550,16 @@ int bpf_loader_set_syscall_hook(struct bpf_loader *l, bool on)
 	if (!l->sys_enter)
 		return log_error_errno(negative_errno(), "Failed to attach the raw_syscalls/sys_enter program: %m");
 	return 0;
+}
+
+int bpf_loader_take_kill_record(struct bpf_loader *l, struct clawos_kill_record *out)
+{
+	int fd = bpf_map__fd(l->skel->maps.clawos_killlog);
+	struct clawos_kill_record none = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, out) < 0 || out->sender_pid == 0 || out->target_pid == (__u32)getpid())
+		return 0;
+	bpf_map_update_elem(fd, &zero, &none, BPF_ANY);
+	return 1;
 }

@@ -83,6 +83,10 @@ int bpf_loader_set_syscall_hook(struct bpf_loader *l, bool on);
  * naming them in bad. */
 int bpf_loader_self_check(struct bpf_loader *l, char *bad, size_t size);
 
+/* The SIGKILL that ended a previous instance, if the pinned kill log holds
+ * one (then cleared); 1 when found. */
+int bpf_loader_take_kill_record(struct bpf_loader *l, struct clawos_kill_record *out);
+
 /* fd of a map of the object by name, or -ENOENT. */
 int bpf_loader_map_fd(struct bpf_loader *l, const char *name);
 

@@ -236,6 +236,30 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* A previous instance killed with SIGKILL could not say so itself. */
+static void manager_report_previous_kill(struct manager *m)
+{
+	struct clawos_kill_record k;
+	struct clawos_anomaly_event a = {};
+
+	if (bpf_loader_take_kill_record(m->loader, &k) <= 0)
+		return;
+	manager_user_hdr(m, &a.hdr, CLAWOS_EV_ANOMALY, sizeof(a));
+	a.hdr.ts_ns = k.ts_ns;
+	a.hdr.pid = a.hdr.tid = k.sender_pid;
+	a.hdr.uid = k.sender_uid;
+	memcpy(a.hdr.comm, k.comm, sizeof(a.hdr.comm));
+	a.kind = CLAWOS_ANOMALY_TAMPER;
+	a.severity = CLAWOS_SEV_CRITICAL;
+	a.mechanism = CLAWOS_MECH_TRACEPOINT;
+	a.observed = k.sig;
+	snprintf(a.rule, sizeof(a.rule), "signal_agent");
+	snprintf(a.description, sizeof(a.description),
+		 "%.16s[%u] sent SIGKILL to the agent (pid %u, the previous instance)", k.comm, k.sender_pid,
+		 k.target_pid);
+	manager_raise(m, &a);
+}
+
 static int manager_setup_outputs(struct manager *m)
 {
 	bool want_stdout =
@@ -472,6 +496,7 @@ int manager_run(const struct manager_options *opts)
 	if (r < 0)
 		goto out;
 	manager_emit_startup(&m);
+	manager_report_previous_kill(&m);
 	manager_emit_cgroups(&m);
 	manager_flush_outputs(&m);
 	/* the watchdog only once loading (slow on emulated CPUs) is over */

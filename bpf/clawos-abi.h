@@ -362,6 +362,18 @@ struct clawos_config {
 	__u32 reserved[7];
 };
 
+/* The last SIGKILL sent to the agent, kept in a pinned map
+ * (/sys/fs/bpf/clawos_killlog) so that the next instance can report it: the
+ * killed agent never reads its own ring buffer again. */
+struct clawos_kill_record {
+	__u64 ts_ns; /* CLOCK_BOOTTIME */
+	__u32 sender_pid;
+	__u32 sender_uid;
+	__u32 target_pid;
+	__u32 sig;
+	char comm[CLAWOS_COMM_LEN];
+};
+
 /* Per-cgroup packet counters kept by the cgroup_skb programs. */
 struct clawos_cgroup_counters {
 	__u64 rx_packets;

@@ -20,6 +20,14 @@ struct {
 	__type(value, __u64); /* last report, ns */
 } clawos_tamper_rl SEC(".maps");
 
+/* Pinned by user space; see struct clawos_kill_record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_kill_record);
+} clawos_killlog SEC(".maps");
+
 enum tamper_rule {
 	TAMPER_BPF = 1,
 	TAMPER_PTRACE = 2,
@@ -86,6 +94,19 @@ int clawos_tp_signal(struct trace_event_raw_signal_generate *ctx)
 		return 0;
 	if (sig != 9 && sig != 19 && sig != 15 && sig != 2) /* KILL STOP TERM INT */
 		return 0;
+	if (sig == 9 && (bpf_get_current_pid_tgid() >> 32) != cfg->agent_tgid) {
+		__u32 zero = 0;
+		struct clawos_kill_record *k = bpf_map_lookup_elem(&clawos_killlog, &zero);
+
+		if (k) {
+			k->ts_ns = bpf_ktime_get_boot_ns();
+			k->sender_pid = bpf_get_current_pid_tgid() >> 32;
+			k->sender_uid = (__u32)bpf_get_current_uid_gid();
+			k->target_pid = cfg->agent_tgid;
+			k->sig = sig;
+			bpf_get_current_comm(k->comm, sizeof(k->comm));
+		}
+	}
 	if (!tamper_cfg(TAMPER_SIGNAL))
 		return 0;
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, sig == 15 || sig == 2 ? CLAWOS_SEV_MEDIUM : CLAWOS_SEV_HIGH,
