@@ -48,8 +48,8 @@ static long long read_count(struct bpf_map *opens)
 
 int main(int argc, char **argv)
 {
-	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	struct probe_cfg c = { 0 };
+	struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+	struct probe_cfg c = {0};
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog;
 	struct bpf_map *cfg, *opens;
@@ -103,8 +103,8 @@ int main(int argc, char **argv)
 	bpf_link__destroy(link);
 	open_n(argv[2], 1);
 	detached = read_count(opens);
-	printf("opens counted while attached: %lld (want %d), after detach: %lld (want %d)\n",
-	       attached, OPENS, detached, OPENS);
+	printf("opens counted while attached: %lld (want %d), after detach: %lld (want %d)\n", attached, OPENS,
+	       detached, OPENS);
 	if (attached == OPENS && detached == OPENS)
 		r = 0;
 out:
