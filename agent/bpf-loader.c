@@ -105,6 +105,7 @@ struct bpf_loader {
 	 * only while it has work (see bpf_loader_set_syscall_hook) */
 	struct bpf_link *sys_enter;
 	bool sys_enter_loaded;
+	bool killlog_pinned; /* ours or reused: unpinned at a clean stop */
 };
 
 const char *hook_state_name(enum hook_state s)
@@ -265,8 +266,10 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 #define KILLLOG_PIN KILLLOG_DIR "/clawos_killlog"
 
 /* The kill log outlives the agent in bpffs (mounted here if the system has
- * not, as systemd would); a pin of another layout is replaced. */
-static void loader_pin_killlog(struct bpf_loader *l)
+ * not, as systemd would).  Best effort, never fatal: a previous instance's
+ * map is reused before the load, ours is pinned after it; a read-only or
+ * missing bpffs only costs the report of a SIGKILL. */
+static void loader_reuse_killlog(struct bpf_loader *l)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -283,13 +286,28 @@ static void loader_pin_killlog(struct bpf_loader *l)
 		log_notice("Mounted bpffs on " KILLLOG_DIR " (it was not mounted)");
 	}
 	fd = bpf_obj_get(KILLLOG_PIN);
-	if (fd >= 0) {
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
-		    info.value_size != sizeof(struct clawos_kill_record) || info.max_entries != 1)
-			unlink(KILLLOG_PIN);
-		close(fd);
-	}
-	bpf_map__set_pin_path(l->skel->maps.clawos_killlog, KILLLOG_PIN);
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_MAP_TYPE_ARRAY &&
+	    info.value_size == sizeof(struct clawos_kill_record) && info.max_entries == 1 &&
+	    bpf_map__reuse_fd(l->skel->maps.clawos_killlog, fd) == 0)
+		l->killlog_pinned = true;
+	else if (unlink(KILLLOG_PIN) < 0)
+		log_debug_errno(-errno, "Cannot replace " KILLLOG_PIN ": %m");
+	close(fd);
+}
+
+static void loader_pin_killlog(struct bpf_loader *l)
+{
+	int r;
+
+	if (l->killlog_pinned)
+		return;
+	r = bpf_obj_pin(bpf_map__fd(l->skel->maps.clawos_killlog), KILLLOG_PIN);
+	if (r < 0)
+		log_info_errno(r, "Cannot pin " KILLLOG_PIN " (%m): a SIGKILL of the agent will not be reported");
+	else
+		l->killlog_pinned = true;
 }
 
 static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, const struct probe_result *pr,
@@ -304,11 +322,12 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 	if (r < 0)
 		return log_error_errno(r, "Failed to set the ring buffer size to %u: %m", ring_size);
 	loader_set_autoload(l->skel, plan, pr);
-	loader_pin_killlog(l);
+	loader_reuse_killlog(l);
 	r = clawos__load(l->skel);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to load the BPF object: %m");
 	l->sys_enter_loaded = bpf_program__autoload(l->skel->progs.clawos_sys_enter);
+	loader_pin_killlog(l);
 	return 0;
 }
 
@@ -418,8 +437,8 @@ struct bpf_loader *bpf_loader_free(struct bpf_loader *l)
 		return NULL;
 	bpf_link__destroy(l->sys_enter);
 	/* a clean stop leaves nothing behind; only a SIGKILL leaves the log */
-	if (l->skel && bpf_map__is_pinned(l->skel->maps.clawos_killlog))
-		bpf_map__unpin(l->skel->maps.clawos_killlog, NULL);
+	if (l->killlog_pinned)
+		unlink(KILLLOG_PIN);
 	for (size_t i = l->n_links; i > 0; i--)
 		bpf_link__destroy(l->links[i - 1]);
 	free(l->links);
