@@ -13,17 +13,8 @@
 #include "log.h"
 #include "macro.h"
 
-#define PROC_SLOTS 4096
 #define CGROUP_SLOTS 1024
 #define USER_SLOTS 256
-#define PROC_TTL_NS (10ULL * 1000000000ULL) /* bounds the harm of pid reuse */
-
-struct proc_slot {
-	uint32_t pid;
-	uint32_t ppid;
-	uint64_t loaded_ns;
-	char exe[256]; /* longer paths are cut: 4096 slots stay at 1 MiB */
-};
 
 struct cgroup_slot {
 	uint64_t id;
@@ -37,7 +28,6 @@ struct user_slot {
 };
 
 struct enrich {
-	struct proc_slot *procs;
 	struct cgroup_slot *cgroups;
 	struct user_slot users[USER_SLOTS];
 	struct timespec passwd_mtime;
@@ -45,7 +35,6 @@ struct enrich {
 	int cgroup_root_fd;
 	char cgroup_root[256];
 	char host[256];
-	struct enrich_stats stats;
 };
 
 static uint64_t now_ns(void)
@@ -62,9 +51,8 @@ int enrich_new(struct enrich **ret, const char *cgroup2_path)
 
 	if (!e)
 		return -ENOMEM;
-	e->procs = calloc(PROC_SLOTS, sizeof(*e->procs));
 	e->cgroups = calloc(CGROUP_SLOTS, sizeof(*e->cgroups));
-	if (!e->procs || !e->cgroups) {
+	if (!e->cgroups) {
 		enrich_free(e);
 		return -ENOMEM;
 	}
@@ -85,68 +73,9 @@ struct enrich *enrich_free(struct enrich *e)
 		return NULL;
 	if (e->cgroup_root_fd >= 0)
 		close(e->cgroup_root_fd);
-	free(e->procs);
 	free(e->cgroups);
 	free(e);
 	return NULL;
-}
-
-static uint32_t proc_read_ppid(uint32_t pid)
-{
-	char p[64], buf[512];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	char *s;
-
-	snprintf(p, sizeof(p), "/proc/%u/stat", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may contain spaces and parentheses: parse after the last ')' */
-	s = strrchr(buf, ')');
-	if (!s)
-		return 0;
-	unsigned long ppid = 0;
-	char state;
-
-	if (sscanf(s + 1, " %c %lu", &state, &ppid) != 2)
-		return 0;
-	return (uint32_t)ppid;
-}
-
-static struct proc_slot *proc_lookup(struct enrich *e, uint32_t pid)
-{
-	struct proc_slot *s = &e->procs[pid % PROC_SLOTS];
-	uint64_t now = now_ns();
-	char p[64];
-	ssize_t n;
-
-	if (s->pid == pid && now - s->loaded_ns < PROC_TTL_NS) {
-		e->stats.hits++;
-		return s;
-	}
-	e->stats.misses++;
-	s->pid = pid;
-	s->loaded_ns = now;
-	snprintf(p, sizeof(p), "/proc/%u/exe", pid);
-	n = readlink(p, s->exe, sizeof(s->exe) - 1);
-	s->exe[n > 0 ? n : 0] = '\0';
-	s->ppid = proc_read_ppid(pid);
-	return s;
-}
-
-void enrich_note_exec(struct enrich *e, uint32_t pid, const char *filename, uint32_t ppid)
-{
-	struct proc_slot *s = &e->procs[pid % PROC_SLOTS];
-
-	s->pid = pid;
-	s->ppid = ppid;
-	s->loaded_ns = now_ns();
-	snprintf(s->exe, sizeof(s->exe), "%s", filename);
 }
 
 /* cgroup v2 ids are kernfs inode numbers, usable as file handles. */
@@ -240,24 +169,13 @@ static const char *user_name(struct enrich *e, uint32_t uid)
 	return s->name[0] ? s->name : NULL;
 }
 
-void enrich_record(struct enrich *e, const struct clawos_event_hdr *h, struct event_context *ctx)
+void enrich_record(struct enrich *e, const struct clawos_event_hdr *h, const struct proc_entry *p,
+		   struct event_context *ctx)
 {
-	struct proc_slot *p = NULL;
-
 	ctx->host = e->host[0] ? e->host : NULL;
-	ctx->exe = NULL;
-	ctx->ppid = 0;
 	ctx->cgroup_path = enrich_cgroup_path(e, h->cgroup_id);
 	users_reload_if_changed(e);
 	ctx->user = user_name(e, h->uid);
-	if (h->cpu == CLAWOS_CPU_USER || h->pid == 0)
-		return;
-	p = proc_lookup(e, h->pid);
-	ctx->exe = p->exe[0] ? p->exe : NULL;
-	ctx->ppid = p->ppid;
-}
-
-void enrich_get_stats(const struct enrich *e, struct enrich_stats *s)
-{
-	*s = e->stats;
+	ctx->exe = p && p->exe[0] ? p->exe : NULL;
+	ctx->ppid = p ? p->ppid : 0;
 }

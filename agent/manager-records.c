@@ -97,10 +97,24 @@ static int anomaly_priority(unsigned severity)
 	return severity >= CLAWOS_SEV_CRITICAL ? LOG_CRIT : severity >= CLAWOS_SEV_HIGH ? LOG_ERR : LOG_WARNING;
 }
 
-/* The tracked tree of a process, for the "target" of its records. */
-static void context_target(struct manager *m, uint32_t pid, struct event_context *ctx)
+/* The process of a record, from the table; a process no record told about
+ * yet (it started before the agent and was missed by the seed, or its fork
+ * record was lost) is read from /proc once. */
+static const struct proc_entry *record_process(struct manager *m, const struct clawos_event_hdr *h)
 {
-	struct proc_entry *p = proctable_get(&m->procs, pid);
+	const struct proc_entry *p;
+
+	if (h->pid == 0)
+		return NULL;
+	p = proctable_get(&m->procs, h->pid);
+	if (!p && h->cpu != CLAWOS_CPU_USER)
+		p = proctable_load(&m->procs, "/proc", h->pid);
+	return p;
+}
+
+/* The tracked tree of a process, for the "target" of its records. */
+static void context_target(struct manager *m, const struct proc_entry *p, struct event_context *ctx)
+{
 	const struct target_session *t = p && p->session ? targets_session(&m->targets, p->session) : NULL;
 
 	if (!t)
@@ -115,11 +129,12 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 {
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
 	struct json_object *o;
+	const struct proc_entry *p = record_process(m, h);
 	char msg[512], comm[CLAWOS_COMM_LEN + 1];
 	int prio = LOG_INFO;
 
-	enrich_record(m->enrich, h, &ctx);
-	context_target(m, h->pid, &ctx);
+	enrich_record(m->enrich, h, p, &ctx);
+	context_target(m, p, &ctx);
 	if (h->type == CLAWOS_EV_ANOMALY) {
 		const struct clawos_anomaly_event *a = (const void *)h;
 		struct clawos_ancestor tmp[CLAWOS_ANOMALY_ANCESTRY];
@@ -181,7 +196,6 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 		if (e->flags & CLAWOS_EXEC_F_FAILED)
 			return;
 		snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
-		enrich_note_exec(m->enrich, h->pid, e->filename, h->ppid);
 		proctable_exec(&m->procs, h->pid, h->ppid, comm, e->filename);
 	} else if (h->type == CLAWOS_EV_PROC) {
 		const struct clawos_proc_event *e = (const void *)h;
@@ -413,7 +427,7 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 	if (path && snprintf(e.path, sizeof(e.path), "%s", path) >= (int)sizeof(e.path))
 		e.path_flags |= CLAWOS_PATH_F_TRUNCATED;
 	m->events_by_type[CLAWOS_EV_CGROUP]++;
-	enrich_record(m->enrich, &e.hdr, &ctx);
+	enrich_record(m->enrich, &e.hdr, NULL, &ctx);
 	o = event_to_json(&e.hdr, &ctx);
 	if (!o)
 		return;

@@ -89,6 +89,9 @@ void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child)
 	c = proctable_put(t, child);
 	if (!c)
 		return;
+	/* the slot may hold an earlier process with the same pid */
+	memset(c, 0, sizeof(*c));
+	c->pid = child;
 	c->ppid = parent;
 	if (p) {
 		memcpy(c->comm, copy.comm, sizeof(c->comm));
@@ -167,34 +170,43 @@ unsigned proctable_ancestry(struct proctable *t, uint32_t pid, struct clawos_anc
 	return n;
 }
 
-static void seed_one(struct proctable *t, const char *proc_root, uint32_t pid)
+struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, uint32_t pid)
 {
 	char path[512], buf[512], comm[CLAWOS_COMM_LEN] = "", exe[PROC_EXE_LEN] = "";
 	unsigned long ppid = 0;
 	_cleanup_close_ int fd = -1;
 	ssize_t n;
 	char *open_paren, *close_paren, state;
+	struct proc_entry *e;
 
 	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		goto gone;
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
-		return;
+		goto gone;
 	buf[n] = '\0';
 	open_paren = strchr(buf, '(');
 	close_paren = strrchr(buf, ')');
 	if (!open_paren || !close_paren || close_paren < open_paren)
-		return;
+		goto gone;
 	snprintf(comm, sizeof(comm), "%.*s", (int)MIN((size_t)(close_paren - open_paren - 1), sizeof(comm) - 1),
 		 open_paren + 1);
 	if (sscanf(close_paren + 1, " %c %lu", &state, &ppid) != 2)
-		return;
+		goto gone;
 	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	proctable_exec(t, pid, (uint32_t)ppid, comm, exe);
+	return proctable_get(t, pid);
+gone:
+	/* remembered as gone, so that records of a short-lived process do
+	 * not read /proc again and again */
+	e = proctable_put(t, pid);
+	if (e)
+		e->exited = true;
+	return e;
 }
 
 int proctable_seed(struct proctable *t, const char *proc_root)
@@ -210,7 +222,7 @@ int proctable_seed(struct proctable *t, const char *proc_root)
 
 		if (*end || pid == 0 || pid > UINT32_MAX)
 			continue;
-		seed_one(t, proc_root, (uint32_t)pid);
+		proctable_load(t, proc_root, (uint32_t)pid);
 	}
 	closedir(d);
 	return 0;

@@ -52,5 +52,7 @@ void proctable_set_session(struct proctable *t, uint32_t pid, uint32_t session, 
 unsigned proctable_ancestry(struct proctable *t, uint32_t pid, struct clawos_ancestor *out, const char **exe,
 			    unsigned max);
 
-/* Reads /proc (I/O). */
+/* Reads /proc (I/O): every process, or one pid that no record has told
+ * about yet (then remembered, as gone when /proc has nothing). */
 int proctable_seed(struct proctable *t, const char *proc_root);
+struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, uint32_t pid);

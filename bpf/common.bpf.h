@@ -367,6 +367,21 @@ static __always_inline void hdr_stamp(struct clawos_event_hdr *h)
 	h->seq = seq_next();
 }
 
+/* A record reserved in the ring buffer with its header filled and stamped,
+ * or NULL with the failure counted and a gap left in the sequence. */
+#define record_reserve(type_, size_, read_parent_)                                                                     \
+	({                                                                                                             \
+		struct clawos_event_hdr *h_ = bpf_ringbuf_reserve(&clawos_events, (size_), 0);                         \
+		if (!h_) {                                                                                             \
+			seq_next();                                                                                    \
+			count_drop(type_);                                                                             \
+		} else {                                                                                               \
+			hdr_fill(h_, (type_), (size_), (read_parent_));                                                \
+			hdr_stamp(h_);                                                                                 \
+		}                                                                                                      \
+		(void *)h_;                                                                                            \
+	})
+
 /* Copies a finished record into the ring buffer, counting a failure. */
 static __always_inline void emit_copy(void *ev, __u64 size, __u32 type)
 {

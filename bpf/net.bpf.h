@@ -54,15 +54,10 @@ static __always_inline struct clawos_config *net_cfg(void)
 
 static __always_inline void net_emit4(__u32 addr, __u16 port, __u8 op, __u8 proto, __u8 mech, bool parent)
 {
-	struct clawos_net_event *e = bpf_ringbuf_reserve(&clawos_events, sizeof(*e), 0);
+	struct clawos_net_event *e = record_reserve(CLAWOS_EV_NET, sizeof(*e), parent);
 
-	if (!e) {
-		seq_next(); /* the gap tells readers a record is missing */
-		count_drop(CLAWOS_EV_NET);
+	if (!e)
 		return;
-	}
-	hdr_fill(&e->hdr, CLAWOS_EV_NET, sizeof(*e), parent);
-	hdr_stamp(&e->hdr);
 	e->addr = addr;
 	e->port = port;
 	e->op = op;
@@ -73,15 +68,10 @@ static __always_inline void net_emit4(__u32 addr, __u16 port, __u8 op, __u8 prot
 static __always_inline void net_emit6(const __u32 *addr, __u16 port, __u8 op, __u8 proto, __u8 mech, bool parent,
 				      bool kernel_mem)
 {
-	struct clawos_net6_event *e = bpf_ringbuf_reserve(&clawos_events, sizeof(*e), 0);
+	struct clawos_net6_event *e = record_reserve(CLAWOS_EV_NET6, sizeof(*e), parent);
 
-	if (!e) {
-		seq_next();
-		count_drop(CLAWOS_EV_NET6);
+	if (!e)
 		return;
-	}
-	hdr_fill(&e->hdr, CLAWOS_EV_NET6, sizeof(*e), parent);
-	hdr_stamp(&e->hdr);
 	if (kernel_mem) {
 		bpf_probe_read_kernel(e->addr, sizeof(e->addr), addr);
 	} else {
@@ -107,14 +97,9 @@ static __always_inline void net_emit_create(__u16 family, __u16 type, __u16 prot
 	 * and packet sockets (sniffing, crafted packets). */
 	if (type != CLAWOS_SOCK_RAW && family != CLAWOS_AF_PACKET)
 		return;
-	e = bpf_ringbuf_reserve(&clawos_events, sizeof(*e), 0);
-	if (!e) {
-		seq_next();
-		count_drop(CLAWOS_EV_NET);
+	e = record_reserve(CLAWOS_EV_NET, sizeof(*e), parent);
+	if (!e)
 		return;
-	}
-	hdr_fill(&e->hdr, CLAWOS_EV_NET, sizeof(*e), parent);
-	hdr_stamp(&e->hdr);
 	e->sock.family = family;
 	e->sock.type = type;
 	e->port = protocol;

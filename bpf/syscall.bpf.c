@@ -75,15 +75,10 @@ static __always_inline void rate_count(const struct clawos_config *cfg, __u32 tg
 
 static __always_inline void trace_syscall(struct trace_event_raw_sys_enter *ctx)
 {
-	struct clawos_syscall_event *e = bpf_ringbuf_reserve(&clawos_events, sizeof(*e), 0);
+	struct clawos_syscall_event *e = record_reserve(CLAWOS_EV_SYSCALL, sizeof(*e), true);
 
-	if (!e) {
-		seq_next();
-		count_drop(CLAWOS_EV_SYSCALL);
+	if (!e)
 		return;
-	}
-	hdr_fill(&e->hdr, CLAWOS_EV_SYSCALL, sizeof(*e), true);
-	hdr_stamp(&e->hdr);
 	e->nr = (__u32)ctx->id;
 	e->nargs = CLAWOS_SYSCALL_ARGS;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;

@@ -11,15 +11,10 @@
 
 static __always_inline void proc_emit(__u8 op, __u32 child, __s32 code)
 {
-	struct clawos_proc_event *e = bpf_ringbuf_reserve(&clawos_events, sizeof(*e), 0);
+	struct clawos_proc_event *e = record_reserve(CLAWOS_EV_PROC, sizeof(*e), true);
 
-	if (!e) {
-		seq_next();
-		count_drop(CLAWOS_EV_PROC);
+	if (!e)
 		return;
-	}
-	hdr_fill(&e->hdr, CLAWOS_EV_PROC, sizeof(*e), true);
-	hdr_stamp(&e->hdr);
 	e->op = op;
 	e->reserved0[0] = e->reserved0[1] = e->reserved0[2] = 0;
 	e->child_pid = child;

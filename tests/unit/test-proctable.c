@@ -63,6 +63,32 @@ static void test_session_reaches_running_descendants(void **state)
 	proctable_done(&t);
 }
 
+/* A pid reused after an exit starts clean: no session of its predecessor. */
+static void test_pid_reuse(void **state)
+{
+	struct proctable t;
+	struct proc_entry *e;
+
+	assert_int_equal(proctable_init(&t), 0);
+	proctable_exec(&t, 500, 1, "agent", "/opt/agent");
+	proctable_set_session(&t, 500, 1000, 500);
+	proctable_exit(&t, 500);
+	proctable_exec(&t, 600, 1, "bash", "/usr/bin/bash");
+	proctable_fork(&t, 600, 500);
+	e = proctable_get(&t, 500);
+	assert_non_null(e);
+	assert_false(e->exited);
+	assert_int_equal(e->session, 0);
+	assert_int_equal(e->ppid, 600);
+	assert_string_equal(e->exe, "/usr/bin/bash");
+	/* a pid /proc does not know is remembered as gone */
+	e = proctable_load(&t, "/nonexistent-proc", 4242);
+	assert_non_null(e);
+	assert_true(e->exited);
+	assert_ptr_equal(proctable_get(&t, 4242), e);
+	proctable_done(&t);
+}
+
 static void test_bounded(void **state)
 {
 	struct proctable t;
