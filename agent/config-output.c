@@ -33,7 +33,17 @@ static int print_key(const struct config_key *k, const struct clawos_settings *s
 	k->type->print(k, config_field(k, s), m);
 	if (fclose(m) != 0)
 		return -ENOMEM;
-	fprintf(f, "%s =%s%s\n", k->key, len > 0 ? " " : "", v);
+	if (strlen(k->key) + 3 + len <= CONFIG_LINE_MAX) {
+		fprintf(f, "%s =%s%s\n", k->key, len > 0 ? " " : "", v);
+		return 0;
+	}
+	/* Too long for a line in the readable form: the compact one, never
+	 * longer than a line the parser accepted (items hold no commas). */
+	fprintf(f, "%s=", k->key);
+	for (const char *p = v; *p; p++)
+		if (!(p[0] == ' ' && p > v && p[-1] == ','))
+			fputc(*p, f);
+	fputc('\n', f);
 	return 0;
 }
 

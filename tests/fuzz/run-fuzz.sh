@@ -27,5 +27,6 @@ clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' \
 	-o "$work/fuzz-$harness"
 cp -r "$root/tests/fuzz/corpus-$harness" "$work/corpus"
 cd "$work"
-"./fuzz-$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+# -error_exitcode: libFuzzer's default, 77, would read as "skipped" to meson
+"./fuzz-$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 \
 	-print_final_stats=1 "$work/corpus" 2>&1 | tail -n 25
