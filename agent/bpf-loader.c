@@ -221,6 +221,11 @@ void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
 		struct hook_status *st = &plan->hooks[h];
 
 		st->name = d->name;
+		if (h == HOOK_FILE_OPEN && pr->lsm_ok[d->lsm_probe] && !pr->task_storage) {
+			/* file_open upgrades the record parked in task storage */
+			plan_fallback(st, d, pr, "no task storage in tracing programs (Linux 5.11)");
+			continue;
+		}
 		if (d->lsm_prog && pr->lsm_ok[d->lsm_probe]) {
 			st->mechanism = CLAWOS_MECH_LSM;
 			st->state = HOOK_ACTIVE;
@@ -232,12 +237,31 @@ void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
 	}
 }
 
-/* Autoload exactly the programs of each hook's chosen mechanism. */
+/* A program by name; where the kernel has no task storage for tracing
+ * programs, its "_h" variant (LRU hash) when there is one. */
+static struct bpf_program *loader_find_prog(struct clawos *skel, const char *name, const struct probe_result *pr)
+{
+	struct bpf_program *p;
+	char alt[64];
+
+	if (!pr->task_storage) {
+		snprintf(alt, sizeof(alt), "%s_h", name);
+		p = bpf_object__find_program_by_name(skel->obj, alt);
+		if (p)
+			return p;
+	}
+	return bpf_object__find_program_by_name(skel->obj, name);
+}
+
+/* Autoload exactly the programs of each hook's chosen mechanism; create
+ * only the parking map those programs use. */
 static void loader_set_autoload(struct clawos *skel, const struct hook_plan *plan, const struct probe_result *pr)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
+	bpf_map__set_autocreate(skel->maps.clawos_open_ts, pr->task_storage);
+	bpf_map__set_autocreate(skel->maps.clawos_open_st, !pr->task_storage);
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_def *d = &hook_defs[h];
 		const struct hook_status *st = &plan->hooks[h];
@@ -251,7 +275,7 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 		if (st->state == HOOK_MISSING)
 			continue;
 		for (int i = 0; i < HOOK_MAX_PROGS && d->fallback_progs[i]; i++) {
-			p = bpf_object__find_program_by_name(skel->obj, d->fallback_progs[i]);
+			p = loader_find_prog(skel, d->fallback_progs[i], pr);
 			if (!p)
 				continue;
 			if (bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT &&

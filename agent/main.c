@@ -44,6 +44,8 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 	printf("  %-12s %s (%s)\n", "bpf_lsm", pr->lsm_ok[PROBE_LSM_FILE_OPEN] ? "yes" : "no", pr->lsm_list);
 	printf("  %-12s %s%s%s\n", "trampoline", pr->trampoline ? "yes" : "no", pr->trampoline ? "" : ": ",
 	       pr->trampoline ? "" : pr->trampoline_reason);
+	printf("  %-12s %s\n", "task_storage",
+	       pr->task_storage ? "yes" : "no (open records parked in an LRU hash)");
 	printf("  %-12s %s\n", "tracefs", pr->tracefs ? pr->tracefs_path : "no");
 	printf("  %-12s %s\n", "cgroup2", pr->cgroup2_path[0] ? pr->cgroup2_path : "no");
 	printf("\n%-14s %-11s %-9s %s\n", "HOOK", "MECHANISM", "STATE", "REASON");
@@ -74,6 +76,7 @@ static void probe_print_json(const struct probe_result *pr, const struct hook_pl
 	}
 	json_object_object_add(k, "bpf_lsm", lsm);
 	json_object_object_add(k, "trampoline", json_object_new_boolean(pr->trampoline));
+	json_object_object_add(k, "task_storage", json_object_new_boolean(pr->task_storage));
 	json_object_object_add(k, "tracefs", pr->tracefs ? json_object_new_string(pr->tracefs_path) : NULL);
 	json_object_object_add(k, "tracefs_mounted_by_agent", json_object_new_boolean(pr->tracefs_mounted_by_us));
 	json_object_object_add(k, "securityfs_mounted_by_agent", json_object_new_boolean(pr->securityfs_mounted_by_us));

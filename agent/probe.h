@@ -27,6 +27,9 @@ struct probe_result {
 	char lsm_list[256];
 	bool lsm_ok[_PROBE_LSM_MAX];
 	char lsm_reason[_PROBE_LSM_MAX][160];
+	/* bpf_task_storage_get() in tracepoint programs (5.11): the open
+	 * record is parked in task storage, else in an LRU hash */
+	bool task_storage;
 	bool trampoline; /* fentry loads */
 	char trampoline_reason[160];
 	bool tracefs;

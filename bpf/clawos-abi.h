@@ -386,6 +386,10 @@ _Static_assert(sizeof(struct clawos_event_hdr) == 64, "header is 64 bytes");
 _Static_assert(sizeof(struct clawos_anomaly_event) == 1056, "AnomalyEvent is 1056 bytes");
 _Static_assert(sizeof(struct clawos_syscall_event) == 104, "SyscallTraceEvent is 104 bytes");
 _Static_assert(sizeof(struct clawos_file_event) == 304, "FileAccessEvent is 304 bytes");
+/* the BPF side looks paths up in place: {reserved, path} is a clawos_prefix_key */
+_Static_assert(__builtin_offsetof(struct clawos_file_event, path) ==
+		   __builtin_offsetof(struct clawos_file_event, reserved) + sizeof(__u32),
+	       "reserved precedes path");
 _Static_assert(sizeof(struct clawos_net_event) == 72, "NetworkEvent is 72 bytes");
 _Static_assert(sizeof(struct clawos_cgroup_event) == 304, "CgroupEvent is 304 bytes");
 _Static_assert(sizeof(struct clawos_net6_event) == 88, "Network6Event is 88 bytes");

@@ -76,6 +76,18 @@ CLAWOS_MAP struct {
 	__type(value, struct clawos_exec_event);
 } clawos_exec_st SEC(".maps");
 
+/* The open record parked between sys_enter and sys_exit, in the thread's
+ * task storage: no hash, no lock, no copy, freed with the task.  Kernels
+ * without task storage in tracing programs (before 5.11) park in
+ * clawos_open_st with the "_h" programs instead (file.bpf.c built with
+ * CLAWOS_OPEN_HASH); user space creates only the map in use. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct clawos_file_event);
+} clawos_open_ts SEC(".maps");
+
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
@@ -219,16 +231,20 @@ static __always_inline bool filter_exe_excluded(void)
 }
 
 /* The task filters of [filter]: comm, uid, cgroup and, where the program
- * type may read task_struct, executable. */
-static __always_inline bool filter_task(const struct clawos_config *cfg, bool may_read_task)
+ * type may read task_struct, executable.  comm: the task's name when the
+ * caller has read it already (a record's header), else NULL. */
+static __always_inline bool filter_task(const struct clawos_config *cfg, bool may_read_task, const char *comm)
 {
 	__u32 f = cfg->flags;
 
 	if (f & (CLAWOS_FILTER_EXCLUDE_COMM | CLAWOS_FILTER_INCLUDE_COMM)) {
-		char comm[CLAWOS_COMM_LEN] = {};
+		char own[CLAWOS_COMM_LEN] = {};
 		__u8 *v;
 
-		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm) {
+			bpf_get_current_comm(own, sizeof(own));
+			comm = own;
+		}
 		v = bpf_map_lookup_elem(&clawos_f_comm, comm);
 		if (v && (*v & CLAWOS_FILTER_V_EXCLUDE))
 			return true;
@@ -257,7 +273,8 @@ static __always_inline bool filter_task(const struct clawos_config *cfg, bool ma
 
 /* True when the current task must not be reported: the agent itself, a
  * filtered task, or before user space has filled the CONFIG map. */
-static __always_inline bool skip_current_full(const struct clawos_config *cfg, bool may_read_task, bool scope)
+static __always_inline bool skip_current_comm(const struct clawos_config *cfg, bool may_read_task, bool scope,
+					      const char *comm)
 {
 	if (!cfg || !cfg->agent_tgid)
 		return true;
@@ -269,7 +286,12 @@ static __always_inline bool skip_current_full(const struct clawos_config *cfg, b
 		if (!bpf_map_lookup_elem(&clawos_tracked, &tgid))
 			return true;
 	}
-	return filter_task(cfg, may_read_task);
+	return filter_task(cfg, may_read_task, comm);
+}
+
+static __always_inline bool skip_current_full(const struct clawos_config *cfg, bool may_read_task, bool scope)
+{
+	return skip_current_comm(cfg, may_read_task, scope, NULL);
 }
 
 static __always_inline bool skip_current_ex(const struct clawos_config *cfg, bool may_read_task)
@@ -287,23 +309,30 @@ static __always_inline bool is_tracked(__u32 tgid)
 	return bpf_map_lookup_elem(&clawos_tracked, &tgid) != NULL;
 }
 
-/* Path-prefix filters of file records; path is NUL-terminated. */
-static __always_inline bool filter_path(const struct clawos_config *cfg, const char *path, __u32 len)
+/* Looks a file record's path up in an LPM trie without copying it: the
+ * __u32 before path is `reserved`, so {reserved, path} has the layout of
+ * struct clawos_prefix_key (asserted in clawos-abi.h).  reserved is 0 again
+ * afterwards.  A macro: the map must be a constant at the call. */
+#define path_trie_lookup(map_, e_)                                                                                     \
+	({                                                                                                             \
+		__u32 l_ = (e_)->path_len;                                                                             \
+		void *v_;                                                                                              \
+		if (l_ > 0)                                                                                            \
+			l_--; /* the NUL */                                                                            \
+		(e_)->reserved = (l_ > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : l_) * 8;                                \
+		v_ = bpf_map_lookup_elem((map_), &(e_)->reserved);                                                     \
+		(e_)->reserved = 0;                                                                                    \
+		v_;                                                                                                    \
+	})
+
+/* Path-prefix filters of file records. */
+static __always_inline bool filter_path(const struct clawos_config *cfg, struct clawos_file_event *e)
 {
-	struct clawos_prefix_key *k;
-	__u32 zero = 0;
 	__u8 *v;
 
-	if (!(cfg->flags & (CLAWOS_FILTER_EXCLUDE_PREFIX | CLAWOS_FILTER_INCLUDE_PREFIX)))
+	if (!(cfg->flags & (CLAWOS_FILTER_EXCLUDE_PREFIX | CLAWOS_FILTER_INCLUDE_PREFIX)) || !e->path_len)
 		return false;
-	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
-	if (!k)
-		return false;
-	bpf_probe_read_kernel(k->path, sizeof(k->path), path);
-	if (len > 0)
-		len--; /* the NUL */
-	k->prefixlen = (len > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : len) * 8;
-	v = bpf_map_lookup_elem(&clawos_f_prefix, k);
+	v = path_trie_lookup(&clawos_f_prefix, e);
 	if (v && (*v & CLAWOS_FILTER_V_EXCLUDE))
 		return true;
 	if ((cfg->flags & CLAWOS_FILTER_INCLUDE_PREFIX) && !(v && (*v & CLAWOS_FILTER_V_INCLUDE)))
@@ -434,20 +463,12 @@ CLAWOS_MAP struct {
 /* Marks a file record that touches a protected path; true if it does. */
 static __always_inline bool protect_check(const struct clawos_config *cfg, struct clawos_file_event *e)
 {
-	struct clawos_prefix_key *k;
 	struct clawos_exe_key exe = {};
-	__u32 zero = 0, len = e->path_len;
 	__u8 *v;
 
-	if (!(cfg->flags & CLAWOS_CFG_PROTECT) || len == 0)
+	if (!(cfg->flags & CLAWOS_CFG_PROTECT) || e->path_len == 0)
 		return false;
-	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
-	if (!k)
-		return false;
-	bpf_probe_read_kernel(k->path, sizeof(k->path), e->path);
-	len--; /* the NUL */
-	k->prefixlen = (len > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : len) * 8;
-	v = bpf_map_lookup_elem(&clawos_protect, k);
+	v = path_trie_lookup(&clawos_protect, e);
 	if (!v)
 		return false;
 	if ((*v & CLAWOS_PROTECT_V_AGENT) && (e->flags & CLAWOS_O_WRITE))
@@ -455,6 +476,15 @@ static __always_inline bool protect_check(const struct clawos_config *cfg, struc
 	if ((*v & CLAWOS_PROTECT_V_READ) && !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe)))
 		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
 	return e->path_flags & (CLAWOS_PATH_F_TAMPER | CLAWOS_PATH_F_VIOLATION);
+}
+
+/* The current thread's open record parked at sys_enter (task storage), or
+ * NULL.  hdr.type is CLAWOS_EV_FILE only while one is parked. */
+static __always_inline struct clawos_file_event *open_parked(void)
+{
+	struct clawos_file_event *e = bpf_task_storage_get(&clawos_open_ts, bpf_get_current_task_btf(), 0, 0);
+
+	return e && e->hdr.type == CLAWOS_EV_FILE ? e : NULL;
 }
 
 static __always_inline void *scratch_get(__u32 slot)

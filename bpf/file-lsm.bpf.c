@@ -40,7 +40,6 @@ SEC("lsm/file_open")
 int BPF_PROG(clawos_lsm_fopen, struct file *file)
 {
 	struct clawos_config *cfg = cfg_get();
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct clawos_file_event *e;
 	bool wanted;
 	int ret;
@@ -48,7 +47,7 @@ int BPF_PROG(clawos_lsm_fopen, struct file *file)
 	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return 0;
 	wanted = !skip_current(cfg) && cfg->enable_file_monitoring;
-	e = bpf_map_lookup_elem(&clawos_open_st, &tid);
+	e = open_parked();
 	if (e) {
 		lsm_set_path(e, file);
 		return lsm_verdict(cfg, e);
@@ -71,7 +70,7 @@ int BPF_PROG(clawos_lsm_fopen, struct file *file)
 	e->path[0] = '\0';
 	lsm_set_path(e, file);
 	ret = lsm_verdict(cfg, e);
-	if (wanted && e->path_len && filter_path(cfg, e->path, e->path_len))
+	if (wanted && filter_path(cfg, e))
 		wanted = false; /* the path filters hold on this path too */
 	if (wanted || (e->path_flags & (CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER)))
 		emit_copy(e, sizeof(*e), CLAWOS_EV_FILE);

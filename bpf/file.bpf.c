@@ -2,7 +2,10 @@
 /*
  * open: the path is copied at syscall entry (what the caller asked for, read
  * before the syscall can race with a change of the user buffer) and parked
- * per thread; sys_exit adds the result and emits.  Relative paths are joined
+ * per thread; sys_exit adds the result and emits.  The record is written in
+ * place in the thread's task storage; built with CLAWOS_OPEN_HASH, the same
+ * programs (named with an "_h" suffix) park in an LRU hash instead, for
+ * kernels before 5.11 (see common.bpf.h).  Relative paths are joined
  * to the cwd or dirfd here, in the kernel, because the process may be gone
  * before user space could look at /proc.  With BPF-LSM, file_open replaces
  * the parked path with bpf_d_path()'s fully resolved one (file-lsm.bpf.c).
@@ -11,6 +14,57 @@
 #include "path.bpf.h"
 
 #define HALF_MASK (CLAWOS_PATH_HALF - 1)
+
+#ifdef CLAWOS_OPEN_HASH
+#define OPEN_PROG(name) name##_h
+
+static __always_inline struct clawos_file_event *park_slot(void)
+{
+	return scratch_get(0);
+}
+
+static __always_inline void park_keep(struct clawos_file_event *e)
+{
+	e->hdr.type = CLAWOS_EV_FILE;
+	bpf_map_update_elem(&clawos_open_st, &e->hdr.tid, e, BPF_ANY);
+}
+
+static __always_inline struct clawos_file_event *park_find(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&clawos_open_st, &tid);
+}
+
+static __always_inline void park_done(struct clawos_file_event *e)
+{
+	__u32 tid = e->hdr.tid;
+
+	bpf_map_delete_elem(&clawos_open_st, &tid);
+}
+#else
+#define OPEN_PROG(name) name
+
+static __always_inline struct clawos_file_event *park_slot(void)
+{
+	return bpf_task_storage_get(&clawos_open_ts, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline void park_keep(struct clawos_file_event *e)
+{
+	e->hdr.type = CLAWOS_EV_FILE;
+}
+
+static __always_inline struct clawos_file_event *park_find(void)
+{
+	return open_parked();
+}
+
+static __always_inline void park_done(struct clawos_file_event *e)
+{
+	e->hdr.type = 0;
+}
+#endif
 
 static __always_inline void open_resolve_relative(struct clawos_file_event *e, int dirfd, const char *upath)
 {
@@ -48,13 +102,17 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return;
 	/* protected paths are checked whatever the filters and switches say */
-	wanted = !skip_current(cfg) && cfg->enable_file_monitoring;
-	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
+	if (!cfg->enable_file_monitoring && !(cfg->flags & CLAWOS_CFG_PROTECT))
 		return;
-	e = scratch_get(0);
+	e = park_slot();
 	if (!e)
 		return;
 	hdr_fill(&e->hdr, CLAWOS_EV_FILE, sizeof(*e), true);
+	e->hdr.type = 0; /* not parked until the filters have passed it */
+	/* the filters read the name from the header: one bpf_get_current_comm */
+	wanted = cfg->enable_file_monitoring && !skip_current_comm(cfg, true, true, e->hdr.comm);
+	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
+		return;
 	e->ret = 0;
 	e->dirfd = dirfd;
 	e->flags = flags;
@@ -78,41 +136,40 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 	}
 	if (e->path[0] == '/' && protect_check(cfg, e))
 		wanted = true;
-	else if (wanted && e->path_len && filter_path(cfg, e->path, e->path_len))
+	else if (wanted && filter_path(cfg, e))
 		wanted = false;
 	if (wanted)
-		bpf_map_update_elem(&clawos_open_st, &e->hdr.tid, e, BPF_ANY);
+		park_keep(e);
 	CLAWOS_DBG(cfg, "openat pid=%u %s flags=%x", e->hdr.pid, wanted ? "report" : "filtered", e->path_flags);
 }
 
 static __always_inline void open_end(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct clawos_file_event *e = bpf_map_lookup_elem(&clawos_open_st, &tid);
+	struct clawos_file_event *e = park_find();
 
 	if (!e)
 		return;
 	e->ret = ret;
 	emit_copy(e, sizeof(*e), CLAWOS_EV_FILE);
-	bpf_map_delete_elem(&clawos_open_st, &tid);
+	park_done(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat")
-int clawos_openat(struct trace_event_raw_sys_enter *ctx)
+int OPEN_PROG(clawos_openat)(struct trace_event_raw_sys_enter *ctx)
 {
 	open_begin((int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[2], (__u16)ctx->args[3], 0);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_open")
-int clawos_open(struct trace_event_raw_sys_enter *ctx)
+int OPEN_PROG(clawos_open)(struct trace_event_raw_sys_enter *ctx)
 {
 	open_begin(AT_FDCWD_VALUE, (const char *)ctx->args[0], (__u32)ctx->args[1], (__u16)ctx->args[2], 0);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat2")
-int clawos_openat2(struct trace_event_raw_sys_enter *ctx)
+int OPEN_PROG(clawos_openat2)(struct trace_event_raw_sys_enter *ctx)
 {
 	struct open_how how = {};
 
@@ -123,21 +180,21 @@ int clawos_openat2(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
-int clawos_openat_x(struct trace_event_raw_sys_exit *ctx)
+int OPEN_PROG(clawos_openat_x)(struct trace_event_raw_sys_exit *ctx)
 {
 	open_end(ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
-int clawos_open_x(struct trace_event_raw_sys_exit *ctx)
+int OPEN_PROG(clawos_open_x)(struct trace_event_raw_sys_exit *ctx)
 {
 	open_end(ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
-int clawos_openat2_x(struct trace_event_raw_sys_exit *ctx)
+int OPEN_PROG(clawos_openat2_x)(struct trace_event_raw_sys_exit *ctx)
 {
 	open_end(ctx->ret);
 	return 0;
