@@ -6,6 +6,7 @@
 
 #include "event-json.h"
 #include "event-json-internal.h"
+#include "json-writer.h"
 #include "macro.h"
 #include "names.h"
 
@@ -41,83 +42,87 @@ static const char *net_side(unsigned op)
 	return op == CLAWOS_NET_OP_BIND || op == CLAWOS_NET_OP_LISTEN ? "local" : "remote";
 }
 
-static struct json_object *net_common(unsigned op, unsigned info, const char *family)
+static void net_common(struct json_writer *w, unsigned op, unsigned info, const char *family)
 {
-	struct json_object *n = json_object_new_object();
-
-	ADD(n, "op", json_object_new_string(net_op_name(op)));
-	ADD(n, "family", json_object_new_string(family));
-	ADD(n, "protocol", json_object_new_string(net_proto_name(CLAWOS_NET_PROTO(info))));
-	return n;
+	jw_object(w, "network");
+	jw_string(w, "op", net_op_name(op));
+	jw_string(w, "family", family);
+	jw_string(w, "protocol", net_proto_name(CLAWOS_NET_PROTO(info)));
 }
 
-void net_json(struct json_object *o, const struct clawos_net_event *e)
+static void net_end(struct json_writer *w, unsigned info)
 {
-	struct json_object *n;
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(CLAWOS_NET_MECH(info)));
+}
 
+void net_json(struct json_writer *w, const struct clawos_net_event *e)
+{
 	if (e->op == CLAWOS_NET_OP_CREATE) {
 		const char *fam = socket_family_name(e->sock.family), *type = socket_type_name(e->sock.type);
 
-		n = net_common(e->op, e->info, fam ? fam : "unknown");
-		ADD(n, "family_raw", json_object_new_int(e->sock.family));
-		ADD(n, "type", type ? json_object_new_string(type) : json_object_new_int(e->sock.type));
-		ADD(n, "protocol_raw", json_object_new_int(e->port));
+		net_common(w, e->op, e->info, fam ? fam : "unknown");
+		jw_int(w, "family_raw", e->sock.family);
+		if (type)
+			jw_string(w, "type", type);
+		else
+			jw_int(w, "type", e->sock.type);
+		jw_int(w, "protocol_raw", e->port);
 	} else {
 		char a[INET6_ADDRSTRLEN];
 
-		n = net_common(e->op, e->info, "inet");
+		net_common(w, e->op, e->info, "inet");
 		if (format_ipv4(e->addr, a, sizeof(a)) < 0)
 			a[0] = '\0';
-		ADD(n, "address", json_object_new_string(a));
-		ADD(n, "port", json_object_new_int(ntohs(e->port)));
-		ADD(n, "side", json_object_new_string(net_side(e->op)));
+		jw_string(w, "address", a);
+		jw_int(w, "port", ntohs(e->port));
+		jw_string(w, "side", net_side(e->op));
 	}
-	ADD(o, "network", n);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(CLAWOS_NET_MECH(e->info))));
+	net_end(w, e->info);
 }
 
-void net6_json(struct json_object *o, const struct clawos_net6_event *e)
+void net6_json(struct json_writer *w, const struct clawos_net6_event *e)
 {
-	struct json_object *n = net_common(e->op, e->info, "inet6");
 	char a[INET6_ADDRSTRLEN];
 
+	net_common(w, e->op, e->info, "inet6");
 	if (format_ipv6(e->addr, a, sizeof(a)) < 0)
 		a[0] = '\0';
-	ADD(n, "address", json_object_new_string(a));
-	ADD(n, "port", json_object_new_int(ntohs(e->port)));
-	ADD(n, "side", json_object_new_string(net_side(e->op)));
-	ADD(o, "network", n);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(CLAWOS_NET_MECH(e->info))));
+	jw_string(w, "address", a);
+	jw_int(w, "port", ntohs(e->port));
+	jw_string(w, "side", net_side(e->op));
+	net_end(w, e->info);
 }
 
-void cgroup_json(struct json_object *o, const struct clawos_cgroup_event *e)
+void cgroup_json(struct json_writer *w, const struct clawos_cgroup_event *e)
 {
-	struct json_object *c = json_object_new_object();
-
-	ADD(c, "id", json_object_new_uint64(e->hdr.cgroup_id));
-	ADD(c, "path", e->path[0] ? json_string_clean(e->path, sizeof(e->path)) : NULL);
-	ADD(c, "path_truncated", json_object_new_boolean(!!(e->path_flags & CLAWOS_PATH_F_TRUNCATED)));
-	ADD(c, "rx_packets", json_object_new_uint64(e->rx_packets));
-	ADD(c, "rx_bytes", json_object_new_uint64(e->rx_bytes));
-	ADD(c, "tx_packets", json_object_new_uint64(e->tx_packets));
-	ADD(c, "tx_bytes", json_object_new_uint64(e->tx_bytes));
-	ADD(c, "interval_ms", json_object_new_uint64(e->interval_ns / 1000000ULL));
-	ADD(o, "cgroup", c);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(CLAWOS_MECH_CGROUP_SKB)));
+	jw_object(w, "cgroup");
+	jw_uint(w, "id", e->hdr.cgroup_id);
+	if (e->path[0])
+		jw_string_clean(w, "path", e->path, sizeof(e->path));
+	else
+		jw_null(w, "path");
+	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
+	jw_uint(w, "rx_packets", e->rx_packets);
+	jw_uint(w, "rx_bytes", e->rx_bytes);
+	jw_uint(w, "tx_packets", e->tx_packets);
+	jw_uint(w, "tx_bytes", e->tx_bytes);
+	jw_uint(w, "interval_ms", e->interval_ns / 1000000ULL);
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(CLAWOS_MECH_CGROUP_SKB));
 }
 
-void syscall_json(struct json_object *o, const struct clawos_syscall_event *e)
+void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e)
 {
-	struct json_object *s = json_object_new_object(), *args = json_object_new_array();
-	const char *name = syscall_name(e->nr);
-
+	jw_object(w, "syscall");
+	jw_int(w, "nr", e->nr);
+	jw_string(w, "name", syscall_name(e->nr));
+	jw_array(w, "args");
 	for (unsigned i = 0; i < e->nargs && i < CLAWOS_SYSCALL_ARGS; i++)
-		json_object_array_add(args, json_object_new_uint64(e->args[i]));
-	ADD(s, "nr", json_object_new_int64(e->nr));
-	ADD(s, "name", name ? json_object_new_string(name) : NULL);
-	ADD(s, "args", args);
-	ADD(o, "syscall", s);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(e->mechanism)));
+		jw_uint(w, NULL, e->args[i]);
+	jw_end(w);
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
 
 static const char *anomaly_kind_name(unsigned k)
@@ -138,29 +143,31 @@ const char *severity_name(unsigned s)
 	return s < ELEMENTSOF(names) ? names[s] : "unknown";
 }
 
-void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e, const struct event_context *ctx)
+void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
 {
-	struct json_object *a = json_object_new_object(), *anc = json_object_new_array(), *top;
-
-	ADD(a, "kind", json_object_new_string(anomaly_kind_name(e->kind)));
-	ADD(a, "severity", json_object_new_string(severity_name(e->severity)));
-	ADD(a, "rule", json_string_clean(e->rule, sizeof(e->rule)));
-	ADD(a, "observed", json_object_new_uint64(e->observed));
-	ADD(a, "threshold", json_object_new_uint64(e->threshold));
-	ADD(a, "description", json_string_clean(e->description, sizeof(e->description)));
-	ADD(a, "subject", e->subject[0] ? json_string_clean(e->subject, sizeof(e->subject)) : NULL);
-	ADD(a, "suppressed", json_object_new_int64(e->suppressed));
-	ADD(a, "enforced", json_object_new_boolean(!!(e->flags & CLAWOS_ANOMALY_F_ENFORCED)));
-	ADD(a, "enforcement_unavailable", json_object_new_boolean(!!(e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE)));
+	jw_object(w, "anomaly");
+	jw_string(w, "kind", anomaly_kind_name(e->kind));
+	jw_string(w, "severity", severity_name(e->severity));
+	jw_string_clean(w, "rule", e->rule, sizeof(e->rule));
+	jw_uint(w, "observed", e->observed);
+	jw_uint(w, "threshold", e->threshold);
+	jw_string_clean(w, "description", e->description, sizeof(e->description));
+	if (e->subject[0])
+		jw_string_clean(w, "subject", e->subject, sizeof(e->subject));
+	else
+		jw_null(w, "subject");
+	jw_int(w, "suppressed", e->suppressed);
+	jw_bool(w, "enforced", e->flags & CLAWOS_ANOMALY_F_ENFORCED);
+	jw_bool(w, "enforcement_unavailable", e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE);
+	jw_array(w, "ancestry");
 	for (unsigned i = 0; i < e->ancestry_len && i < CLAWOS_ANOMALY_ANCESTRY; i++) {
-		struct json_object *p = json_object_new_object();
-
-		ADD(p, "pid", json_object_new_int64(e->ancestry[i].pid));
-		ADD(p, "comm", json_string_clean(e->ancestry[i].comm, sizeof(e->ancestry[i].comm)));
-		ADD(p, "exe", ctx->ancestry_exe[i] ? json_string_clean(ctx->ancestry_exe[i], 4096) : NULL);
-		json_object_array_add(anc, p);
+		jw_object(w, NULL);
+		jw_int(w, "pid", e->ancestry[i].pid);
+		jw_string_clean(w, "comm", e->ancestry[i].comm, sizeof(e->ancestry[i].comm));
+		jw_string_clean(w, "exe", ctx->ancestry_exe[i], 4096);
+		jw_end(w);
 	}
-	ADD(a, "ancestry", anc);
+	jw_end(w);
 	if (e->top_len) {
 		struct clawos_syscall_count sorted[CLAWOS_ANOMALY_TOP];
 		unsigned n = 0;
@@ -179,39 +186,33 @@ void anomaly_json(struct json_object *o, const struct clawos_anomaly_event *e, c
 			}
 			sorted[j] = e->top[i];
 		}
-		top = json_object_new_array();
+		jw_array(w, "top_syscalls");
 		for (unsigned i = 0; i < n; i++) {
-			struct json_object *t = json_object_new_object();
-			const char *name = syscall_name(sorted[i].nr);
-
-			ADD(t, "nr", json_object_new_int64(sorted[i].nr));
-			ADD(t, "name", name ? json_object_new_string(name) : NULL);
-			ADD(t, "count", json_object_new_int64(sorted[i].count));
-			json_object_array_add(top, t);
+			jw_object(w, NULL);
+			jw_int(w, "nr", sorted[i].nr);
+			jw_string(w, "name", syscall_name(sorted[i].nr));
+			jw_int(w, "count", sorted[i].count);
+			jw_end(w);
 		}
-		ADD(a, "top_syscalls", top);
+		jw_end(w);
 	}
-	ADD(o, "anomaly", a);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(e->mechanism)));
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
 
-void proc_json(struct json_object *o, const struct clawos_proc_event *e)
+void proc_json(struct json_writer *w, const struct clawos_proc_event *e)
 {
-	struct json_object *p = json_object_new_object();
-
-	ADD(p, "op",
-	    json_object_new_string(e->op == CLAWOS_PROC_FORK   ? "fork"
-				   : e->op == CLAWOS_PROC_EXIT ? "exit"
-							       : "unknown"));
+	jw_object(w, "lifecycle");
+	jw_string(w, "op", e->op == CLAWOS_PROC_FORK ? "fork" : e->op == CLAWOS_PROC_EXIT ? "exit" : "unknown");
 	if (e->op == CLAWOS_PROC_FORK) {
-		ADD(p, "child_pid", json_object_new_int64(e->child_pid));
+		jw_int(w, "child_pid", e->child_pid);
 	} else {
 		/* wait(2) status: exit code or the signal that ended it */
 		if ((e->exit_code & 0x7f) == 0)
-			ADD(p, "exit_code", json_object_new_int((e->exit_code >> 8) & 0xff));
+			jw_int(w, "exit_code", (e->exit_code >> 8) & 0xff);
 		else
-			ADD(p, "signal", json_object_new_int(e->exit_code & 0x7f));
+			jw_int(w, "signal", e->exit_code & 0x7f);
 	}
-	ADD(o, "lifecycle", p);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(CLAWOS_MECH_TRACEPOINT)));
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(CLAWOS_MECH_TRACEPOINT));
 }

@@ -7,9 +7,12 @@
 #include "decode.h"
 #include "event-json.h"
 #include "event-json-internal.h"
+#include "json-writer.h"
 #include "macro.h"
 #include "names.h"
 #include "utf8.h"
+
+#define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 {
@@ -22,17 +25,6 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 		     tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long long)(realtime_ns % 1000000000ULL));
 	return n > 0 && (size_t)n < size ? 0 : -ENOSPC;
-}
-
-#define JSON_STRING_MAX 4096 /* PATH_MAX: the longest string we encode */
-
-struct json_object *json_string_clean(const char *s, size_t maxlen)
-{
-	/* every invalid byte may become 3 bytes of U+FFFD */
-	static __thread char buf[3 * JSON_STRING_MAX + 1];
-	size_t n = utf8_clean(s, MIN(maxlen, (size_t)JSON_STRING_MAX), buf, sizeof(buf), NULL);
-
-	return json_object_new_string_len(buf, (int)n);
 }
 
 struct json_object *json_record_new(const char *event, uint64_t realtime_ns)
@@ -96,152 +88,166 @@ int path_normalize(const char *in, char *out, size_t size)
 	return 0;
 }
 
-static struct json_object *json_errno_or_null(long ret)
+static void errno_json(struct json_writer *w, const char *key, long ret)
 {
-	const char *n = ret < 0 ? errno_name((int)-ret) : NULL;
-
-	return n ? json_object_new_string(n) : NULL;
+	jw_string(w, key, ret < 0 ? errno_name((int)-ret) : NULL);
 }
 
-static struct json_object *process_json(const struct clawos_event_hdr *h, const struct event_context *ctx)
+static void process_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx)
 {
-	struct json_object *p = json_object_new_object();
 	uint32_t ppid = h->ppid ? h->ppid : ctx->ppid;
 
-	ADD(p, "pid", json_object_new_int64(h->pid));
-	ADD(p, "tid", json_object_new_int64(h->tid));
-	ADD(p, "ppid", ppid ? json_object_new_int64(ppid) : NULL);
-	ADD(p, "uid", json_object_new_int64(h->uid));
-	ADD(p, "gid", json_object_new_int64(h->gid));
-	ADD(p, "user", ctx->user ? json_string_clean(ctx->user, 256) : NULL);
-	ADD(p, "comm", json_string_clean(h->comm, sizeof(h->comm)));
-	ADD(p, "exe", ctx->exe ? json_string_clean(ctx->exe, 4096) : NULL);
-	ADD(p, "cgroup_id", json_object_new_uint64(h->cgroup_id));
-	ADD(p, "cgroup", ctx->cgroup_path ? json_string_clean(ctx->cgroup_path, 4096) : NULL);
-	return p;
+	jw_object(w, "process");
+	jw_int(w, "pid", h->pid);
+	jw_int(w, "tid", h->tid);
+	if (ppid)
+		jw_int(w, "ppid", ppid);
+	else
+		jw_null(w, "ppid");
+	jw_int(w, "uid", h->uid);
+	jw_int(w, "gid", h->gid);
+	jw_string_clean(w, "user", ctx->user, 256);
+	jw_string_clean(w, "comm", h->comm, sizeof(h->comm));
+	jw_string_clean(w, "exe", ctx->exe, 4096);
+	jw_uint(w, "cgroup_id", h->cgroup_id);
+	jw_string_clean(w, "cgroup", ctx->cgroup_path, 4096);
+	jw_end(w);
 }
 
-static struct json_object *open_flags_json(uint32_t flags)
+static void open_flags_json(struct json_writer *w, uint32_t flags)
 {
 	const char *names[OPEN_FLAGS_NAMES_MAX];
 	size_t n = open_flags_names(flags, names, ELEMENTSOF(names));
-	struct json_object *a = json_object_new_array();
 
+	jw_array(w, "flags");
 	for (size_t i = 0; i < n && i < ELEMENTSOF(names); i++)
-		json_object_array_add(a, json_object_new_string(names[i]));
+		jw_string(w, NULL, names[i]);
 	if (open_flags_unknown(flags)) {
 		char hex[16];
 
 		snprintf(hex, sizeof(hex), "0x%x", open_flags_unknown(flags));
-		json_object_array_add(a, json_object_new_string(hex));
+		jw_string(w, NULL, hex);
 	}
-	return a;
+	jw_end(w);
 }
 
-static void file_json(struct json_object *o, const struct clawos_file_event *e)
+static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 {
-	struct json_object *f = json_object_new_object();
 	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
 	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
+	size_t n = strnlen(e->path, sizeof(e->path));
 
-	ADD(f, "op", json_object_new_string(e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open"));
-	snprintf(raw, sizeof(raw), "%.*s", (int)sizeof(e->path), e->path);
+	jw_object(w, "file");
+	jw_string(w, "op", e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open");
+	memcpy(raw, e->path, n);
+	raw[n] = '\0';
 	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
 	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
 	    e->mechanism != CLAWOS_MECH_LSM && path_normalize(raw, norm, sizeof(norm)) == 0 && strcmp(raw, norm) != 0) {
-		ADD(f, "path", json_string_clean(norm, sizeof(norm)));
-		ADD(f, "path_raw", json_string_clean(raw, sizeof(raw)));
+		jw_string_clean(w, "path", norm, sizeof(norm));
+		jw_string_clean(w, "path_raw", raw, sizeof(raw));
 	} else {
-		ADD(f, "path", json_string_clean(raw, sizeof(raw)));
+		jw_string_clean(w, "path", raw, sizeof(raw));
 	}
-	ADD(f, "path_resolved", json_object_new_boolean(!!(e->path_flags & CLAWOS_PATH_F_RESOLVED)));
-	ADD(f, "path_truncated", json_object_new_boolean(!!(e->path_flags & CLAWOS_PATH_F_TRUNCATED)));
+	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
+	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)
-		ADD(f, "path_unreadable", json_object_new_boolean(1));
-	ADD(f, "flags", open_flags_json(e->flags));
-	ADD(f, "flags_raw", json_object_new_int64(e->flags));
-	ADD(f, "mode", json_object_new_int(e->mode));
-	ADD(f, "dirfd", json_object_new_int(e->dirfd));
+		jw_bool(w, "path_unreadable", true);
+	open_flags_json(w, e->flags);
+	jw_int(w, "flags_raw", e->flags);
+	jw_int(w, "mode", e->mode);
+	jw_int(w, "dirfd", e->dirfd);
 	if (e->path_flags & CLAWOS_PATH_F_OPENAT2)
-		ADD(f, "syscall", json_object_new_string("openat2"));
-	ADD(f, "result", no_result ? NULL : json_object_new_int(e->ret));
-	ADD(f, "error", no_result ? NULL : json_errno_or_null(e->ret));
-	ADD(f, "verdict", json_object_new_string(e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow"));
-	ADD(o, "file", f);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(e->mechanism)));
+		jw_string(w, "syscall", "openat2");
+	if (no_result) {
+		jw_null(w, "result");
+		jw_null(w, "error");
+	} else {
+		jw_int(w, "result", e->ret);
+		errno_json(w, "error", e->ret);
+	}
+	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
 
-static void exec_json(struct json_object *o, const struct clawos_exec_event *e)
+static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 {
-	struct json_object *x = json_object_new_object(), *argv = json_object_new_array();
 	size_t off = 0, len = MIN((size_t)e->args_len, sizeof(e->args));
 
+	jw_object(w, "exec");
+	jw_string_clean(w, "filename", e->filename, sizeof(e->filename));
+	jw_array(w, "argv");
 	for (uint32_t i = 0; i < e->argc && off < len; i++) {
 		size_t n = strnlen(e->args + off, len - off);
 
-		json_object_array_add(argv, json_string_clean(e->args + off, n));
+		jw_string_clean(w, NULL, e->args + off, n);
 		off += n + 1;
 	}
-	ADD(x, "filename", json_string_clean(e->filename, sizeof(e->filename)));
-	ADD(x, "argv", argv);
-	ADD(x, "argc", json_object_new_int64(e->argc));
-	ADD(x, "args_truncated", json_object_new_boolean(!!(e->flags & CLAWOS_EXEC_F_ARGS_TRUNCATED)));
-	ADD(x, "filename_truncated", json_object_new_boolean(!!(e->flags & CLAWOS_EXEC_F_FILENAME_TRUNCATED)));
-	ADD(x, "execveat", json_object_new_boolean(!!(e->flags & CLAWOS_EXEC_F_EXECVEAT)));
-	ADD(x, "success", json_object_new_boolean(!(e->flags & CLAWOS_EXEC_F_FAILED)));
-	ADD(x, "result", json_object_new_int(e->ret));
-	ADD(x, "error", json_errno_or_null(e->ret));
-	ADD(x, "old_tid", json_object_new_int64(e->old_tid));
-	ADD(o, "exec", x);
-	ADD(o, "mechanism", json_object_new_string(mechanism_json_name(e->mechanism)));
+	jw_end(w);
+	jw_int(w, "argc", e->argc);
+	jw_bool(w, "args_truncated", e->flags & CLAWOS_EXEC_F_ARGS_TRUNCATED);
+	jw_bool(w, "filename_truncated", e->flags & CLAWOS_EXEC_F_FILENAME_TRUNCATED);
+	jw_bool(w, "execveat", e->flags & CLAWOS_EXEC_F_EXECVEAT);
+	jw_bool(w, "success", !(e->flags & CLAWOS_EXEC_F_FAILED));
+	jw_int(w, "result", e->ret);
+	errno_json(w, "error", e->ret);
+	jw_int(w, "old_tid", e->old_tid);
+	jw_end(w);
+	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
 
-struct json_object *event_to_json(const struct clawos_event_hdr *h, const struct event_context *ctx)
+const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
+		       size_t *len)
 {
-	struct json_object *o =
-	    json_record_new(event_type_name(h->type) ?: "unknown", h->ts_ns + ctx->realtime_offset_ns);
+	char t[40];
 
-	if (!o)
-		return NULL;
-	ADD(o, "boot_ns", json_object_new_uint64(h->ts_ns));
-	ADD(o, "cpu", h->cpu == CLAWOS_CPU_USER ? NULL : json_object_new_int(h->cpu));
-	ADD(o, "seq", json_object_new_int64(h->seq));
-	ADD(o, "host", ctx->host ? json_string_clean(ctx->host, 256) : NULL);
+	jw_begin(w);
+	jw_string(w, "event", event_type_name(h->type) ?: "unknown");
+	jw_int(w, "schema_version", CLAWOS_SCHEMA_VERSION);
+	if (format_rfc3339(h->ts_ns + ctx->realtime_offset_ns, t, sizeof(t)) == 0)
+		jw_string(w, "time", t);
+	jw_uint(w, "boot_ns", h->ts_ns);
+	if (h->cpu == CLAWOS_CPU_USER)
+		jw_null(w, "cpu");
+	else
+		jw_int(w, "cpu", h->cpu);
+	jw_int(w, "seq", h->seq);
+	jw_string_clean(w, "host", ctx->host, 256);
 	if (h->cpu != CLAWOS_CPU_USER || h->pid)
-		ADD(o, "process", process_json(h, ctx));
+		process_json(w, h, ctx);
 	if (ctx->target_name) {
-		struct json_object *t = json_object_new_object();
-
-		ADD(t, "name", json_string_clean(ctx->target_name, 256));
-		ADD(t, "root_pid", json_object_new_int64(ctx->target_root_pid));
-		ADD(t, "session_id", json_object_new_int64(ctx->target_session));
-		ADD(o, "target", t);
+		jw_object(w, "target");
+		jw_string_clean(w, "name", ctx->target_name, 256);
+		jw_int(w, "root_pid", ctx->target_root_pid);
+		jw_int(w, "session_id", ctx->target_session);
+		jw_end(w);
 	}
 	switch (h->type) {
 	case CLAWOS_EV_FILE:
-		file_json(o, (const struct clawos_file_event *)h);
+		file_json(w, (const struct clawos_file_event *)h);
 		break;
 	case CLAWOS_EV_EXEC:
-		exec_json(o, (const struct clawos_exec_event *)h);
+		exec_json(w, (const struct clawos_exec_event *)h);
 		break;
 	case CLAWOS_EV_NET:
-		net_json(o, (const struct clawos_net_event *)h);
+		net_json(w, (const struct clawos_net_event *)h);
 		break;
 	case CLAWOS_EV_NET6:
-		net6_json(o, (const struct clawos_net6_event *)h);
+		net6_json(w, (const struct clawos_net6_event *)h);
 		break;
 	case CLAWOS_EV_CGROUP:
-		cgroup_json(o, (const struct clawos_cgroup_event *)h);
+		cgroup_json(w, (const struct clawos_cgroup_event *)h);
 		break;
 	case CLAWOS_EV_SYSCALL:
-		syscall_json(o, (const struct clawos_syscall_event *)h);
+		syscall_json(w, (const struct clawos_syscall_event *)h);
 		break;
 	case CLAWOS_EV_ANOMALY:
-		anomaly_json(o, (const struct clawos_anomaly_event *)h, ctx);
+		anomaly_json(w, (const struct clawos_anomaly_event *)h, ctx);
 		break;
 	case CLAWOS_EV_PROC:
-		proc_json(o, (const struct clawos_proc_event *)h);
+		proc_json(w, (const struct clawos_proc_event *)h);
 		break;
 	}
-	return o;
+	return jw_finish(w, len);
 }

@@ -2,10 +2,12 @@
 #pragma once
 
 /*
- * JSON encoding of records (json-c), one object per line (NDJSON).  Pure:
- * everything the kernel record lacks comes in through struct event_context,
- * filled by enrich.c.  Strings are cleaned to valid UTF-8 before encoding
- * (json-c does not check), and json-c escapes control characters.
+ * JSON encoding of records, one object per line (NDJSON).  Pure: everything
+ * the kernel record lacks comes in through struct event_context, filled by
+ * enrich.c.  Kernel records go through the allocation-free writer of
+ * json-writer.h; the agent's own low-rate records (startup, stats, ...) are
+ * json-c objects printed with json_record_string().  Strings are cleaned to
+ * valid UTF-8 and control characters escaped either way.
  */
 
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "bpf/clawos-abi.h"
+#include "json-writer.h"
 
 #define CLAWOS_SCHEMA_VERSION 1
 
@@ -32,8 +35,10 @@ struct event_context {
 /* A new record object with "event", "schema_version" and "time" set. */
 struct json_object *json_record_new(const char *event, uint64_t realtime_ns);
 
-/* The JSON object of a validated kernel record (see decode.h). */
-struct json_object *event_to_json(const struct clawos_event_hdr *hdr, const struct event_context *ctx);
+/* A validated kernel record (see decode.h) as one JSON line, written into
+ * w's buffer (valid until w's next use); NULL when memory ran out. */
+const char *event_json(struct json_writer *w, const struct clawos_event_hdr *hdr, const struct event_context *ctx,
+		       size_t *len);
 
 /* json_object_to_json_string_ext with the flags every output uses. */
 const char *json_record_string(struct json_object *o, size_t *len);
@@ -43,7 +48,3 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
 
 /* Folds "//", "." and ".." of an absolute path lexically; 0 or -errno. */
 int path_normalize(const char *in, char *out, size_t size);
-
-/* A clean (valid UTF-8) JSON string from a fixed-size, maybe unterminated,
- * kernel buffer. */
-struct json_object *json_string_clean(const char *s, size_t maxlen);

@@ -41,6 +41,9 @@ static void control_handle(struct manager *m, int fd)
 		return;
 	}
 	name = buf[5] ? buf + 6 : "watch";
+	/* the caller's own fork and exec records first: applied after the
+	 * request, they would start its process table entry afresh */
+	manager_ring_catch_up(m);
 	if (targets_watch(&m->targets, m->loader, &m->procs, (uint32_t)cred.pid, name, &session) < 0 ||
 	    manager_kernel_config(m, m->loader, &m->settings) < 0) {
 		(void)!write(fd, "ERR failed\n", 11);

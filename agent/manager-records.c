@@ -30,15 +30,18 @@ uint64_t manager_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
+void manager_emit_line(struct manager *m, const char *json, size_t len, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm)
 {
-	struct output_record r = {
-	    .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm};
+	struct output_record r = {.json = json,
+				  .len = len,
+				  .event = event,
+				  .trace = trace,
+				  .priority = priority,
+				  .message = message,
+				  .pid = pid,
+				  .comm = comm};
 
-	r.json = json_record_string(o, &r.len);
-	if (!r.json)
-		return;
 	m->records_out++;
 	if (m->out_stdout)
 		output_stdout_push(m->out_stdout, &r);
@@ -49,6 +52,16 @@ void manager_emit_json(struct manager *m, struct json_object *o, const char *eve
 	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
 	    (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL))
 		output_journal_push(m->out_journal, &r);
+}
+
+void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
+		       const char *message, uint32_t pid, const char *comm)
+{
+	size_t len;
+	const char *json = json_record_string(o, &len);
+
+	if (json)
+		manager_emit_line(m, json, len, event, trace, priority, message, pid, comm);
 }
 
 void manager_flush_outputs(struct manager *m)
@@ -128,7 +141,8 @@ static void context_target(struct manager *m, const struct proc_entry *p, struct
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 {
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
-	struct json_object *o;
+	const char *json;
+	size_t len;
 	const struct proc_entry *p = record_process(m, h);
 	char msg[512], comm[CLAWOS_COMM_LEN + 1];
 	int prio = LOG_INFO;
@@ -142,8 +156,8 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 		proctable_ancestry(&m->procs, h->pid, tmp, ctx.ancestry_exe, CLAWOS_ANOMALY_ANCESTRY);
 		prio = anomaly_priority(a->severity);
 	}
-	o = event_to_json(h, &ctx);
-	if (!o)
+	json = event_json(&m->jw, h, &ctx, &len);
+	if (!json)
 		return;
 	/* MESSAGE= text only where the journal will take the record */
 	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
@@ -152,8 +166,8 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 	else
 		msg[0] = '\0';
 	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
-	manager_emit_json(m, o, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid, comm);
-	json_object_put(o);
+	manager_emit_line(m, json, len, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid,
+			  comm);
 }
 
 /* An anomaly raised by the kernel or by detect.c: de-duplicated, given
@@ -402,8 +416,8 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 	struct clawos_cgroup_event e = {};
 	struct clawos_cgroup_counters base = {};
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
-	struct json_object *o;
-	const char *path;
+	const char *path, *json;
+	size_t len;
 	char msg[256];
 
 	if (p->id == cgid)
@@ -428,13 +442,12 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 		e.path_flags |= CLAWOS_PATH_F_TRUNCATED;
 	m->events_by_type[CLAWOS_EV_CGROUP]++;
 	enrich_record(m->enrich, &e.hdr, NULL, &ctx);
-	o = event_to_json(&e.hdr, &ctx);
-	if (!o)
+	json = event_json(&m->jw, &e.hdr, &ctx, &len);
+	if (!json)
 		return;
 	snprintf(msg, sizeof(msg), "cgroup %s: %llu packets in, %llu out", path ? path : "?",
 		 (unsigned long long)e.rx_packets, (unsigned long long)e.tx_packets);
-	manager_emit_json(m, o, "cgroup", true, LOG_INFO, msg, 0, NULL);
-	json_object_put(o);
+	manager_emit_line(m, json, len, "cgroup", true, LOG_INFO, msg, 0, NULL);
 }
 
 void manager_emit_cgroups(struct manager *m)

@@ -37,17 +37,65 @@ static void manager_status(struct manager *m, const char *state)
 		   (unsigned long long)total);
 }
 
-static int on_ring(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* Drains at most one batch; the number of records read, or -EAGAIN when
+ * the batch filled up (more are waiting). */
+static int ring_drain(struct manager *m)
 {
-	struct manager *m = userdata;
 	int r;
 
 	m->batch = 0;
 	r = ring_buffer__consume(m->rb);
-	/* -EAGAIN: the batch is full, the epoll fd stays readable */
 	if (r < 0 && r != -EAGAIN)
 		log_warning_errno(r, "Consuming the ring buffer failed: %m");
 	manager_flush_outputs(m);
+	return r == -EAGAIN ? r : (int)m->batch;
+}
+
+/*
+ * The reader's wakeup policy.  Idle, the agent sleeps in epoll and the
+ * first record wakes it at once.  Once it has read something, it stops
+ * listening and comes back MANAGER_RING_POLL_US later to read what arrived
+ * meanwhile, for as long as records keep coming; a poll that finds nothing
+ * returns to epoll.  Under load this is one wakeup per interval instead of
+ * one per record (each a context switch here and an IPI from the producing
+ * CPU); a full batch is read again at once.  The interval bounds the added
+ * latency, and the ring buffer holds far more than one interval of records.
+ */
+static void ring_schedule(struct manager *m, int drained)
+{
+	if (drained == -EAGAIN) {
+		sd_event_source_set_enabled(m->rb_io, SD_EVENT_ON); /* still readable */
+		sd_event_source_set_enabled(m->rb_poll, SD_EVENT_OFF);
+	} else if (drained > 0) {
+		sd_event_source_set_enabled(m->rb_io, SD_EVENT_OFF);
+		sd_event_source_set_time_relative(m->rb_poll, MANAGER_RING_POLL_US);
+		sd_event_source_set_enabled(m->rb_poll, SD_EVENT_ONESHOT);
+	} else {
+		sd_event_source_set_enabled(m->rb_poll, SD_EVENT_OFF);
+		sd_event_source_set_enabled(m->rb_io, SD_EVENT_ON);
+	}
+}
+
+void manager_ring_catch_up(struct manager *m)
+{
+	/* bounded: producers do not stop while we read */
+	for (int i = 0; i < 64 && ring_drain(m) == -EAGAIN; i++)
+		;
+}
+
+static int on_ring(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct manager *m = userdata;
+
+	ring_schedule(m, ring_drain(m));
+	return 0;
+}
+
+static int on_ring_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	ring_schedule(m, ring_drain(m));
 	return 0;
 }
 
@@ -357,6 +405,11 @@ static int manager_setup_bpf(struct manager *m)
 	r = sd_event_add_io(m->ev, &m->rb_io, ring_buffer__epoll_fd(m->rb), EPOLLIN, on_ring, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the ring buffer: %m");
+	r = sd_event_add_time_relative(m->ev, &m->rb_poll, CLOCK_MONOTONIC, MANAGER_RING_POLL_US,
+				       MANAGER_RING_POLL_US / 10, on_ring_poll, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add the ring buffer poll timer: %m");
+	sd_event_source_set_enabled(m->rb_poll, SD_EVENT_OFF);
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_status *st = &m->plan.hooks[h];
 
@@ -416,6 +469,7 @@ static void manager_free(struct manager *m)
 {
 	manager_control_stop(m);
 	sd_event_source_disable_unref(m->rb_io);
+	sd_event_source_disable_unref(m->rb_poll);
 	sd_event_source_disable_unref(m->stats_timer);
 	ring_buffer__free(m->rb);
 	m->iface = iface_monitor_free(m->iface);
@@ -425,6 +479,7 @@ static void manager_free(struct manager *m)
 	output_socket_free(m->out_socket);
 	output_stdout_free(m->out_stdout);
 	enrich_free(m->enrich);
+	jw_free(&m->jw);
 	free(m->cg_prev);
 	proctable_done(&m->procs);
 	detect_free(m->detect);

@@ -17,8 +17,10 @@
 #include "decode.h"
 #include "detect.h"
 #include "enrich.h"
+#include "json-writer.h"
 #include "output.h"
 #include "probe.h"
+#include "json-writer.h"
 #include "proctable.h"
 #include "targets.h"
 
@@ -39,7 +41,8 @@ struct cg_prev {
 };
 
 #define CG_PREV_SLOTS 4096
-#define MANAGER_RING_BATCH 1024 /* records per turn: about 1 MiB of JSON, well under a client queue */
+#define MANAGER_RING_BATCH 1024	  /* records per turn: about 1 MiB of JSON, well under a client queue */
+#define MANAGER_RING_POLL_US 1000 /* busy: read the ring buffer every 1 ms (see on_ring) */
 
 struct manager {
 	struct manager_options opts;
@@ -50,7 +53,7 @@ struct manager {
 	struct hook_plan plan;
 	struct bpf_loader *loader;
 	struct ring_buffer *rb;
-	sd_event_source *rb_io, *stats_timer, *cgroup_timer;
+	sd_event_source *rb_io, *rb_poll, *stats_timer, *cgroup_timer;
 	struct enrich *enrich;
 	struct output_stdout *out_stdout;
 	struct output_socket *out_socket;
@@ -67,6 +70,7 @@ struct manager {
 	unsigned batch;		     /* ring records read in this turn of the loop */
 	struct iface_monitor *iface; /* NULL without interfaces to watch */
 	struct proctable procs;
+	struct json_writer jw; /* kernel records' JSON: one buffer, reused */
 	struct detect *detect;
 	struct targets targets;
 	struct targets_paths tpaths;
@@ -79,10 +83,18 @@ struct manager {
 /* Runs until stopped; returns the process exit status. */
 int manager_run(const struct manager_options *opts);
 
+/* Reads what the ring buffer holds now: records the kernel produced before
+ * a control request are applied (e.g. the fork of the process that asks to
+ * be watched) before the request is. */
+void manager_ring_catch_up(struct manager *m);
+
 /* manager-records.c */
 int manager_on_ring_sample(void *ctx, void *data, size_t size);
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
+		       const char *message, uint32_t pid, const char *comm);
+/* The same for a line already encoded (len bytes, NUL-terminated). */
+void manager_emit_line(struct manager *m, const char *json, size_t len, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm);
 /* Header of a record user space makes itself (cgroup, self-check, ...). */
 void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t type, uint16_t size);

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <stdlib.h>
+#include <string.h>
+
+#include "json-writer.h"
+#include "macro.h"
+#include "utf8.h"
+
+#define JW_STRING_MAX 4096 /* PATH_MAX: the longest string we encode */
+
+static bool jw_reserve(struct json_writer *w, size_t more)
+{
+	size_t want = w->len + more + 1, cap;
+	char *b;
+
+	if (w->failed)
+		return false;
+	if (want <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 1024;
+	while (cap < want)
+		cap *= 2;
+	b = realloc(w->buf, cap);
+	if (!b) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = b;
+	w->cap = cap;
+	return true;
+}
+
+static void jw_put(struct json_writer *w, const char *s, size_t n)
+{
+	if (!jw_reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void jw_putc(struct json_writer *w, char c)
+{
+	if (!jw_reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
+}
+
+/* The separator and "key": of the next member. */
+static void jw_member(struct json_writer *w, const char *key)
+{
+	uint32_t bit = 1u << w->depth;
+
+	if (w->has_member & bit)
+		jw_putc(w, ',');
+	w->has_member |= bit;
+	if (key) {
+		size_t n = strlen(key);
+
+		if (!jw_reserve(w, n + 3))
+			return;
+		w->buf[w->len++] = '"';
+		memcpy(w->buf + w->len, key, n);
+		w->len += n;
+		w->buf[w->len++] = '"';
+		w->buf[w->len++] = ':';
+	}
+}
+
+static void jw_open(struct json_writer *w, const char *key, char c)
+{
+	jw_member(w, key);
+	if (w->depth + 1 >= JW_DEPTH_MAX) {
+		w->failed = true;
+		return;
+	}
+	jw_putc(w, c);
+	w->depth++;
+	w->has_member &= ~(1u << w->depth);
+	if (c == '[')
+		w->is_array |= 1u << w->depth;
+	else
+		w->is_array &= ~(1u << w->depth);
+}
+
+void jw_begin(struct json_writer *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->has_member = 0;
+	w->is_array = 0;
+	w->failed = false;
+	jw_putc(w, '{');
+}
+
+const char *jw_finish(struct json_writer *w, size_t *len)
+{
+	jw_putc(w, '}');
+	if (w->failed || w->depth != 0 || !jw_reserve(w, 0))
+		return NULL;
+	w->buf[w->len] = '\0';
+	if (len)
+		*len = w->len;
+	return w->buf;
+}
+
+void jw_free(struct json_writer *w)
+{
+	free(w->buf);
+	*w = (struct json_writer){};
+}
+
+void jw_object(struct json_writer *w, const char *key)
+{
+	jw_open(w, key, '{');
+}
+
+void jw_array(struct json_writer *w, const char *key)
+{
+	jw_open(w, key, '[');
+}
+
+void jw_end(struct json_writer *w)
+{
+	if (w->depth == 0) {
+		w->failed = true;
+		return;
+	}
+	jw_putc(w, w->is_array & (1u << w->depth) ? ']' : '}');
+	w->depth--;
+}
+
+void jw_null(struct json_writer *w, const char *key)
+{
+	jw_member(w, key);
+	jw_put(w, "null", 4);
+}
+
+void jw_bool(struct json_writer *w, const char *key, bool v)
+{
+	jw_member(w, key);
+	if (v)
+		jw_put(w, "true", 4);
+	else
+		jw_put(w, "false", 5);
+}
+
+static void jw_digits(struct json_writer *w, uint64_t v, bool negative)
+{
+	char tmp[24];
+	size_t n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		tmp[--n] = '-';
+	jw_put(w, tmp + n, sizeof(tmp) - n);
+}
+
+void jw_int(struct json_writer *w, const char *key, int64_t v)
+{
+	jw_member(w, key);
+	/* the magnitude of INT64_MIN does not fit int64_t: negate unsigned */
+	jw_digits(w, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+}
+
+void jw_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	jw_member(w, key);
+	jw_digits(w, v, false);
+}
+
+/* json-c's escaping: \b \f \n \r \t \" \\ by name, other bytes below 0x20
+ * as \u00xx (lower-case hex); '/' as is (NOSLASHESCAPE); all else as is. */
+static void jw_escaped(struct json_writer *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	/* worst case: every byte becomes \u00xx */
+	if (!jw_reserve(w, 6 * n + 2))
+		return;
+	w->buf[w->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char *o;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		memcpy(w->buf + w->len, s + start, i - start);
+		w->len += i - start;
+		start = i + 1;
+		o = w->buf + w->len;
+		o[0] = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			o[1] = (char)c;
+			break;
+		case '\b':
+			o[1] = 'b';
+			break;
+		case '\f':
+			o[1] = 'f';
+			break;
+		case '\n':
+			o[1] = 'n';
+			break;
+		case '\r':
+			o[1] = 'r';
+			break;
+		case '\t':
+			o[1] = 't';
+			break;
+		default:
+			memcpy(o + 1, "u00", 3);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 0xf];
+			w->len += 6;
+			continue;
+		}
+		w->len += 2;
+	}
+	memcpy(w->buf + w->len, s + start, n - start);
+	w->len += n - start;
+	w->buf[w->len++] = '"';
+}
+
+void jw_string(struct json_writer *w, const char *key, const char *s)
+{
+	jw_member(w, key);
+	if (!s)
+		jw_put(w, "null", 4);
+	else
+		jw_escaped(w, s, strlen(s));
+}
+
+void jw_string_clean(struct json_writer *w, const char *key, const char *s, size_t maxlen)
+{
+	/* every invalid byte may become 3 bytes of U+FFFD */
+	static __thread char buf[3 * JW_STRING_MAX + 1];
+	size_t n = 0, max = MIN(maxlen, (size_t)JW_STRING_MAX);
+	bool ascii = true;
+
+	if (!s) {
+		jw_null(w, key);
+		return;
+	}
+	/* fast path: plain ASCII needs no cleaning */
+	while (n < max && s[n]) {
+		if ((unsigned char)s[n] >= 0x80)
+			ascii = false;
+		n++;
+	}
+	jw_member(w, key);
+	if (ascii) {
+		jw_escaped(w, s, n);
+		return;
+	}
+	n = utf8_clean(s, n, buf, sizeof(buf), NULL);
+	jw_escaped(w, buf, n);
+}
