@@ -16,15 +16,35 @@
 
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 {
+	/* "YYYY-MM-DDTHH:MM:SS." of the last second seen: gmtime_r and the
+	 * formatting run once a second, not once a record */
+	static __thread time_t last_sec = -1;
+	static __thread char prefix[32];
+	static __thread size_t prefix_len;
 	time_t sec = (time_t)(realtime_ns / 1000000000ULL);
-	struct tm tm;
-	int n;
+	uint32_t ns = (uint32_t)(realtime_ns % 1000000000ULL);
 
-	if (!gmtime_r(&sec, &tm))
-		return -EINVAL;
-	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long long)(realtime_ns % 1000000000ULL));
-	return n > 0 && (size_t)n < size ? 0 : -ENOSPC;
+	if (sec != last_sec) {
+		struct tm tm;
+		int n;
+
+		if (!gmtime_r(&sec, &tm))
+			return -EINVAL;
+		n = snprintf(prefix, sizeof(prefix), "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+			     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (n <= 0 || (size_t)n >= sizeof(prefix))
+			return -EINVAL;
+		prefix_len = (size_t)n;
+		last_sec = sec;
+	}
+	if (size < prefix_len + 11)
+		return -ENOSPC;
+	memcpy(buf, prefix, prefix_len);
+	for (int i = 8; i >= 0; i--, ns /= 10)
+		buf[prefix_len + (size_t)i] = (char)('0' + ns % 10);
+	buf[prefix_len + 9] = 'Z';
+	buf[prefix_len + 10] = '\0';
+	return 0;
 }
 
 struct json_object *json_record_new(const char *event, uint64_t realtime_ns)

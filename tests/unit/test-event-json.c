@@ -692,6 +692,18 @@ static void test_format_rfc3339(void **state)
 	assert_int_equal(format_rfc3339(1000000001ULL, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "1970-01-01T00:00:01.000000001Z");
 	assert_int_equal(format_rfc3339(TEST_REALTIME_NS, buf, 30), -ENOSPC);
+	/* the second's text is cached: the same second, other nanoseconds,
+	 * then the next second and a year boundary */
+	assert_int_equal(format_rfc3339(TEST_REALTIME_NS - 123456789, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-01-02T03:04:05.000000000Z");
+	assert_int_equal(format_rfc3339(TEST_REALTIME_NS + 876543210, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-01-02T03:04:05.999999999Z");
+	assert_int_equal(format_rfc3339(TEST_REALTIME_NS + 876543211, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-01-02T03:04:06.000000000Z");
+	assert_int_equal(format_rfc3339(1767225599999999999ULL, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2025-12-31T23:59:59.999999999Z");
+	assert_int_equal(format_rfc3339(1767225600000000000ULL, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-01-01T00:00:00.000000000Z");
 }
 
 int main(void)
