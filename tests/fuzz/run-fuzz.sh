@@ -14,6 +14,11 @@ config)
 	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/detect.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
+record)
+	srcs=("$root"/agent/decode.c "$root"/agent/event-json.c "$root"/agent/event-json-kinds.c
+		"$root"/agent/json-writer.c "$root"/agent/utf8.c "$root"/agent/names.c)
+	libs=$(pkg-config --cflags --libs json-c)
+	;;
 *)
 	echo "unknown harness $harness" >&2
 	exit 2

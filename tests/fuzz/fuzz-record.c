@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libFuzzer harness for kernel records: the ring buffer is outside input
+ * (a bug in a BPF program, a mismatched ABI).  The first byte picks a
+ * record type; the rest fills the record, header included, and the context
+ * strings.  Any record must be refused by the decoder or encoded as exactly
+ * one JSON object that json-c parses back to its end, never crash, leak or
+ * read out of bounds.  Raw inputs also go through the decoder unchanged.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "agent/decode.h"
+#include "agent/event-json.h"
+#include "agent/json-writer.h"
+
+static struct json_writer writer;
+
+static void encode_and_check(const struct clawos_event_hdr *h, const struct event_context *ctx)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	const char *s;
+	size_t len = 0;
+
+	s = event_json(&writer, h, ctx, &len);
+	if (!s)
+		abort(); /* only a failed allocation may give no line */
+	if (strlen(s) != len)
+		abort();
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(o, json_type_object)) {
+		fprintf(stderr, "not one JSON object: %s\n", s);
+		abort();
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
+/* A NUL-terminated string of at most 64 bytes from the input, or NULL. */
+static const char *take_string(const uint8_t **data, size_t *size, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (*size == 0)
+		return NULL;
+	n = **data % cap;
+	(*data)++, (*size)--;
+	if (n > *size)
+		n = *size;
+	memcpy(buf, *data, n);
+	buf[n] = '\0';
+	*data += n, *size -= n;
+	return buf;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static _Alignas(8) unsigned char rec[4096];
+	const struct clawos_event_hdr *h;
+	char exe[64], user[64], cg[64], anc[64];
+	struct event_context ctx = {.realtime_offset_ns = 1767323045123456789LL, .host = "fuzzhost"};
+	size_t want, n;
+	unsigned type;
+
+	/* as it came */
+	if (size <= sizeof(rec) && event_decode(data, size, &h) == DECODE_OK) {
+		memcpy(rec, data, size);
+		encode_and_check((const struct clawos_event_hdr *)rec, &ctx);
+	}
+	if (size < 1)
+		return 0;
+	type = data[0] % CLAWOS_EV_MAX;
+	data++, size--;
+	want = event_type_size(type);
+	if (!want || want > sizeof(rec))
+		return 0;
+	ctx.exe = take_string(&data, &size, exe, sizeof(exe));
+	ctx.user = take_string(&data, &size, user, sizeof(user));
+	ctx.cgroup_path = take_string(&data, &size, cg, sizeof(cg));
+	if (size && (data[0] & 1)) {
+		ctx.target_name = "fuzz";
+		ctx.target_root_pid = 1;
+		ctx.target_session = 7;
+	}
+	for (int i = 0; i < CLAWOS_ANOMALY_ANCESTRY; i++)
+		ctx.ancestry_exe[i] = (i & 1) ? NULL : take_string(&data, &size, anc, sizeof(anc));
+	memset(rec, 0, want);
+	n = size < want ? size : want;
+	memcpy(rec, data, n);
+	/* a header the decoder accepts; the body stays as the fuzzer made it */
+	((struct clawos_event_hdr *)rec)->type = (uint8_t)type;
+	((struct clawos_event_hdr *)rec)->version = CLAWOS_ABI_VERSION;
+	((struct clawos_event_hdr *)rec)->size = (uint16_t)want;
+	if (event_decode(rec, want, &h) != DECODE_OK)
+		return 0;
+	encode_and_check(h, &ctx);
+	return 0;
+}
