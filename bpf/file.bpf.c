@@ -42,6 +42,11 @@ static __always_inline void park_done(struct clawos_file_event *e)
 
 	bpf_map_delete_elem(&clawos_open_st, &tid);
 }
+
+static __always_inline void open_hdr_fill(struct clawos_file_event *e)
+{
+	hdr_fill(&e->hdr, CLAWOS_EV_FILE, sizeof(*e), true);
+}
 #else
 #define OPEN_PROG(name) name
 
@@ -63,6 +68,11 @@ static __always_inline struct clawos_file_event *park_find(void)
 static __always_inline void park_done(struct clawos_file_event *e)
 {
 	e->hdr.type = 0;
+}
+
+static __always_inline void open_hdr_fill(struct clawos_file_event *e)
+{
+	hdr_fill_task(&e->hdr, CLAWOS_EV_FILE, sizeof(*e), bpf_get_current_task_btf());
 }
 #endif
 
@@ -107,7 +117,7 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 	e = park_slot();
 	if (!e)
 		return;
-	hdr_fill(&e->hdr, CLAWOS_EV_FILE, sizeof(*e), true);
+	open_hdr_fill(e);
 	e->hdr.type = 0; /* not parked until the filters have passed it */
 	/* the filters read the name from the header: one bpf_get_current_comm */
 	wanted = cfg->enable_file_monitoring && !skip_current_comm(cfg, true, true, e->hdr.comm);
