@@ -122,10 +122,8 @@ static void test_seed_from_proc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fork_exec_ancestry),
-	    cmocka_unit_test(test_session_reaches_running_descendants),
-	    cmocka_unit_test(test_pid_reuse),
-	    cmocka_unit_test(test_bounded),
+	    cmocka_unit_test(test_fork_exec_ancestry), cmocka_unit_test(test_session_reaches_running_descendants),
+	    cmocka_unit_test(test_pid_reuse),	       cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_seed_from_proc),
 	};
 
