@@ -363,11 +363,10 @@ static __always_inline void count_drop(__u32 type)
 		__sync_fetch_and_add(n, 1);
 }
 
-/* Identity fields of the header; seq/cpu are stamped at emission. */
-static __always_inline void hdr_fill(struct clawos_event_hdr *h, __u8 type, __u16 size, bool read_parent)
+/* The header's fields every way of filling it shares. */
+static __always_inline void hdr_fill_common(struct clawos_event_hdr *h, __u8 type, __u16 size)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
 
 	h->type = type;
 	h->version = CLAWOS_ABI_VERSION;
@@ -375,10 +374,18 @@ static __always_inline void hdr_fill(struct clawos_event_hdr *h, __u8 type, __u1
 	h->flags = 0;
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->uid = (__u32)uid_gid;
-	h->gid = uid_gid >> 32;
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
+}
+
+/* Identity fields of the header; seq/cpu are stamped at emission. */
+static __always_inline void hdr_fill(struct clawos_event_hdr *h, __u8 type, __u16 size, bool read_parent)
+{
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	hdr_fill_common(h, type, size);
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 	if (read_parent) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -395,19 +402,11 @@ static __always_inline void hdr_fill(struct clawos_event_hdr *h, __u8 type, __u1
  * makes five helper calls.  Used on the per-open path. */
 static __always_inline void hdr_fill_task(struct clawos_event_hdr *h, __u8 type, __u16 size, struct task_struct *task)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	const struct cred *cred = task->cred; /* what bpf_get_current_uid_gid reads */
 
-	h->type = type;
-	h->version = CLAWOS_ABI_VERSION;
-	h->size = size;
-	h->flags = 0;
-	h->pid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
+	hdr_fill_common(h, type, size);
 	h->uid = cred->uid.val; /* kuid: the initial namespace's uid */
 	h->gid = cred->gid.val;
-	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->cgroup_id = bpf_get_current_cgroup_id();
 	/* set_task_comm pads with NULs, as bpf_get_current_comm would */
 	__builtin_memcpy(h->comm, task->comm, sizeof(h->comm));
 	h->ppid = task->real_parent->tgid;
