@@ -491,10 +491,8 @@ class Agent:
                 log("  unparsable line (%s): %r" % (e, line))
         log("---- end ----")
 
-    def stop(self, timeout=5):
-        """SIGTERM; the agent must exit 0 within timeout and leave no clawos_* program."""
-        if not self.proc:
-            return
+    def terminate(self, timeout=5):
+        """SIGTERM; the agent must exit 0 within timeout and remove its socket."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
@@ -508,7 +506,14 @@ class Agent:
             if self.client:
                 self.client.close()
         check(rc == 0, "agent exited 0 after SIGTERM (got %s)" % rc, self.dump)
-        check(not os.path.exists(self.socket_path), "agent removed its socket %s" % self.socket_path)
+        if self.socket_path:
+            check(not os.path.exists(self.socket_path), "agent removed its socket %s" % self.socket_path)
+
+    def stop(self, timeout=5):
+        """terminate(), and no clawos_* program may be left."""
+        if not self.proc:
+            return
+        self.terminate(timeout)
         now = clawos_prog_ids()
         if now is None:
             log("note: no bpftool, BPF programs left behind are not checked")

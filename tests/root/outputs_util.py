@@ -347,18 +347,7 @@ class BareAgent(h.Agent):
         go: another agent (other root tests) may be loading or exiting."""
         if not self.proc:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-            self.dump()
-            raise h.TestFailure("agent did not exit within %d s of SIGTERM" % timeout)
-        h.check(rc == 0, "agent exited 0 after SIGTERM (got %s)" % rc, self.dump)
-        if self.socket_path:
-            h.check(not os.path.exists(self.socket_path), "agent removed its socket %s" % self.socket_path)
+        self.terminate(timeout)
 
         def leaked():
             now = h.clawos_prog_ids()
@@ -545,6 +534,12 @@ class Capture:
                 self.order.append((event, self.lines))
                 self.user_records.append(line[:300])
         return self
+
+    def check_each_once(self, n, who):
+        """The generator's records 0..n-1, each exactly once."""
+        got = sorted(self.tagged)
+        h.check(got == list(range(n)), "%s got each of the %d opens exactly once (%d missing, %d records)"
+                % (who, n, n - len(set(got)), len(got)))
 
     def feed_file(self, path, chunk=64 << 20):
         partial = b""

@@ -36,20 +36,5 @@ boot() {
 	"$HERE/vm-run" --kernel "$suite" --mode direct --timeout "${CLAWOS_VM_TIMEOUT:-420}" "${envs[@]}" \
 		-- "$HERE/guest-lsm.py" "$agent"
 }
-boot
-rc=$?
-# 125: the guest died before the script reported (under TCG an early-boot oops happens now
-# and then, e.g. int3 in sched_clock_cpu on 6.12): one more boot.
-if [ $rc = 125 ]; then
-	echo "note: the guest ended without a status; booting once more"
-	boot
-	rc=$?
-fi
-case $rc in
-0) echo "PASS: vm-lsm ($suite)"; exit 0 ;;
-77) exit 77 ;;
-124) echo "FAIL: the guest timed out" ;;
-125) echo "FAIL: the guest ended without a status" ;;
-*) echo "FAIL: guest script exit $rc" ;;
-esac
-exit 1
+. "$HERE/boot-verdict.sh"
+boot_verdict "vm-lsm ($suite)"

@@ -85,19 +85,5 @@ boot() {
 	"$HERE/vm-run" --kernel "$suite" --mode systemd --timeout "${CLAWOS_VM_TIMEOUT:-600}" \
 		--overlay-dir "$ov" "${envs[@]}" -- "$HERE/guest-service.py"
 }
-boot
-rc=$?
-# 125: the guest died before the script reported (an early-boot oops under TCG): once more.
-if [ $rc = 125 ]; then
-	echo "note: the guest ended without a status; booting once more"
-	boot
-	rc=$?
-fi
-case $rc in
-0) echo "PASS: vm-service ($suite)"; exit 0 ;;
-77) exit 77 ;;
-124) echo "FAIL: the guest timed out" ;;
-125) echo "FAIL: the guest ended without a status" ;;
-*) echo "FAIL: guest script exit $rc" ;;
-esac
-exit 1
+. "$HERE/boot-verdict.sh"
+boot_verdict "vm-service ($suite)"
