@@ -85,7 +85,9 @@ struct clawos_settings {
 	int journal_records;	     /* enum clawos_journal_records */
 	uint32_t journal_rate_limit; /* trace records per second, 1..100000 */
 	uint32_t stats_interval;     /* seconds, 0 = off, max 86400 */
-	uint32_t ring_buffer_size;   /* bytes: power of two, 64 KiB..256 MiB */
+	/* enum record_format of each output (record-format.h) */
+	int stdout_format, socket_format, connect_format, journal_format;
+	uint32_t ring_buffer_size; /* bytes: power of two, 64 KiB..256 MiB */
 
 	bool debug_printk; /* [monitoring]: bpf_printk decisions to trace_pipe */
 

@@ -221,30 +221,35 @@ size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t si
 	return o;
 }
 
-void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *dir_len)
+void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len)
 {
-	const char *slash = path && n ? memrchr(path, '/', n) : NULL;
+	size_t end = n;
+	const char *slash;
 
+	/* "/a/b/" names b, in /a; "/" names itself */
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	slash = path && end > 1 ? memrchr(path, '/', end) : NULL;
 	*name_off = slash ? (size_t)(slash - path) + 1 : 0;
+	*name_len = end - *name_off;
 	/* "/x": the directory is "/" */
 	*dir_len = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
 }
 
 void siem_file_path(struct json_writer *w, const char *path, size_t max, const char *const keys[4])
 {
-	size_t n = strnlen(path, max), name, dir;
+	size_t n = strnlen(path, max), name, name_len, dir;
 	const char *dot;
 
-	siem_path_split(path, n, &name, &dir);
+	siem_path_split(path, n, &name, &name_len, &dir);
 	jw_string_clean(w, keys[0], path, n);
-	if (name < n)
-		jw_string_clean(w, keys[1], path + name, n - name);
+	jw_string_clean(w, keys[1], path + name, name_len);
 	if (dir && path[0] == '/')
 		jw_string_clean(w, keys[2], path, dir);
-	dot = name < n ? memrchr(path + name, '.', n - name) : NULL;
+	dot = name_len ? memrchr(path + name, '.', name_len) : NULL;
 	/* "a.tar.gz" -> "gz"; ".bashrc" and "a." have none */
-	if (dot && dot > path + name && dot + 1 < path + n)
-		jw_string_clean(w, keys[3], dot + 1, (size_t)(path + n - dot - 1));
+	if (dot && dot > path + name && dot + 1 < path + name + name_len)
+		jw_string_clean(w, keys[3], dot + 1, (size_t)(path + name + name_len - dot - 1));
 }
 
 void siem_string_array(struct json_writer *w, const char *key, const char *const v[2], const char *extra)

@@ -78,12 +78,14 @@ long siem_exec_arg(const struct clawos_exec_event *e, size_t *off);
  * SigmaHQ's Linux rules are written against); length into out. */
 size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t size);
 
-/* Offsets of the last component and length of the directory of path[0..n):
- * "/a/b" -> name at 3, directory length 2; "/x" -> 1, 1; "x" -> 0, 0. */
-void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *dir_len);
+/* The last component of path[0..n) (trailing slashes ignored; "/" is its
+ * own) and the length of its directory: "/a/b/" -> "b" at 3 (length 1),
+ * directory length 2; "/x" -> "x", 1; "x" -> "x", 0. */
+void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len);
 
 /* A path (any bytes, cleaned) as the members keys[0..3]: the path, its
- * last component, its directory (absolute paths only) and the extension
+ * last component (always, maybe empty), its directory (absolute paths
+ * only) and the extension
  * of the last component ("gz" of "a.tar.gz"; none for ".bashrc"). */
 void siem_file_path(struct json_writer *w, const char *path, size_t max, const char *const keys[4]);
 

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <json-c/json.h>
 
+#include "agent/event-siem.h"
 #include "agent/record-format.h"
 #include "event-fixtures.h"
 
@@ -314,6 +315,55 @@ static void test_warm_writers_do_not_reallocate(void **state)
 		jw_free(&w[f]);
 }
 
+static void test_path_split(void **state)
+{
+	static const struct {
+		const char *path, *name, *dir, *ext;
+	} cases[] = {
+	    {"/etc/passwd", "passwd", "/etc", NULL},
+	    {"/x", "x", "/", NULL},
+	    {"/", "/", NULL, NULL},
+	    {"", "", NULL, NULL},
+	    {"x", "x", NULL, NULL},
+	    {"rel/dir/f.c", "f.c", NULL, "c"},
+	    {"/a/b/", "b", "/a", NULL},
+	    {"/a//b//", "b", "/a/", NULL},
+	    {"/tmp/a.tar.gz", "a.tar.gz", "/tmp", "gz"},
+	    {"/root/.bashrc", ".bashrc", "/root", NULL},
+	    {"/tmp/a.", "a.", "/tmp", NULL},
+	    {"/tmp/..", "..", "/tmp", NULL},
+	};
+	static const char *const keys[4] = {"path", "name", "dir", "ext"};
+	struct json_writer w = {};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct json_object *o, *v;
+		const char *s;
+		size_t len;
+
+		jw_begin(&w);
+		siem_file_path(&w, cases[i].path, strlen(cases[i].path) + 1, keys);
+		s = jw_finish(&w, &len);
+		o = check_line(cases[i].path, s, len);
+		assert_true(json_object_object_get_ex(o, "name", &v));
+		assert_string_equal(json_object_get_string(v), cases[i].name);
+		if (cases[i].dir) {
+			assert_true(json_object_object_get_ex(o, "dir", &v));
+			assert_string_equal(json_object_get_string(v), cases[i].dir);
+		} else {
+			assert_false(json_object_object_get_ex(o, "dir", NULL));
+		}
+		if (cases[i].ext) {
+			assert_true(json_object_object_get_ex(o, "ext", &v));
+			assert_string_equal(json_object_get_string(v), cases[i].ext);
+		} else {
+			assert_false(json_object_object_get_ex(o, "ext", NULL));
+		}
+		json_object_put(o);
+	}
+	jw_free(&w);
+}
+
 static void test_format_names(void **state)
 {
 	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++) {
@@ -347,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_strings),
 	    cmocka_unit_test(test_full_buffers),
 	    cmocka_unit_test(test_warm_writers_do_not_reallocate),
+	    cmocka_unit_test(test_path_split),
 	    cmocka_unit_test(test_format_names),
 	};
 
