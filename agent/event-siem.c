@@ -278,7 +278,7 @@ void siem_id_string(struct json_writer *w, const char *key, uint64_t id)
 
 uint64_t siem_realtime_ns(const struct clawos_event_hdr *h, const struct event_context *ctx)
 {
-	return (uint64_t)((int64_t)h->ts_ns + ctx->realtime_offset_ns);
+	return h->ts_ns + (uint64_t)ctx->realtime_offset_ns; /* wraps like the native "time" */
 }
 
 uint64_t siem_parse_rfc3339(const char *s)
