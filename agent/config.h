@@ -15,7 +15,9 @@
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
 #define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
-#define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf/shipper.sock"
+/* Not in the agent's RuntimeDirectory (/run/clawos-ebpf): systemd removes
+ * that whenever the agent stops, the shipper's socket with it. */
+#define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf-shipper/shipper.sock"
 
 /* Bounds of the filter lists; they size BPF maps, so they are part of the
  * documented limits (clawos-ebpf.conf(5)). */

@@ -343,6 +343,7 @@ struct output_socket *output_socket_free(struct output_socket *o)
 	}
 	free(o->clients);
 	free(o->greeting);
+	jw_free(&o->jw);
 	sd_event_unref(o->ev);
 	free(o);
 	return NULL;
