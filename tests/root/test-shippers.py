@@ -118,8 +118,13 @@ def rsyslog_root():
         return root
     debs = os.path.join(RSYSLOG_CACHE, "debs")
     os.makedirs(debs, exist_ok=True)
-    p = subprocess.run(["apt-get", "download", "rsyslog", "libestr0", "libfastjson4"], cwd=debs,
-                       capture_output=True, text=True, timeout=300)
+    for attempt in range(2):
+        p = subprocess.run(["apt-get", "download", "rsyslog", "libestr0", "libfastjson4"], cwd=debs,
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode == 0 or attempt:
+            break
+        # a fresh machine may have no package lists yet
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
     if p.returncode != 0:
         h.log("apt-get download failed: %s" % p.stderr.strip()[-500:])
         return None

@@ -23,7 +23,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
