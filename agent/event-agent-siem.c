@@ -215,7 +215,7 @@ static void ecs_agent(struct json_writer *w, const struct agent_record *r)
 	is_iface = is_iface && iface_flow_get(r->native, &f);
 	if (is_iface)
 		jw_int(w, "duration", f.interval_ms * 1000000);
-	ecs_event_module(w, r->event);
+	ecs_event_module(w, r->event, false);
 	jw_end(w);
 	ecs_host_agent(w, r->host, r->kernel);
 	if (r->pid) {
@@ -275,7 +275,7 @@ static void ocsf_agent(struct json_writer *w, const struct agent_record *r)
 	struct iface_flow f = {};
 
 	ocsf_begin(w, r->c, 0, r->realtime_ns);
-	ocsf_metadata(w, r->event, r->time, OCSF_PROFILE_HOST);
+	ocsf_metadata(w, r->event, r->time, OCSF_PROFILE_HOST, false);
 	ocsf_device(w, r->host, r->kernel);
 	if (r->c->ocsf == OCSF_APP_LIFECYCLE) {
 		jw_object(w, "app");

@@ -23,26 +23,31 @@
 #include "names.h"
 #include "record-format.h"
 
-void ecs_begin(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
-	       const struct siem_class *c, const char *type_extra)
+/* kind, category, type (k2: an extra type, a string literal) and action */
+static void ecs_event_build(struct json_writer *w, const void *k1, uintptr_t k2)
 {
-	char t[40];
+	const struct siem_class *c = k1;
 
-	jw_begin(w);
-	if (format_rfc3339(siem_realtime_ns(h, ctx), t, sizeof(t)) == 0)
-		jw_string(w, "@timestamp", t);
-	jw_object(w, "ecs");
-	jw_string(w, "version", ECS_VERSION);
-	jw_end(w);
-	jw_object(w, "event");
 	jw_string(w, "kind", c->ecs_kind);
 	siem_string_array(w, "category", c->ecs_category, NULL);
-	siem_string_array(w, "type", c->ecs_type, type_extra);
+	siem_string_array(w, "type", c->ecs_type, (const char *)k2);
 	jw_string(w, "action", c->action);
 }
 
-static void ecs_dataset(struct json_writer *w, const char *event)
+void ecs_begin(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
+	       const struct siem_class *c, const char *type_extra)
 {
+	jw_begin(w);
+	siem_time(w, "@timestamp", siem_realtime_ns(h, ctx));
+	jw_raw(w, "ecs", "{\"version\":\"" ECS_VERSION "\"}");
+	jw_object(w, "event");
+	siem_members(w, ecs_event_build, c, (uintptr_t)type_extra);
+}
+
+/* module and dataset ("clawos.<native event name>") */
+static void ecs_module_build(struct json_writer *w, const void *k1, uintptr_t k2)
+{
+	const char *event = k1;
 	char ds[64] = SIEM_MODULE ".";
 	size_t p = strlen(ds), n = strlen(event);
 
@@ -50,38 +55,49 @@ static void ecs_dataset(struct json_writer *w, const char *event)
 		n = sizeof(ds) - p - 1;
 	memcpy(ds + p, event, n);
 	ds[p + n] = '\0';
+	jw_string(w, "module", SIEM_MODULE);
 	jw_string(w, "dataset", ds);
 }
 
-void ecs_event_module(struct json_writer *w, const char *event)
+void ecs_event_module(struct json_writer *w, const char *event, bool constant)
 {
-	jw_string(w, "module", SIEM_MODULE);
-	ecs_dataset(w, event);
+	if (constant)
+		siem_members(w, ecs_module_build, event, 0);
+	else
+		ecs_module_build(w, event, 0);
 }
 
-void ecs_host_agent(struct json_writer *w, const char *host, const char *kernel)
+/* host.name, hostname, os of a kernel record (k1: the host name) */
+static void ecs_host_build(struct json_writer *w, const void *k1, uintptr_t k2)
 {
-	jw_object(w, "host");
+	const char *host = k1, *kernel = (const char *)k2;
+
 	if (host) {
 		jw_string_clean(w, "name", host, 256);
 		jw_string_clean(w, "hostname", host, 256);
 	}
 	jw_object(w, "os");
 	jw_string(w, "type", "linux");
-	jw_string(w, "family", "linux");
 	if (kernel)
 		jw_string_clean(w, "kernel", kernel, 256);
 	jw_end(w);
+}
+
+void ecs_host_agent(struct json_writer *w, const char *host, const char *kernel)
+{
+	jw_object(w, "host");
+	if (kernel)
+		ecs_host_build(w, host, (uintptr_t)kernel);
+	else
+		siem_members_text(w, ecs_host_build, host);
 	jw_end(w);
-	jw_object(w, "agent");
-	jw_string(w, "type", SIEM_AGENT_TYPE);
-	jw_string(w, "version", CLAWOS_VERSION);
-	jw_end(w);
+	jw_raw(w, "agent", "{\"type\":\"" SIEM_AGENT_TYPE "\",\"version\":\"" CLAWOS_VERSION "\"}");
 }
 
 void ecs_event_close(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx)
 {
-	ecs_event_module(w, event_type_name(h->type) ?: "unknown");
+	/* event_type_name() gives static strings: cached by their address */
+	ecs_event_module(w, event_type_name(h->type) ?: "unknown", true);
 	jw_uint(w, "sequence", h->seq);
 	jw_end(w);
 	ecs_host_agent(w, ctx->host, NULL);

@@ -4,6 +4,7 @@
 /* The helpers of the ECS writers (event-ecs.c), shared with
  * event-ecs-kinds.c and event-agent-siem.c. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,9 @@ struct siem_class;
  * severity, then ecs_event_module(), then closes "event". */
 void ecs_begin(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
 	       const struct siem_class *c, const char *type_extra);
-/* event.module and event.dataset ("clawos.<native event name>"). */
-void ecs_event_module(struct json_writer *w, const char *event);
+/* event.module and event.dataset ("clawos.<native event name>"); constant:
+ * event is a static string (then cached by its address). */
+void ecs_event_module(struct json_writer *w, const char *event, bool constant);
 /* host.* (name NULL: unknown; kernel NULL: unknown) and agent.*. */
 void ecs_host_agent(struct json_writer *w, const char *host, const char *kernel);
 

@@ -23,13 +23,12 @@
 
 static const char *const severity_captions[] = {"Unknown", "Informational", "Low", "Medium", "High", "Critical"};
 
-void ocsf_begin(struct json_writer *w, const struct siem_class *c, unsigned severity_id, uint64_t realtime_ns)
+/* class_uid .. type_name, severity_id, severity; k2: the severity_id */
+static void ocsf_head_build(struct json_writer *w, const void *k1, uintptr_t k2)
 {
+	const struct siem_class *c = k1;
 	const struct siem_ocsf_class *k = &siem_ocsf_classes[c->ocsf];
 
-	if (!severity_id || severity_id >= ELEMENTSOF(severity_captions))
-		severity_id = c->severity_id;
-	jw_begin(w);
 	jw_int(w, "class_uid", k->class_uid);
 	jw_string(w, "class_name", k->class_name);
 	jw_int(w, "category_uid", k->category_uid);
@@ -38,14 +37,22 @@ void ocsf_begin(struct json_writer *w, const struct siem_class *c, unsigned seve
 	jw_string(w, "activity_name", c->activity_name);
 	jw_int(w, "type_uid", (int64_t)k->class_uid * 100 + c->activity_id);
 	jw_string(w, "type_name", c->type_name);
-	jw_int(w, "severity_id", severity_id);
-	jw_string(w, "severity", severity_captions[severity_id < ELEMENTSOF(severity_captions) ? severity_id : 0]);
+	jw_int(w, "severity_id", (int64_t)k2);
+	jw_string(w, "severity", severity_captions[k2 < ELEMENTSOF(severity_captions) ? k2 : 0]);
+}
+
+void ocsf_begin(struct json_writer *w, const struct siem_class *c, unsigned severity_id, uint64_t realtime_ns)
+{
+	if (!severity_id || severity_id >= ELEMENTSOF(severity_captions))
+		severity_id = c->severity_id;
+	jw_begin(w);
+	siem_members(w, ocsf_head_build, c, severity_id);
 	jw_uint(w, "time", realtime_ns / 1000000ULL);
 }
 
-void ocsf_metadata(struct json_writer *w, const char *event, const char *time, unsigned profiles)
+/* version, product, profiles (k2), event_code (k1) */
+static void ocsf_metadata_build(struct json_writer *w, const void *k1, uintptr_t k2)
 {
-	jw_object(w, "metadata");
 	jw_string(w, "version", OCSF_VERSION);
 	jw_object(w, "product");
 	jw_string(w, "name", SIEM_AGENT_TYPE);
@@ -53,31 +60,58 @@ void ocsf_metadata(struct json_writer *w, const char *event, const char *time, u
 	jw_string(w, "version", CLAWOS_VERSION);
 	jw_end(w);
 	jw_array(w, "profiles");
-	if (profiles & OCSF_PROFILE_HOST)
+	if (k2 & OCSF_PROFILE_HOST)
 		jw_string(w, NULL, "host");
-	if (profiles & OCSF_PROFILE_SECURITY_CONTROL)
+	if (k2 & OCSF_PROFILE_SECURITY_CONTROL)
 		jw_string(w, NULL, "security_control");
 	jw_end(w);
-	jw_string(w, "event_code", event);
+	jw_string(w, "event_code", (const char *)k1);
+}
+
+void ocsf_metadata(struct json_writer *w, const char *event, const char *time, unsigned profiles, bool constant)
+{
+	jw_object(w, "metadata");
+	if (constant)
+		siem_members(w, ocsf_metadata_build, event, profiles);
+	else
+		ocsf_metadata_build(w, event, profiles);
 	if (time)
 		jw_string(w, "original_time", time);
 	jw_end(w);
 }
 
-void ocsf_device(struct json_writer *w, const char *host, const char *kernel)
+/* metadata of a kernel record, its time formatted here */
+static void ocsf_metadata_kernel(struct json_writer *w, const char *event, uint64_t ns, unsigned profiles)
 {
-	jw_object(w, "device");
-	if (host)
-		jw_string_clean(w, "hostname", host, 256);
+	jw_object(w, "metadata");
+	siem_members(w, ocsf_metadata_build, event, profiles);
+	siem_time(w, "original_time", ns);
+	jw_end(w);
+}
+
+/* hostname (k1), type_id, type, os (with k2, the kernel release, when known) */
+static void ocsf_device_build(struct json_writer *w, const void *k1, uintptr_t k2)
+{
+	if (k1)
+		jw_string_clean(w, "hostname", k1, 256);
 	jw_int(w, "type_id", 0);
 	jw_string(w, "type", "Unknown");
 	jw_object(w, "os");
 	jw_string(w, "name", "Linux");
 	jw_int(w, "type_id", 200);
 	jw_string(w, "type", "Linux");
-	if (kernel)
-		jw_string_clean(w, "kernel_release", kernel, 256);
+	if (k2)
+		jw_string_clean(w, "kernel_release", (const char *)k2, 256);
 	jw_end(w);
+}
+
+void ocsf_device(struct json_writer *w, const char *host, const char *kernel)
+{
+	jw_object(w, "device");
+	if (kernel)
+		ocsf_device_build(w, host, (uintptr_t)kernel);
+	else
+		siem_members_text(w, ocsf_device_build, host);
 	jw_end(w);
 }
 
@@ -85,11 +119,10 @@ void ocsf_head(struct json_writer *w, const struct clawos_event_hdr *h, const st
 	       const struct siem_class *c, unsigned severity_id, unsigned profiles)
 {
 	uint64_t ns = siem_realtime_ns(h, ctx);
-	char t[40];
 
 	ocsf_begin(w, c, severity_id, ns);
-	ocsf_metadata(w, event_type_name(h->type) ?: "unknown", format_rfc3339(ns, t, sizeof(t)) == 0 ? t : NULL,
-		      profiles | OCSF_PROFILE_HOST);
+	/* event_type_name() gives static strings: cached by their address */
+	ocsf_metadata_kernel(w, event_type_name(h->type) ?: "unknown", ns, profiles | OCSF_PROFILE_HOST);
 	ocsf_device(w, ctx->host, NULL);
 }
 

@@ -21,8 +21,9 @@ struct siem_class;
  * the row's), time (milliseconds of realtime_ns). */
 void ocsf_begin(struct json_writer *w, const struct siem_class *c, unsigned severity_id, uint64_t realtime_ns);
 /* metadata: version, product, profiles (OCSF_PROFILE_*), event_code (the
- * native event name), original_time (the native "time"). */
-void ocsf_metadata(struct json_writer *w, const char *event, const char *time, unsigned profiles);
+ * native event name), original_time (the native "time"); constant: event
+ * is a static string (then cached by its address). */
+void ocsf_metadata(struct json_writer *w, const char *event, const char *time, unsigned profiles, bool constant);
 /* device: the host (hostname NULL: unknown), Linux, kernel release. */
 void ocsf_device(struct json_writer *w, const char *host, const char *kernel);
 /* The common head of a kernel record: ocsf_begin, metadata, device. */

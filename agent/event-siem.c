@@ -4,6 +4,7 @@
  * kind), the format names, and helpers the writers of both schemas share.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -269,11 +270,107 @@ void siem_id_string(struct json_writer *w, const char *key, uint64_t id)
 	size_t n = sizeof(buf);
 
 	buf[--n] = '\0';
+	buf[--n] = '"';
 	do {
 		buf[--n] = (char)('0' + id % 10);
 		id /= 10;
 	} while (id);
-	jw_string(w, key, buf + n);
+	buf[--n] = '"';
+	/* digits need no escaping */
+	jw_raw_k(w, key, key ? strlen(key) : 0, buf + n, sizeof(buf) - 1 - n);
+}
+
+#define FRAGMENTS 96
+#define FRAGMENT_MAX 512
+
+struct fragment {
+	siem_build_fn build;
+	const void *k1;
+	uintptr_t k2;
+	uint16_t len;
+	char text[FRAGMENT_MAX];
+};
+
+void siem_members(struct json_writer *w, siem_build_fn build, const void *k1, uintptr_t k2)
+{
+	static __thread struct fragment cache[FRAGMENTS];
+	static __thread unsigned used;
+	struct json_writer tmp = {};
+	const char *s;
+	size_t len;
+
+	for (unsigned i = 0; i < used; i++)
+		if (cache[i].build == build && cache[i].k1 == k1 && cache[i].k2 == k2) {
+			jw_members(w, cache[i].text, cache[i].len);
+			return;
+		}
+	/* the members alone: "{" + members + "}" from a writer of their own */
+	jw_begin(&tmp);
+	build(&tmp, k1, k2);
+	s = jw_finish(&tmp, &len);
+	if (s && len >= 2 && len - 2 <= FRAGMENT_MAX && used < FRAGMENTS) {
+		struct fragment *f = &cache[used++];
+
+		*f = (struct fragment){.build = build, .k1 = k1, .k2 = k2, .len = (uint16_t)(len - 2)};
+		memcpy(f->text, s + 1, len - 2);
+		jw_members(w, f->text, f->len);
+	} else {
+		build(w, k1, k2);
+	}
+	jw_free(&tmp);
+}
+
+void siem_members_text(struct json_writer *w, siem_build_fn build, const char *s)
+{
+	static __thread struct {
+		siem_build_fn build;
+		char key[256];
+		uint16_t len;
+		char text[FRAGMENT_MAX];
+	} cache[4];
+	static __thread unsigned next;
+	struct json_writer tmp = {};
+	const char *out;
+	size_t len;
+
+	if (!s || strlen(s) >= sizeof(cache[0].key)) {
+		build(w, s, 0);
+		return;
+	}
+	for (unsigned i = 0; i < ELEMENTSOF(cache); i++)
+		if (cache[i].build == build && strcmp(cache[i].key, s) == 0) {
+			jw_members(w, cache[i].text, cache[i].len);
+			return;
+		}
+	jw_begin(&tmp);
+	build(&tmp, s, 0);
+	out = jw_finish(&tmp, &len);
+	if (out && len >= 2 && len - 2 <= FRAGMENT_MAX) {
+		unsigned i = next++ % ELEMENTSOF(cache);
+
+		cache[i].build = build;
+		snprintf(cache[i].key, sizeof(cache[i].key), "%s", s);
+		cache[i].len = (uint16_t)(len - 2);
+		memcpy(cache[i].text, out + 1, len - 2);
+		jw_members(w, cache[i].text, cache[i].len);
+	} else {
+		build(w, s, 0);
+	}
+	jw_free(&tmp);
+}
+
+void siem_time(struct json_writer *w, const char *key, uint64_t realtime_ns)
+{
+	char t[48];
+
+	/* digits, '-', ':', 'T', '.', 'Z': nothing to escape */
+	t[0] = '"';
+	if (format_rfc3339(realtime_ns, t + 1, sizeof(t) - 2) < 0)
+		return;
+	size_t n = strlen(t);
+
+	t[n++] = '"';
+	jw_raw_k(w, key, strlen(key), t, n);
 }
 
 uint64_t siem_realtime_ns(const struct clawos_event_hdr *h, const struct event_context *ctx)

@@ -94,6 +94,22 @@ void siem_string_array(struct json_writer *w, const char *key, const char *const
 /* Decimal text of an id, for the schemas that carry ids as strings. */
 void siem_id_string(struct json_writer *w, const char *key, uint64_t id);
 
+/* Members that are the same for many records (the classification of a
+ * kind, the product, ...) are written once by build(w, k1, k2) into a
+ * private writer and then copied with jw_members() from a small cache, per
+ * thread, keyed by (k1, k2): the writers stay the one place of every
+ * field, and most of a record's constant text costs a memcpy.  Falls back
+ * to build() on w itself when the cache is full. */
+typedef void (*siem_build_fn)(struct json_writer *w, const void *k1, uintptr_t k2);
+void siem_members(struct json_writer *w, siem_build_fn build, const void *k1, uintptr_t k2);
+
+/* The same, keyed by the text of s (build(w, s, 0)): for values that stay
+ * the same but live in buffers, like the host name. */
+void siem_members_text(struct json_writer *w, siem_build_fn build, const char *s);
+
+/* key: the RFC 3339 text of realtime_ns (nothing if it cannot be formatted). */
+void siem_time(struct json_writer *w, const char *key, uint64_t realtime_ns);
+
 /* The wall-clock time of a record in nanoseconds. */
 uint64_t siem_realtime_ns(const struct clawos_event_hdr *h, const struct event_context *ctx);
 /* "2026-01-02T03:04:05.123456789Z" back to nanoseconds; 0 on bad text. */
