@@ -13,26 +13,6 @@
 #include "macro.h"
 #include "record-format.h"
 
-const char *const record_format_names[_RECORD_FORMAT_MAX + 1] = {
-    [RECORD_FORMAT_NATIVE] = "native",
-    [RECORD_FORMAT_ECS] = "ecs",
-    [RECORD_FORMAT_OCSF] = "ocsf",
-    [_RECORD_FORMAT_MAX] = NULL,
-};
-
-const char *record_format_name(enum record_format f)
-{
-	return (unsigned)f < _RECORD_FORMAT_MAX ? record_format_names[f] : NULL;
-}
-
-int record_format_from_name(const char *name)
-{
-	for (unsigned f = 0; name && f < _RECORD_FORMAT_MAX; f++)
-		if (strcmp(name, record_format_names[f]) == 0)
-			return (int)f;
-	return -EINVAL;
-}
-
 const char *event_format(struct json_writer *w, enum record_format f, const struct clawos_event_hdr *h,
 			 const struct event_context *ctx, size_t *len)
 {

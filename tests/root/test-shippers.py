@@ -195,9 +195,12 @@ def main():
         shipper = syslog_ng(wd) if which == "syslog-ng" else rsyslog(wd)
         shipper.start()
         out, alerts = wd.join("log", "ecs.ndjson"), wd.join("log", "alerts.ndjson")
+        # only our records and those of the programs we run, not the host's
+        comm = "cs" + uuid.uuid4().hex[:13]
+        h.set_comm(comm)
         conf = h.write_config(wd, connect="yes", connect_path=shipper.sock, connect_format="ecs",
-                              socket_format="ecs", anomaly_cooldown="0")
-        agent = h.Agent(h.agent_path(), conf, wd).start(wd.join("events.sock"))
+                              socket_format="ecs", anomaly_cooldown="0", include_comm="%s, true, cat" % comm)
+        agent = h.Agent(h.agent_path(), conf, wd).start(wd.join("events.sock"), timeout=90)
         tag = "ship-" + uuid.uuid4().hex[:12]
         workload(tag, wd)
         h.check(h.wait_for(lambda: has_exec([json.loads(x) for x in lines(out)], tag), T,
