@@ -215,6 +215,7 @@ void ocsf_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, c
 			p.parent_name_max = sizeof(e->ancestry[0].comm);
 			p.parent_exe = ctx->ancestry_exe[0];
 		}
+		p.ancestry = e;
 		ocsf_actor(w, &p, &e->hdr, ctx);
 	}
 	if (e->kind == CLAWOS_ANOMALY_FILE_VIOLATION && e->subject[0]) {
@@ -234,7 +235,7 @@ void ocsf_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, c
 	jw_int(w, "suppressed", e->suppressed);
 	jw_bool(w, "enforced", enforced);
 	jw_bool(w, "enforcement_unavailable", e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE);
-	anomaly_ancestry_json(w, e, ctx);
+	/* the ancestry is actor.process.ancestry */
 	anomaly_top_json(w, e);
 	jw_end(w);
 	jw_end(w);

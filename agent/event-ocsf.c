@@ -193,6 +193,21 @@ void ocsf_process(struct json_writer *w, const char *key, const struct ocsf_proc
 		/* waiting for the native record: the parent's cmd_line (its argv) */
 		jw_end(w);
 	}
+	if (p->ancestry && p->ancestry->ancestry_len) {
+		const struct clawos_anomaly_event *a = p->ancestry;
+
+		jw_array(w, "ancestry");
+		for (unsigned i = 0; i < a->ancestry_len && i < CLAWOS_ANOMALY_ANCESTRY; i++) {
+			jw_object(w, NULL);
+			jw_int(w, "pid", a->ancestry[i].pid);
+			if (a->ancestry[i].comm[0])
+				jw_string_clean(w, "name", a->ancestry[i].comm, sizeof(a->ancestry[i].comm));
+			if (ctx->ancestry_exe[i])
+				jw_string_clean(w, "path", ctx->ancestry_exe[i], 4096);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
 	jw_end(w);
 }
 

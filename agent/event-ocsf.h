@@ -43,6 +43,8 @@ struct ocsf_process {
 	const char *parent_name, *parent_exe; /* NULL: unknown */
 	size_t parent_name_max;
 	bool user; /* with the record's user */
+	/* an anomaly whose ancestry (parent first) becomes "ancestry" */
+	const struct clawos_anomaly_event *ancestry;
 };
 void ocsf_process(struct json_writer *w, const char *key, const struct ocsf_process *p,
 		  const struct clawos_event_hdr *h, const struct event_context *ctx);
