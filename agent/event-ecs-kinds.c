@@ -63,7 +63,9 @@ void ecs_network(struct json_writer *w, const struct clawos_event_hdr *h, const 
 	const struct clawos_net_event *e4 = h->type == CLAWOS_EV_NET ? (const void *)h : NULL;
 	const struct clawos_net6_event *e6 = h->type == CLAWOS_EV_NET6 ? (const void *)h : NULL;
 	unsigned op = e4 ? e4->op : e6->op, info = e4 ? e4->info : e6->info;
-	bool create = op == CLAWOS_NET_OP_CREATE;
+	/* socket_create comes as an IPv4 record only: a Network6Event says so
+	 * only when it is broken, then its address is written */
+	bool create = e4 && op == CLAWOS_NET_OP_CREATE;
 	char addr[INET6_ADDRSTRLEN] = "";
 
 	ecs_begin(w, h, ctx, siem_class_of(h), NULL);

@@ -67,11 +67,13 @@ void ocsf_network(struct json_writer *w, const struct clawos_event_hdr *h, const
 	const struct clawos_net6_event *e6 = h->type == CLAWOS_EV_NET6 ? (const void *)h : NULL;
 	unsigned op = e4 ? e4->op : e6->op, info = e4 ? e4->info : e6->info;
 	struct ocsf_process p = ocsf_task(h, ctx);
+	/* socket_create comes as an IPv4 record only (see ecs_network) */
+	bool create = e4 && op == CLAWOS_NET_OP_CREATE;
 	char addr[INET6_ADDRSTRLEN] = "";
 
 	ocsf_head(w, h, ctx, siem_class_of(h), 0, 0);
 	ocsf_actor(w, &p, h, ctx);
-	if (op == CLAWOS_NET_OP_CREATE) {
+	if (create) {
 		unsigned fam = e4->sock.family;
 
 		/* no address yet: the host that made the socket */
@@ -94,7 +96,7 @@ void ocsf_network(struct json_writer *w, const struct clawos_event_hdr *h, const
 	jw_object(w, "network");
 	jw_string(w, "op", net_op_name(op));
 	jw_string(w, "protocol", net_proto_name(CLAWOS_NET_PROTO(info)));
-	if (op == CLAWOS_NET_OP_CREATE) {
+	if (create) {
 		const char *fam = socket_family_name(e4->sock.family), *type = socket_type_name(e4->sock.type);
 
 		jw_string(w, "family", fam ? fam : "unknown");

@@ -286,6 +286,48 @@ static void test_full_buffers(void **state)
 	}
 }
 
+static const struct fixture *fixture_named(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++)
+		if (strcmp(fixtures[i].name, name) == 0)
+			return &fixtures[i];
+	fail_msg("no fixture %s", name);
+	return NULL;
+}
+
+/* Records the kernel never sends but a broken one could (the decoder checks
+ * only type, version and size): one JSON object each, in every format. */
+static void test_odd_records(void **state)
+{
+	union fixture_record r;
+	struct event_context ctx;
+
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++) {
+		const char *s;
+		size_t len;
+
+		fixture_build(fixture_named("network-bind6"), &r, &ctx);
+		r.net6.op = CLAWOS_NET_OP_CREATE; /* socket_create comes as IPv4 only */
+		s = event_format(&writers[f], f, &r.hdr, &ctx, &len);
+		json_object_put(check_line("net6 socket_create", s, len));
+		r.net6.op = 99;
+		r.net6.info = 0xff;
+		s = event_format(&writers[f], f, &r.hdr, &ctx, &len);
+		json_object_put(check_line("net6 op 99", s, len));
+		fixture_build(fixture_named("anomaly"), &r, &ctx);
+		r.anomaly.kind = 999;
+		r.anomaly.severity = 77;
+		r.anomaly.ancestry_len = 200;
+		r.anomaly.top_len = 200;
+		s = event_format(&writers[f], f, &r.hdr, &ctx, &len);
+		json_object_put(check_line("anomaly kind 999", s, len));
+		fixture_build(fixture_named("process-fork"), &r, &ctx);
+		r.proc.op = 7;
+		s = event_format(&writers[f], f, &r.hdr, &ctx, &len);
+		json_object_put(check_line("process op 7", s, len));
+	}
+}
+
 /* Once grown to the largest record, each writer keeps its buffer. */
 static void test_warm_writers_do_not_reallocate(void **state)
 {
@@ -396,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_agent_records_bad_input),
 	    cmocka_unit_test(test_hostile_strings),
 	    cmocka_unit_test(test_full_buffers),
+	    cmocka_unit_test(test_odd_records),
 	    cmocka_unit_test(test_warm_writers_do_not_reallocate),
 	    cmocka_unit_test(test_path_split),
 	    cmocka_unit_test(test_format_names),
