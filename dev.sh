@@ -15,11 +15,11 @@ PACKAGES=(
 	libbpf-dev libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev libinih-dev
 	scdoc mandoc systemd
 )
-# tests: unit (cmocka, sanitizer runtimes, schema), root (iproute2 for veth,
+# tests: unit (cmocka, sanitizer runtimes, schemas: ours, ECS and OCSF), root (iproute2 for veth,
 # socat, syslog-ng as a real shipper, capsh/setpriv), vm (qemu guest),
 # packaging (deb and rpm builds)
 TEST_PACKAGES=(
-	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema
+	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema python3-yaml
 	iproute2 socat syslog-ng-core libcap2-bin util-linux
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	debhelper dpkg-dev lintian rpm fakeroot

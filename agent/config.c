@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config-internal.h"
+#include "record-format.h"
 
 #define FIELD(f) offsetof(struct clawos_settings, f)
 #define LIVE true
@@ -69,6 +70,8 @@ const struct config_key config_keys[] = {
 
     {"output", "stdout", &config_type_enum, FIELD(stdout_output), CLAWOS_AUTO, CLAWOS_YES, .names = stdout_names,
      .reload_live = LIVE},
+    {"output", "stdout_format", &config_type_enum, FIELD(stdout_format), RECORD_FORMAT_NATIVE, RECORD_FORMAT_OCSF,
+     .names = record_format_names, .reload_live = LIVE},
     {"output", "socket", &config_type_bool, FIELD(socket_enabled), .reload_live = RESTART},
     /* sizeof(sockaddr_un.sun_path) is 108, including the NUL. */
     {"output", "socket_path", &config_type_path, FIELD(socket_path), 1, 107, .reload_live = RESTART},
@@ -78,14 +81,20 @@ const struct config_key config_keys[] = {
     {"output", "client_queue_size", &config_type_size, FIELD(client_queue_size), 64 * 1024, 256 * 1024 * 1024,
      .reload_live = LIVE},
     {"output", "client_stall_timeout", &config_type_uint, FIELD(client_stall_timeout), 0, 3600, .reload_live = LIVE},
+    {"output", "socket_format", &config_type_enum, FIELD(socket_format), RECORD_FORMAT_NATIVE, RECORD_FORMAT_OCSF,
+     .names = record_format_names, .reload_live = LIVE},
     {"output", "connect", &config_type_bool, FIELD(connect_enabled), .reload_live = RESTART},
     {"output", "connect_path", &config_type_path, FIELD(connect_path), 1, 107, .reload_live = RESTART},
     {"output", "connect_buffer_size", &config_type_size, FIELD(connect_buffer_size), 64 * 1024, 256 * 1024 * 1024,
      .reload_live = RESTART},
+    {"output", "connect_format", &config_type_enum, FIELD(connect_format), RECORD_FORMAT_NATIVE, RECORD_FORMAT_OCSF,
+     .names = record_format_names, .reload_live = LIVE},
     {"output", "journal", &config_type_bool, FIELD(journal_enabled), .reload_live = LIVE},
     {"output", "journal_records", &config_type_enum, FIELD(journal_records), CLAWOS_JOURNAL_ANOMALIES,
      CLAWOS_JOURNAL_NONE, .names = journal_records_names, .reload_live = LIVE},
     {"output", "journal_rate_limit", &config_type_uint, FIELD(journal_rate_limit), 1, 100000, .reload_live = LIVE},
+    {"output", "journal_format", &config_type_enum, FIELD(journal_format), RECORD_FORMAT_NATIVE, RECORD_FORMAT_OCSF,
+     .names = record_format_names, .reload_live = LIVE},
     {"output", "stats_interval", &config_type_uint, FIELD(stats_interval), 0, 86400, .reload_live = LIVE},
     {"output", "ring_buffer_size", &config_type_size, FIELD(ring_buffer_size), 64 * 1024, 256 * 1024 * 1024,
      .reload_live = RESTART},

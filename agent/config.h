@@ -15,7 +15,9 @@
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
 #define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
-#define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf/shipper.sock"
+/* Not in the agent's RuntimeDirectory (/run/clawos-ebpf): systemd removes
+ * that whenever the agent stops, the shipper's socket with it. */
+#define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf-shipper/shipper.sock"
 
 /* Bounds of the filter lists; they size BPF maps, so they are part of the
  * documented limits (clawos-ebpf.conf(5)). */
@@ -85,7 +87,9 @@ struct clawos_settings {
 	int journal_records;	     /* enum clawos_journal_records */
 	uint32_t journal_rate_limit; /* trace records per second, 1..100000 */
 	uint32_t stats_interval;     /* seconds, 0 = off, max 86400 */
-	uint32_t ring_buffer_size;   /* bytes: power of two, 64 KiB..256 MiB */
+	/* enum record_format of each output (record-format.h) */
+	int stdout_format, socket_format, connect_format, journal_format;
+	uint32_t ring_buffer_size; /* bytes: power of two, 64 KiB..256 MiB */
 
 	bool debug_printk; /* [monitoring]: bpf_printk decisions to trace_pipe */
 

@@ -121,6 +121,11 @@ const char *enrich_cgroup_path(struct enrich *e, uint64_t cgid)
 	return s->path[0] ? s->path : NULL;
 }
 
+const char *enrich_host(const struct enrich *e)
+{
+	return e && e->host[0] ? e->host : NULL;
+}
+
 static void users_reload_if_changed(struct enrich *e)
 {
 	uint64_t now = now_ns();

@@ -25,3 +25,5 @@ void enrich_record(struct enrich *e, const struct clawos_event_hdr *h, const str
 		   struct event_context *ctx);
 
 const char *enrich_cgroup_path(struct enrich *e, uint64_t cgid);
+/* The host name (read at start), NULL if unknown. */
+const char *enrich_host(const struct enrich *e);

@@ -3,6 +3,8 @@
 
 /* Writers shared by event-json.c and event-json-kinds.c. */
 
+#include <stdbool.h>
+
 #include "bpf/clawos-abi.h"
 #include "json-writer.h"
 
@@ -16,3 +18,19 @@ void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e);
 void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx);
 void proc_json(struct json_writer *w, const struct clawos_proc_event *e);
 const char *severity_name(unsigned s);
+/* Names the native records use, shared with the ECS and OCSF writers. */
+const char *net_op_name(unsigned op);
+const char *net_proto_name(unsigned p);
+const char *net_side(unsigned op); /* "local" or "remote": which side the address is */
+const char *anomaly_kind_name(unsigned k);
+/* The "ancestry" and "top_syscalls" arrays of an anomaly (the latter only
+ * when the record has them). */
+void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_event *e,
+			   const struct event_context *ctx);
+void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *e);
+/* open(2) flags as the array "flags" of names (unknown bits as one hex). */
+void open_flags_json(struct json_writer *w, uint32_t flags);
+/* The path a file record reports: normalised into norm when the kernel
+ * joined it (then *normalized, and raw holds the joined form), else raw;
+ * both CLAWOS_FILE_PATH_LEN + 1 bytes. */
+const char *file_json_path(const struct clawos_file_event *e, char *norm, char *raw, bool *normalized);

@@ -15,7 +15,7 @@ const char *mechanism_json_name(unsigned m)
 	return mechanism_name(m);
 }
 
-static const char *net_op_name(unsigned op)
+const char *net_op_name(unsigned op)
 {
 	static const char *const names[] = {
 	    [CLAWOS_NET_OP_CONNECT] = "connect",      [CLAWOS_NET_OP_BIND] = "bind",
@@ -26,7 +26,7 @@ static const char *net_op_name(unsigned op)
 	return op < ELEMENTSOF(names) && names[op] ? names[op] : "unknown";
 }
 
-static const char *net_proto_name(unsigned p)
+const char *net_proto_name(unsigned p)
 {
 	static const char *const names[] = {
 	    [CLAWOS_PROTO_OTHER] = "other", [CLAWOS_PROTO_TCP] = "tcp", [CLAWOS_PROTO_UDP] = "udp",
@@ -37,7 +37,7 @@ static const char *net_proto_name(unsigned p)
 }
 
 /* "local" for bind/listen, "remote" for the rest: which side the address is. */
-static const char *net_side(unsigned op)
+const char *net_side(unsigned op)
 {
 	return op == CLAWOS_NET_OP_BIND || op == CLAWOS_NET_OP_LISTEN ? "local" : "remote";
 }
@@ -125,7 +125,7 @@ void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e)
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
 
-static const char *anomaly_kind_name(unsigned k)
+const char *anomaly_kind_name(unsigned k)
 {
 	static const char *const names[] = {
 	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",	[CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
@@ -141,6 +141,51 @@ const char *severity_name(unsigned s)
 	static const char *const names[] = {"info", "low", "medium", "high", "critical"};
 
 	return s < ELEMENTSOF(names) ? names[s] : "unknown";
+}
+
+void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
+{
+	jw_array(w, "ancestry");
+	for (unsigned i = 0; i < e->ancestry_len && i < CLAWOS_ANOMALY_ANCESTRY; i++) {
+		jw_object(w, NULL);
+		jw_int(w, "pid", e->ancestry[i].pid);
+		jw_string_clean(w, "comm", e->ancestry[i].comm, sizeof(e->ancestry[i].comm));
+		jw_string_clean(w, "exe", ctx->ancestry_exe[i], 4096);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
+void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *e)
+{
+	struct clawos_syscall_count sorted[CLAWOS_ANOMALY_TOP];
+	unsigned n = 0;
+
+	if (!e->top_len)
+		return;
+	/* the kernel keeps them unordered and may leave empty slots */
+	for (unsigned i = 0; i < e->top_len && i < CLAWOS_ANOMALY_TOP; i++) {
+		unsigned j = n++;
+
+		if (!e->top[i].count) {
+			n--;
+			continue;
+		}
+		while (j > 0 && sorted[j - 1].count < e->top[i].count) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = e->top[i];
+	}
+	jw_array(w, "top_syscalls");
+	for (unsigned i = 0; i < n; i++) {
+		jw_object(w, NULL);
+		jw_int(w, "nr", sorted[i].nr);
+		jw_string(w, "name", syscall_name(sorted[i].nr));
+		jw_int(w, "count", sorted[i].count);
+		jw_end(w);
+	}
+	jw_end(w);
 }
 
 void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
@@ -159,43 +204,8 @@ void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, c
 	jw_int(w, "suppressed", e->suppressed);
 	jw_bool(w, "enforced", e->flags & CLAWOS_ANOMALY_F_ENFORCED);
 	jw_bool(w, "enforcement_unavailable", e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE);
-	jw_array(w, "ancestry");
-	for (unsigned i = 0; i < e->ancestry_len && i < CLAWOS_ANOMALY_ANCESTRY; i++) {
-		jw_object(w, NULL);
-		jw_int(w, "pid", e->ancestry[i].pid);
-		jw_string_clean(w, "comm", e->ancestry[i].comm, sizeof(e->ancestry[i].comm));
-		jw_string_clean(w, "exe", ctx->ancestry_exe[i], 4096);
-		jw_end(w);
-	}
-	jw_end(w);
-	if (e->top_len) {
-		struct clawos_syscall_count sorted[CLAWOS_ANOMALY_TOP];
-		unsigned n = 0;
-
-		/* the kernel keeps them unordered and may leave empty slots */
-		for (unsigned i = 0; i < e->top_len && i < CLAWOS_ANOMALY_TOP; i++) {
-			unsigned j = n++;
-
-			if (!e->top[i].count) {
-				n--;
-				continue;
-			}
-			while (j > 0 && sorted[j - 1].count < e->top[i].count) {
-				sorted[j] = sorted[j - 1];
-				j--;
-			}
-			sorted[j] = e->top[i];
-		}
-		jw_array(w, "top_syscalls");
-		for (unsigned i = 0; i < n; i++) {
-			jw_object(w, NULL);
-			jw_int(w, "nr", sorted[i].nr);
-			jw_string(w, "name", syscall_name(sorted[i].nr));
-			jw_int(w, "count", sorted[i].count);
-			jw_end(w);
-		}
-		jw_end(w);
-	}
+	anomaly_ancestry_json(w, e, ctx);
+	anomaly_top_json(w, e);
 	jw_end(w);
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }

@@ -134,7 +134,7 @@ static void process_json(struct json_writer *w, const struct clawos_event_hdr *h
 	jw_end(w);
 }
 
-static void open_flags_json(struct json_writer *w, uint32_t flags)
+void open_flags_json(struct json_writer *w, uint32_t flags)
 {
 	const char *names[OPEN_FLAGS_NAMES_MAX];
 	size_t n = open_flags_names(flags, names, ELEMENTSOF(names));
@@ -151,24 +151,30 @@ static void open_flags_json(struct json_writer *w, uint32_t flags)
 	jw_end(w);
 }
 
-static void file_json(struct json_writer *w, const struct clawos_file_event *e)
+const char *file_json_path(const struct clawos_file_event *e, char *norm, char *raw, bool *normalized)
 {
-	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
-	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
 	size_t n = strnlen(e->path, sizeof(e->path));
 
-	jw_object(w, "file");
-	jw_string(w, "op", e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open");
 	memcpy(raw, e->path, n);
 	raw[n] = '\0';
 	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
-	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
-	    e->mechanism != CLAWOS_MECH_LSM && path_normalize(raw, norm, sizeof(norm)) == 0 && strcmp(raw, norm) != 0) {
-		jw_string_clean(w, "path", norm, sizeof(norm));
+	*normalized = (e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
+		      e->mechanism != CLAWOS_MECH_LSM && path_normalize(raw, norm, CLAWOS_FILE_PATH_LEN + 1) == 0 &&
+		      strcmp(raw, norm) != 0;
+	return *normalized ? norm : raw;
+}
+
+static void file_json(struct json_writer *w, const struct clawos_file_event *e)
+{
+	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT, normalized;
+	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
+	const char *path = file_json_path(e, norm, raw, &normalized);
+
+	jw_object(w, "file");
+	jw_string(w, "op", e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open");
+	jw_string_clean(w, "path", path, CLAWOS_FILE_PATH_LEN + 1);
+	if (normalized)
 		jw_string_clean(w, "path_raw", raw, sizeof(raw));
-	} else {
-		jw_string_clean(w, "path", raw, sizeof(raw));
-	}
 	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
 	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)

@@ -8,6 +8,40 @@
 
 #define JW_STRING_MAX 4096 /* PATH_MAX: the longest string we encode */
 
+/* Eight bytes at a time over the strings (SWAR): most need no escaping and
+ * no cleaning, and are copied as they are. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The last n < 8 bytes, zero-padded. */
+static inline uint64_t tail64(const char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n);
+	return v;
+}
+
+static inline uint64_t has_zero(uint64_t v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/* Some byte of v is below 0x20, '"' or '\\' (exact: a borrow only follows
+ * a byte that matched). */
+static inline bool needs_escape(uint64_t v)
+{
+	return ((v - ONES * 0x20) & ~v & HIGHS) | has_zero(v ^ (ONES * '"')) | has_zero(v ^ (ONES * '\\'));
+}
+
 static bool jw_reserve(struct json_writer *w, size_t more)
 {
 	size_t want = w->len + more + 1, cap;
@@ -46,18 +80,16 @@ static void jw_putc(struct json_writer *w, char c)
 }
 
 /* The separator and "key": of the next member. */
-static void jw_member(struct json_writer *w, const char *key)
+static void jw_member(struct json_writer *w, const char *key, size_t n)
 {
 	uint32_t bit = 1u << w->depth;
 
+	if (!jw_reserve(w, n + 4))
+		return;
 	if (w->has_member & bit)
-		jw_putc(w, ',');
+		w->buf[w->len++] = ',';
 	w->has_member |= bit;
 	if (key) {
-		size_t n = strlen(key);
-
-		if (!jw_reserve(w, n + 3))
-			return;
 		w->buf[w->len++] = '"';
 		memcpy(w->buf + w->len, key, n);
 		w->len += n;
@@ -66,9 +98,9 @@ static void jw_member(struct json_writer *w, const char *key)
 	}
 }
 
-static void jw_open(struct json_writer *w, const char *key, char c)
+static void jw_open(struct json_writer *w, const char *key, size_t keylen, char c)
 {
-	jw_member(w, key);
+	jw_member(w, key, keylen);
 	if (w->depth + 1 >= JW_DEPTH_MAX) {
 		w->failed = true;
 		return;
@@ -109,14 +141,14 @@ void jw_free(struct json_writer *w)
 	*w = (struct json_writer){};
 }
 
-void jw_object(struct json_writer *w, const char *key)
+void jw_object_k(struct json_writer *w, const char *key, size_t keylen)
 {
-	jw_open(w, key, '{');
+	jw_open(w, key, keylen, '{');
 }
 
-void jw_array(struct json_writer *w, const char *key)
+void jw_array_k(struct json_writer *w, const char *key, size_t keylen)
 {
-	jw_open(w, key, '[');
+	jw_open(w, key, keylen, '[');
 }
 
 void jw_end(struct json_writer *w)
@@ -129,15 +161,15 @@ void jw_end(struct json_writer *w)
 	w->depth--;
 }
 
-void jw_null(struct json_writer *w, const char *key)
+void jw_null_k(struct json_writer *w, const char *key, size_t keylen)
 {
-	jw_member(w, key);
+	jw_member(w, key, keylen);
 	jw_put(w, "null", 4);
 }
 
-void jw_bool(struct json_writer *w, const char *key, bool v)
+void jw_bool_k(struct json_writer *w, const char *key, size_t keylen, bool v)
 {
-	jw_member(w, key);
+	jw_member(w, key, keylen);
 	if (v)
 		jw_put(w, "true", 4);
 	else
@@ -158,16 +190,16 @@ static void jw_digits(struct json_writer *w, uint64_t v, bool negative)
 	jw_put(w, tmp + n, sizeof(tmp) - n);
 }
 
-void jw_int(struct json_writer *w, const char *key, int64_t v)
+void jw_int_k(struct json_writer *w, const char *key, size_t keylen, int64_t v)
 {
-	jw_member(w, key);
+	jw_member(w, key, keylen);
 	/* the magnitude of INT64_MIN does not fit int64_t: negate unsigned */
 	jw_digits(w, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
-void jw_uint(struct json_writer *w, const char *key, uint64_t v)
+void jw_uint_k(struct json_writer *w, const char *key, size_t keylen, uint64_t v)
 {
-	jw_member(w, key);
+	jw_member(w, key, keylen);
 	jw_digits(w, v, false);
 }
 
@@ -183,9 +215,14 @@ static void jw_escaped(struct json_writer *w, const char *s, size_t n)
 		return;
 	w->buf[w->len++] = '"';
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char *o;
 
+		while (i + 8 <= n && !needs_escape(load64(s + i)))
+			i += 8;
+		if (i >= n)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		memcpy(w->buf + w->len, s + start, i - start);
@@ -227,16 +264,16 @@ static void jw_escaped(struct json_writer *w, const char *s, size_t n)
 	w->buf[w->len++] = '"';
 }
 
-void jw_string(struct json_writer *w, const char *key, const char *s)
+void jw_string_k(struct json_writer *w, const char *key, size_t keylen, const char *s)
 {
-	jw_member(w, key);
+	jw_member(w, key, keylen);
 	if (!s)
 		jw_put(w, "null", 4);
 	else
 		jw_escaped(w, s, strlen(s));
 }
 
-void jw_string_clean(struct json_writer *w, const char *key, const char *s, size_t maxlen)
+void jw_string_clean_k(struct json_writer *w, const char *key, size_t keylen, const char *s, size_t maxlen)
 {
 	/* every invalid byte may become 3 bytes of U+FFFD */
 	static __thread char buf[3 * JW_STRING_MAX + 1];
@@ -244,20 +281,39 @@ void jw_string_clean(struct json_writer *w, const char *key, const char *s, size
 	bool ascii = true;
 
 	if (!s) {
-		jw_null(w, key);
+		jw_null_k(w, key, keylen);
 		return;
 	}
 	/* fast path: plain ASCII needs no cleaning */
-	while (n < max && s[n]) {
-		if ((unsigned char)s[n] >= 0x80)
-			ascii = false;
-		n++;
-	}
-	jw_member(w, key);
+	n = strnlen(s, max);
+	for (size_t i = 0; i < n && ascii; i += 8)
+		ascii = !((i + 8 <= n ? load64(s + i) : tail64(s + i, n - i)) & HIGHS);
+	jw_member(w, key, keylen);
 	if (ascii) {
 		jw_escaped(w, s, n);
 		return;
 	}
 	n = utf8_clean(s, n, buf, sizeof(buf), NULL);
 	jw_escaped(w, buf, n);
+}
+
+void jw_raw_k(struct json_writer *w, const char *key, size_t keylen, const char *json, size_t len)
+{
+	jw_member(w, key, keylen);
+	jw_put(w, json, len);
+}
+
+void jw_members(struct json_writer *w, const char *json, size_t len)
+{
+	uint32_t bit = 1u << w->depth;
+
+	if (!len)
+		return;
+	if (!jw_reserve(w, len + 1))
+		return;
+	if (w->has_member & bit)
+		w->buf[w->len++] = ',';
+	w->has_member |= bit;
+	memcpy(w->buf + w->len, json, len);
+	w->len += len;
 }

@@ -38,17 +38,41 @@ void jw_begin(struct json_writer *w);
 const char *jw_finish(struct json_writer *w, size_t *len);
 void jw_free(struct json_writer *w);
 
-/* key: NULL inside an array, a literal inside an object. */
-void jw_object(struct json_writer *w, const char *key);
-void jw_array(struct json_writer *w, const char *key);
+/* key: NULL inside an array, a literal inside an object.  The calls are
+ * macros over the _k functions, which take the key's length: for a literal
+ * the compiler computes it, so no key is measured per record. */
+static inline size_t jw_keylen(const char *key)
+{
+	return key ? __builtin_strlen(key) : 0;
+}
+
+void jw_object_k(struct json_writer *w, const char *key, size_t keylen);
+void jw_array_k(struct json_writer *w, const char *key, size_t keylen);
 void jw_end(struct json_writer *w); /* closes the innermost object or array */
 
-void jw_null(struct json_writer *w, const char *key);
-void jw_bool(struct json_writer *w, const char *key, bool v);
-void jw_int(struct json_writer *w, const char *key, int64_t v);
-void jw_uint(struct json_writer *w, const char *key, uint64_t v);
+void jw_null_k(struct json_writer *w, const char *key, size_t keylen);
+void jw_bool_k(struct json_writer *w, const char *key, size_t keylen, bool v);
+void jw_int_k(struct json_writer *w, const char *key, size_t keylen, int64_t v);
+void jw_uint_k(struct json_writer *w, const char *key, size_t keylen, uint64_t v);
 /* s: valid UTF-8, NUL-terminated (names, formatted text); NULL writes null. */
-void jw_string(struct json_writer *w, const char *key, const char *s);
+void jw_string_k(struct json_writer *w, const char *key, size_t keylen, const char *s);
 /* At most maxlen bytes of s, stopping at a NUL, cleaned to valid UTF-8
  * (each bad byte becomes U+FFFD); NULL writes null. */
-void jw_string_clean(struct json_writer *w, const char *key, const char *s, size_t maxlen);
+void jw_string_clean_k(struct json_writer *w, const char *key, size_t keylen, const char *s, size_t maxlen);
+/* A member (or array element) whose value is len bytes of JSON text of
+ * ours, written as it is: constant parts of a record, encoded once. */
+void jw_raw_k(struct json_writer *w, const char *key, size_t keylen, const char *json, size_t len);
+/* len bytes of members of ours ("a":1,"b":"x"), written as they are into
+ * the current object. */
+void jw_members(struct json_writer *w, const char *json, size_t len);
+
+#define jw_object(w, key) jw_object_k((w), (key), jw_keylen(key))
+#define jw_array(w, key) jw_array_k((w), (key), jw_keylen(key))
+#define jw_null(w, key) jw_null_k((w), (key), jw_keylen(key))
+#define jw_bool(w, key, v) jw_bool_k((w), (key), jw_keylen(key), (v))
+#define jw_int(w, key, v) jw_int_k((w), (key), jw_keylen(key), (v))
+#define jw_uint(w, key, v) jw_uint_k((w), (key), jw_keylen(key), (v))
+#define jw_string(w, key, s) jw_string_k((w), (key), jw_keylen(key), (s))
+#define jw_string_clean(w, key, s, maxlen) jw_string_clean_k((w), (key), jw_keylen(key), (s), (maxlen))
+/* For string literals: the text is measured by the compiler. */
+#define jw_raw(w, key, json) jw_raw_k((w), (key), jw_keylen(key), (json), sizeof(json) - 1)

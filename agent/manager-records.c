@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "event-json.h"
+#include "record-format.h"
 #include "iface.h"
 #include "log.h"
 #include "manager.h"
@@ -30,38 +31,83 @@ uint64_t manager_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void manager_emit_line(struct manager *m, const char *json, size_t len, const char *event, bool trace, int priority,
-		       const char *message, uint32_t pid, const char *comm)
+static bool journal_takes(const struct manager *m, bool trace)
 {
-	struct output_record r = {.json = json,
-				  .len = len,
-				  .event = event,
-				  .trace = trace,
-				  .priority = priority,
-				  .message = message,
-				  .pid = pid,
-				  .comm = comm};
+	return m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
+	       (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL);
+}
+
+unsigned manager_formats(struct manager *m, bool trace)
+{
+	const struct clawos_settings *s = &m->settings;
+	unsigned mask = 0;
+
+	if (m->out_stdout)
+		mask |= 1u << s->stdout_format;
+	if (m->out_socket)
+		mask |= 1u << s->socket_format;
+	if (m->out_connect)
+		mask |= 1u << s->connect_format;
+	if (journal_takes(m, trace))
+		mask |= 1u << s->journal_format;
+	return mask;
+}
+
+/* r with the line of format f; false when there is none. */
+static bool record_in(struct output_record *r, const struct manager_lines *l, int f)
+{
+	if ((unsigned)f >= _RECORD_FORMAT_MAX || !l->json[f])
+		return false;
+	r->json = l->json[f];
+	r->len = l->len[f];
+	return true;
+}
+
+void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
+			const char *message, uint32_t pid, const char *comm)
+{
+	const struct clawos_settings *s = &m->settings;
+	struct output_record r = {
+	    .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm};
 
 	m->records_out++;
-	if (m->out_stdout)
+	if (m->out_stdout && record_in(&r, l, s->stdout_format))
 		output_stdout_push(m->out_stdout, &r);
-	if (m->out_socket)
+	if (m->out_socket && record_in(&r, l, s->socket_format))
 		output_socket_push(m->out_socket, &r);
-	if (m->out_connect)
+	if (m->out_connect && record_in(&r, l, s->connect_format))
 		output_connect_push(m->out_connect, &r);
-	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
-	    (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL))
+	if (journal_takes(m, trace) && record_in(&r, l, s->journal_format))
 		output_journal_push(m->out_journal, &r);
 }
 
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm)
 {
-	size_t len;
-	const char *json = json_record_string(o, &len);
+	struct manager_lines l = {};
+	unsigned mask = manager_formats(m, trace);
 
-	if (json)
-		manager_emit_line(m, json, len, event, trace, priority, message, pid, comm);
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
+		if (mask & (1u << f))
+			l.json[f] = agent_record_format(&m->jw[f], f, o, enrich_host(m->enrich), manager_realtime_ns(),
+							&l.len[f]);
+	manager_emit_lines(m, &l, event, trace, priority, message, pid, comm);
+}
+
+/* A kernel or synthesised record in every format wanted; false when no
+ * format could be written (out of memory). */
+static bool encode_record(struct manager *m, const struct clawos_event_hdr *h, const struct event_context *ctx,
+			  bool trace, struct manager_lines *l)
+{
+	unsigned mask = manager_formats(m, trace);
+	bool any = mask == 0;
+
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
+		if (mask & (1u << f)) {
+			l->json[f] = event_format(&m->jw[f], f, h, ctx, &l->len[f]);
+			any = any || l->json[f];
+		}
+	return any;
 }
 
 void manager_flush_outputs(struct manager *m)
@@ -141,8 +187,7 @@ static void context_target(struct manager *m, const struct proc_entry *p, struct
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 {
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
-	const char *json;
-	size_t len;
+	struct manager_lines l = {};
 	const struct proc_entry *p = record_process(m, h);
 	char msg[512], comm[CLAWOS_COMM_LEN + 1];
 	int prio = LOG_INFO;
@@ -156,8 +201,7 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 		proctable_ancestry(&m->procs, h->pid, tmp, ctx.ancestry_exe, CLAWOS_ANOMALY_ANCESTRY);
 		prio = anomaly_priority(a->severity);
 	}
-	json = event_json(&m->jw, h, &ctx, &len);
-	if (!json)
+	if (!encode_record(m, h, &ctx, h->type != CLAWOS_EV_ANOMALY, &l))
 		return;
 	/* MESSAGE= text only where the journal will take the record */
 	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
@@ -166,8 +210,7 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 	else
 		msg[0] = '\0';
 	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
-	manager_emit_line(m, json, len, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid,
-			  comm);
+	manager_emit_lines(m, &l, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid, comm);
 }
 
 /* An anomaly raised by the kernel or by detect.c: de-duplicated, given
@@ -295,14 +338,22 @@ void manager_emit_startup(struct manager *m)
 		 mechanism_name(m->plan.hooks[HOOK_FILE_OPEN].mechanism),
 		 mechanism_name(m->plan.hooks[HOOK_CONNECT].mechanism));
 	manager_emit_json(m, o, "startup", false, LOG_NOTICE, msg, getpid(), "clawos-ebpf");
-	if (m->out_socket) {
-		size_t len;
-		const char *json = json_record_string(o, &len);
+	json_object_put(m->startup);
+	m->startup = o;
+	manager_set_greeting(m);
+}
 
-		if (json)
-			output_socket_set_greeting(m->out_socket, json, len);
-	}
-	json_object_put(o);
+void manager_set_greeting(struct manager *m)
+{
+	int f = m->settings.socket_format;
+	const char *json;
+	size_t len;
+
+	if (!m->out_socket || !m->startup)
+		return;
+	json = agent_record_format(&m->jw[f], f, m->startup, enrich_host(m->enrich), manager_realtime_ns(), &len);
+	if (json)
+		output_socket_set_greeting(m->out_socket, json, len);
 }
 
 void manager_emit_shutdown(struct manager *m, int status)
@@ -416,8 +467,8 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 	struct clawos_cgroup_event e = {};
 	struct clawos_cgroup_counters base = {};
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
-	const char *path, *json;
-	size_t len;
+	struct manager_lines l = {};
+	const char *path;
 	char msg[256];
 
 	if (p->id == cgid)
@@ -442,12 +493,11 @@ static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, vo
 		e.path_flags |= CLAWOS_PATH_F_TRUNCATED;
 	m->events_by_type[CLAWOS_EV_CGROUP]++;
 	enrich_record(m->enrich, &e.hdr, NULL, &ctx);
-	json = event_json(&m->jw, &e.hdr, &ctx, &len);
-	if (!json)
+	if (!encode_record(m, &e.hdr, &ctx, true, &l))
 		return;
 	snprintf(msg, sizeof(msg), "cgroup %s: %llu packets in, %llu out", path ? path : "?",
 		 (unsigned long long)e.rx_packets, (unsigned long long)e.tx_packets);
-	manager_emit_line(m, json, len, "cgroup", true, LOG_INFO, msg, 0, NULL);
+	manager_emit_lines(m, &l, "cgroup", true, LOG_INFO, msg, 0, NULL);
 }
 
 void manager_emit_cgroups(struct manager *m)

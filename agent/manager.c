@@ -210,6 +210,20 @@ void manager_configure_detect(struct manager *m)
 	detect_configure(m->detect, &d);
 }
 
+/* What the outputs write themselves (events_lost, journal_suppressed, the
+ * greeting) in their format; the manager picks each record's line. */
+static void manager_set_formats(struct manager *m)
+{
+	const char *host = enrich_host(m->enrich);
+
+	if (m->out_socket) {
+		output_socket_set_format(m->out_socket, m->settings.socket_format, host);
+		manager_set_greeting(m);
+	}
+	if (m->out_journal)
+		output_journal_set_format(m->out_journal, m->settings.journal_format, host);
+}
+
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
 {
 	const char *restart[16];
@@ -248,6 +262,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 					 m->settings.client_stall_timeout);
 	if (m->out_journal)
 		output_journal_set_rate_limit(m->out_journal, m->settings.journal_rate_limit);
+	manager_set_formats(m);
 	snprintf(m->config_sha256, sizeof(m->config_sha256), "%s", sha);
 	sd_event_source_set_time_relative(m->stats_timer, (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL);
 	sd_event_source_set_enabled(m->stats_timer, m->settings.stats_interval ? SD_EVENT_ON : SD_EVENT_OFF);
@@ -344,6 +359,7 @@ static int manager_setup_outputs(struct manager *m)
 		if (r < 0)
 			return r;
 	}
+	manager_set_formats(m);
 	return 0;
 }
 
@@ -479,7 +495,9 @@ static void manager_free(struct manager *m)
 	output_socket_free(m->out_socket);
 	output_stdout_free(m->out_stdout);
 	enrich_free(m->enrich);
-	jw_free(&m->jw);
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
+		jw_free(&m->jw[f]);
+	json_object_put(m->startup);
 	free(m->cg_prev);
 	proctable_done(&m->procs);
 	detect_free(m->detect);

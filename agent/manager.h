@@ -20,8 +20,8 @@
 #include "json-writer.h"
 #include "output.h"
 #include "probe.h"
-#include "json-writer.h"
 #include "proctable.h"
+#include "record-format.h"
 #include "targets.h"
 
 struct ring_buffer;
@@ -70,7 +70,10 @@ struct manager {
 	unsigned batch;		     /* ring records read in this turn of the loop */
 	struct iface_monitor *iface; /* NULL without interfaces to watch */
 	struct proctable procs;
-	struct json_writer jw; /* kernel records' JSON: one buffer, reused */
+	/* one buffer per format, reused: a record is encoded once per format
+	 * that some output wants, and each output takes its format's line */
+	struct json_writer jw[_RECORD_FORMAT_MAX];
+	struct json_object *startup; /* for the socket's greeting in its format */
 	struct detect *detect;
 	struct targets targets;
 	struct targets_paths tpaths;
@@ -93,9 +96,18 @@ int manager_on_ring_sample(void *ctx, void *data, size_t size);
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm);
-/* The same for a line already encoded (len bytes, NUL-terminated). */
-void manager_emit_line(struct manager *m, const char *json, size_t len, const char *event, bool trace, int priority,
-		       const char *message, uint32_t pid, const char *comm);
+/* One record encoded in the formats the outputs want (json[f] NULL: not
+ * encoded in format f, or it failed). */
+struct manager_lines {
+	const char *json[_RECORD_FORMAT_MAX];
+	size_t len[_RECORD_FORMAT_MAX];
+};
+/* The formats wanted for a record (bit 1 << enum record_format each). */
+unsigned manager_formats(struct manager *m, bool trace);
+void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
+			const char *message, uint32_t pid, const char *comm);
+/* The socket's greeting (the startup record) in its format. */
+void manager_set_greeting(struct manager *m);
 /* Header of a record user space makes itself (cgroup, self-check, ...). */
 void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t type, uint16_t size);
 void manager_emit_startup(struct manager *m);

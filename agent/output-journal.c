@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <systemd/sd-journal.h>
 
 #include "log.h"
 #include "message-ids.h"
 #include "output.h"
+#include "record-format.h"
 
 #define JOURNAL_QUEUE 4096
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -44,6 +46,9 @@ struct output_journal {
 	time_t socket_checked;
 	bool socket_present;
 	struct output_journal_stats stats;
+	enum record_format format;
+	char host[256];
+	struct json_writer jw; /* journal_suppressed in ECS or OCSF; under lock */
 };
 
 static void jrec_free(struct jrec *j)
@@ -136,6 +141,7 @@ struct output_journal *output_journal_free(struct output_journal *o)
 	}
 	for (size_t i = 0; i < JOURNAL_QUEUE; i++)
 		jrec_free(&o->q[i]);
+	jw_free(&o->jw);
 	pthread_mutex_destroy(&o->lock);
 	pthread_cond_destroy(&o->cond);
 	free(o);
@@ -193,6 +199,32 @@ static void journal_enqueue(struct output_journal *o, const struct output_record
 	pthread_cond_signal(&o->cond);
 }
 
+/* Called with the lock held. */
+static void journal_report_suppressed(struct output_journal *o)
+{
+	char msg[128], json[160];
+	struct output_record s = {.json = json, .event = "journal_suppressed", .priority = LOG_NOTICE, .message = msg};
+
+	snprintf(msg, sizeof(msg), "%llu trace records were not sent to the journal (rate limit %u/s)",
+		 (unsigned long long)o->rate_suppressed_unreported, o->rate_limit);
+	s.len = snprintf(json, sizeof(json), "{\"event\":\"journal_suppressed\",\"suppressed\":%llu}",
+			 (unsigned long long)o->rate_suppressed_unreported);
+	if (o->format != RECORD_FORMAT_NATIVE) {
+		struct json_object *native = json_tokener_parse(json);
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s.json = agent_record_format(&o->jw, o->format, native, o->host[0] ? o->host : NULL,
+					     (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec, &s.len);
+		if (s.json)
+			journal_enqueue(o, &s);
+		json_object_put(native);
+	} else {
+		journal_enqueue(o, &s);
+	}
+	o->rate_suppressed_unreported = 0;
+}
+
 void output_journal_push(struct output_journal *o, const struct output_record *r)
 {
 	time_t now = time(NULL);
@@ -201,18 +233,8 @@ void output_journal_push(struct output_journal *o, const struct output_record *r
 	if (!journal_present(o, now)) {
 		o->stats.dropped_no_journal++;
 	} else if (journal_rate_ok(o, r, now)) {
-		if (o->rate_suppressed_unreported) {
-			char msg[128], json[160];
-			struct output_record s = {
-			    .json = json, .event = "journal_suppressed", .priority = LOG_NOTICE, .message = msg};
-
-			snprintf(msg, sizeof(msg), "%llu trace records were not sent to the journal (rate limit %u/s)",
-				 (unsigned long long)o->rate_suppressed_unreported, o->rate_limit);
-			s.len = snprintf(json, sizeof(json), "{\"event\":\"journal_suppressed\",\"suppressed\":%llu}",
-					 (unsigned long long)o->rate_suppressed_unreported);
-			o->rate_suppressed_unreported = 0;
-			journal_enqueue(o, &s);
-		}
+		if (o->rate_suppressed_unreported)
+			journal_report_suppressed(o);
 		journal_enqueue(o, r);
 	}
 	pthread_mutex_unlock(&o->lock);
@@ -222,6 +244,14 @@ void output_journal_get_stats(struct output_journal *o, struct output_journal_st
 {
 	pthread_mutex_lock(&o->lock);
 	*s = o->stats;
+	pthread_mutex_unlock(&o->lock);
+}
+
+void output_journal_set_format(struct output_journal *o, int format, const char *host)
+{
+	pthread_mutex_lock(&o->lock);
+	o->format = (unsigned)format < _RECORD_FORMAT_MAX ? (enum record_format)format : RECORD_FORMAT_NATIVE;
+	snprintf(o->host, sizeof(o->host), "%s", host ? host : "");
 	pthread_mutex_unlock(&o->lock);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "event-json.h"
+#include "record-format.h"
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
@@ -38,6 +39,9 @@ struct output_socket {
 	char *greeting;
 	size_t greeting_len;
 	struct output_socket_stats stats;
+	enum record_format format; /* of the records the agent pushes */
+	char host[256];		   /* for events_lost records in ECS and OCSF */
+	struct json_writer jw;
 };
 
 static uint64_t now_usec(void)
@@ -69,20 +73,24 @@ static void client_free(struct client *c)
 
 static void client_report_lost(struct client *c)
 {
+	struct output_socket *srv = c->server;
 	struct timespec ts;
 	struct json_object *o;
+	uint64_t now;
 	size_t len;
 	const char *s;
 
 	if (!c->lost_unreported || lq_pending(&c->q))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	o = json_record_new("events_lost", (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	o = json_record_new("events_lost", now);
 	json_object_object_add(o, "output", json_object_new_string("socket"));
 	json_object_object_add(o, "lost", json_object_new_uint64(c->lost_unreported));
 	json_object_object_add(o, "lost_total", json_object_new_uint64(c->lost_total));
-	s = json_record_string(o, &len);
-	if (lq_push(&c->q, s, len) == 0)
+	/* in the format of the client's other records */
+	s = agent_record_format(&srv->jw, srv->format, o, srv->host[0] ? srv->host : NULL, now, &len);
+	if (s && lq_push(&c->q, s, len) == 0)
 		c->lost_unreported = 0;
 	json_object_put(o);
 }
@@ -335,6 +343,7 @@ struct output_socket *output_socket_free(struct output_socket *o)
 	}
 	free(o->clients);
 	free(o->greeting);
+	jw_free(&o->jw);
 	sd_event_unref(o->ev);
 	free(o);
 	return NULL;
@@ -364,6 +373,12 @@ void output_socket_flush(struct output_socket *o)
 	for (uint32_t i = o->stats.clients; i-- > 0;)
 		if (lq_pending(&o->clients[i]->q))
 			client_flush(o->clients[i]);
+}
+
+void output_socket_set_format(struct output_socket *o, int format, const char *host)
+{
+	o->format = (unsigned)format < _RECORD_FORMAT_MAX ? (enum record_format)format : RECORD_FORMAT_NATIVE;
+	snprintf(o->host, sizeof(o->host), "%s", host ? host : "");
 }
 
 int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len)

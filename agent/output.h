@@ -54,6 +54,10 @@ struct output_socket *output_socket_free(struct output_socket *o);
 void output_socket_push(struct output_socket *o, const struct output_record *r);
 void output_socket_flush(struct output_socket *o);
 void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s);
+/* The format (enum record_format) of the records pushed, for the
+ * events_lost records the socket writes itself, and the host name to put
+ * in them. */
+void output_socket_set_format(struct output_socket *o, int format, const char *host);
 /* A record every new client gets first (the startup record: which hooks
  * and mechanisms are in use). */
 int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len);
@@ -85,3 +89,6 @@ struct output_journal *output_journal_free(struct output_journal *o);
 void output_journal_push(struct output_journal *o, const struct output_record *r);
 void output_journal_get_stats(struct output_journal *o, struct output_journal_stats *s);
 void output_journal_set_rate_limit(struct output_journal *o, uint32_t trace_rate_limit);
+/* The format (enum record_format) of CLAWOS_JSON, for the
+ * journal_suppressed entries the journal output writes itself. */
+void output_journal_set_format(struct output_journal *o, int format, const char *host);

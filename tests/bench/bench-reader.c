@@ -12,9 +12,14 @@
  * BPF programs bump for every attempt, so a gap is a record lost before it
  * reached this reader.  A late record that fills a gap takes it back.
  * Its comm is clawbench-rd, which run-bench excludes in the agent's config.
+ * Records in ECS and OCSF (socket_format, the B5 format rows) are told apart
+ * by their first key and counted the same way: event.dataset or
+ * metadata.event_code for the type, event.sequence and clawos.cpu or
+ * unmapped.seq and .cpu, the process name for the workload.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,14 +59,50 @@ static long field(const char *line, size_t len, const char *key)
 	return strtol(p + strlen(key), NULL, 10);
 }
 
+/* The fields on_line() looks at, per format. */
+struct line_format {
+	const char *stats, *lost, *file, *seq, *workload;
+	size_t stats_len, lost_len, file_len;
+	bool anywhere; /* type markers anywhere in the line, not as its prefix */
+};
+
+#define MARK(field, text) .field = text, .field##_len = sizeof(text) - 1
+
+static const struct line_format native_format = {
+    MARK(stats, "{\"event\":\"stats\""),      MARK(lost, "{\"event\":\"events_lost\""),
+    MARK(file, "{\"event\":\"file_access\""), .seq = "\"seq\":",
+    .workload = "\"comm\":\"clawbench-ld\"",
+};
+
+static const struct line_format ecs_format = {
+    MARK(stats, "\"dataset\":\"clawos.stats\""),      MARK(lost, "\"dataset\":\"clawos.events_lost\""),
+    MARK(file, "\"dataset\":\"clawos.file_access\""), .seq = "\"sequence\":",
+    .workload = "\"name\":\"clawbench-ld\"",	      .anywhere = true,
+};
+
+static const struct line_format ocsf_format = {
+    MARK(stats, "\"event_code\":\"stats\""),	  MARK(lost, "\"event_code\":\"events_lost\""),
+    MARK(file, "\"event_code\":\"file_access\""), .seq = "\"seq\":",
+    .workload = "\"name\":\"clawbench-ld\"",	  .anywhere = true,
+};
+
+static bool is_type(const struct line_format *f, const char *line, size_t len, const char *mark, size_t mark_len)
+{
+	if (f->anywhere)
+		return memmem(line, len, mark, mark_len) != NULL;
+	return len > mark_len && !memcmp(line, mark, mark_len);
+}
+
 static void on_line(struct counters *c, const char *line, size_t len)
 {
-	static const char workload[] = "\"comm\":\"clawbench-ld\"";
+	const struct line_format *f = len > 13 && !memcmp(line, "{\"@timestamp\"", 13)	? &ecs_format
+				      : len > 12 && !memcmp(line, "{\"class_uid\"", 12) ? &ocsf_format
+											: &native_format;
 	long cpu, seq;
 
 	c->lines++;
 	c->bytes += len + 1;
-	if (len > 16 && !memcmp(line, "{\"event\":\"stats\"", 16) && len < STATS_MAX) {
+	if (is_type(f, line, len, f->stats, f->stats_len) && len < STATS_MAX) {
 		c->gen++;
 		__sync_synchronize();
 		memcpy(c->stats, line, len);
@@ -71,12 +112,12 @@ static void on_line(struct counters *c, const char *line, size_t len)
 		c->stats_lines++;
 		return;
 	}
-	if (len > 22 && !memcmp(line, "{\"event\":\"events_lost\"", 22)) {
+	if (is_type(f, line, len, f->lost, f->lost_len)) {
 		c->lost_records++;
 		return;
 	}
 	cpu = field(line, len, "\"cpu\":");
-	seq = field(line, len, "\"seq\":");
+	seq = field(line, len, f->seq);
 	if (cpu >= 0 && cpu < MAX_CPUS && seq >= 0) {
 		uint32_t s = (uint32_t)seq;
 
@@ -91,8 +132,7 @@ static void on_line(struct counters *c, const char *line, size_t len)
 			c->gaps--; /* a late record filled a hole */
 		}
 	}
-	if (len > 22 && !memcmp(line, "{\"event\":\"file_access\"", 22) &&
-	    memmem(line, len, workload, sizeof(workload) - 1))
+	if (is_type(f, line, len, f->file, f->file_len) && memmem(line, len, f->workload, strlen(f->workload)))
 		c->workload++;
 }
 

@@ -3,9 +3,10 @@
  * libFuzzer harness for kernel records: the ring buffer is outside input
  * (a bug in a BPF program, a mismatched ABI).  The first byte picks a
  * record type; the rest fills the record, header included, and the context
- * strings.  Any record must be refused by the decoder or encoded as exactly
- * one JSON object that json-c parses back to its end, never crash, leak or
- * read out of bounds.  Raw inputs also go through the decoder unchanged.
+ * strings.  Any record must be refused by the decoder or encoded, in each
+ * format (native, ECS, OCSF), as exactly one JSON object that json-c parses
+ * back to its end, never crash, leak or read out of bounds.  Raw inputs also
+ * go through the decoder unchanged.
  */
 
 #include <stdint.h>
@@ -18,17 +19,19 @@
 #include "agent/decode.h"
 #include "agent/event-json.h"
 #include "agent/json-writer.h"
+#include "agent/record-format.h"
 
-static struct json_writer writer;
+static struct json_writer writers[_RECORD_FORMAT_MAX];
 
-static void encode_and_check(const struct clawos_event_hdr *h, const struct event_context *ctx)
+static void encode_and_check_one(enum record_format f, const struct clawos_event_hdr *h,
+				 const struct event_context *ctx)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
 	const char *s;
 	size_t len = 0;
 
-	s = event_json(&writer, h, ctx, &len);
+	s = event_format(&writers[f], f, h, ctx, &len);
 	if (!s)
 		abort(); /* only a failed allocation may give no line */
 	if (strlen(s) != len)
@@ -42,6 +45,12 @@ static void encode_and_check(const struct clawos_event_hdr *h, const struct even
 	}
 	json_object_put(o);
 	json_tokener_free(tok);
+}
+
+static void encode_and_check(const struct clawos_event_hdr *h, const struct event_context *ctx)
+{
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
+		encode_and_check_one(f, h, ctx);
 }
 
 /* A NUL-terminated string of at most 64 bytes from the input, or NULL. */

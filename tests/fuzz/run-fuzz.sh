@@ -11,12 +11,15 @@ trap 'rm -rf "$work"' EXIT
 
 case $harness in
 config)
-	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/detect.c)
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/detect.c
+		"$root"/agent/record-format.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
 record)
 	srcs=("$root"/agent/decode.c "$root"/agent/event-json.c "$root"/agent/event-json-kinds.c
-		"$root"/agent/json-writer.c "$root"/agent/utf8.c "$root"/agent/names.c)
+		"$root"/agent/json-writer.c "$root"/agent/utf8.c "$root"/agent/names.c
+		"$root"/agent/record-format.c "$root"/agent/event-siem.c "$root"/agent/event-ecs.c "$root"/agent/event-ecs-kinds.c
+		"$root"/agent/event-ocsf.c "$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
 *)
@@ -26,7 +29,7 @@ record)
 esac
 
 # shellcheck disable=SC2086
-clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' \
+clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -DCLAWOS_VERSION='"fuzz"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$root" -I"$root/agent" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
 	-o "$work/fuzz-$harness"

@@ -28,6 +28,12 @@ expect=(
 	@UNITDIR@/clawos-ebpf.service
 	/usr/lib/sysusers.d/clawos-ebpf.conf
 	/usr/lib/systemd/catalog/clawos-ebpf.catalog
+	/usr/share/doc/clawos-ebpf/examples/README.md
+	/usr/share/doc/clawos-ebpf/examples/syslog-ng/clawos-ebpf.conf
+	/usr/share/doc/clawos-ebpf/examples/rsyslog/clawos-ebpf.conf
+	/usr/share/doc/clawos-ebpf/examples/vector/clawos-ebpf.yaml
+	/usr/share/doc/clawos-ebpf/examples/fluent-bit/clawos-ebpf.conf
+	/usr/share/doc/clawos-ebpf/examples/tmpfiles/clawos-ebpf-shipper.conf
 )
 for scd in "$src"/man/*.scd; do
 	[ -e "$scd" ] || continue

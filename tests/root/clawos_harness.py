@@ -480,7 +480,8 @@ class Agent:
             recs = self.client.snapshot() if records is None else records
             kinds = {}
             for r in recs:
-                kinds[r.get("event")] = kinds.get(r.get("event"), 0) + 1
+                kind = r.get("event") if isinstance(r.get("event"), str) else str(dig(r, "event", "dataset"))
+                kinds[kind] = kinds.get(kind, 0) + 1
             log("---- %d socket records by event: %s" % (len(recs), kinds))
             for r in [r for r in recs if r.get("event") in ("events_lost", "stats")][-3:]:
                 log("  " + short(r, 1500))

@@ -190,6 +190,33 @@ static void test_malformed_gives_nothing(void **state)
 	jw_free(&w);
 }
 
+/* Pre-encoded text: a raw value, raw members, in objects and arrays, with
+ * the separators a member written the usual way would get. */
+static void test_raw(void **state)
+{
+	struct json_writer w = {};
+	size_t len;
+
+	jw_begin(&w);
+	jw_members(&w, "\"a\":1,\"b\":\"x\"", 13);
+	jw_raw(&w, "c", "{\"d\":[1,2]}");
+	jw_object(&w, "e");
+	jw_members(&w, "\"f\":null", 8);
+	jw_int(&w, "g", 2);
+	jw_members(&w, "", 0); /* nothing, not even a comma */
+	jw_end(&w);
+	jw_array(&w, "h");
+	jw_raw(&w, NULL, "true");
+	jw_raw(&w, NULL, "\"y\"");
+	jw_end(&w);
+	jw_string(&w, "i", "z");
+	assert_string_equal(jw_finish(&w, &len),
+			    "{\"a\":1,\"b\":\"x\",\"c\":{\"d\":[1,2]},\"e\":{\"f\":null,\"g\":2},\"h\":[true,\"y\"],"
+			    "\"i\":\"z\"}");
+	assert_int_equal(len, 75);
+	jw_free(&w);
+}
+
 /* Once grown to the largest record, the buffer is reused as it is. */
 static void test_warm_writer_does_not_reallocate(void **state)
 {
@@ -219,9 +246,13 @@ static void test_warm_writer_does_not_reallocate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_strings_like_jsonc),	    cmocka_unit_test(test_string_bounds),
-	    cmocka_unit_test(test_numbers_like_jsonc),	    cmocka_unit_test(test_nesting_like_jsonc),
-	    cmocka_unit_test(test_malformed_gives_nothing), cmocka_unit_test(test_warm_writer_does_not_reallocate),
+	    cmocka_unit_test(test_strings_like_jsonc),
+	    cmocka_unit_test(test_string_bounds),
+	    cmocka_unit_test(test_numbers_like_jsonc),
+	    cmocka_unit_test(test_nesting_like_jsonc),
+	    cmocka_unit_test(test_malformed_gives_nothing),
+	    cmocka_unit_test(test_warm_writer_does_not_reallocate),
+	    cmocka_unit_test(test_raw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
