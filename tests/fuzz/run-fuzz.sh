@@ -19,6 +19,10 @@ record)
 		"$root"/agent/json-writer.c "$root"/agent/utf8.c "$root"/agent/names.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
+text)
+	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c)
+	libs=$(pkg-config --cflags --libs json-c)
+	;;
 *)
 	echo "unknown harness $harness" >&2
 	exit 2
