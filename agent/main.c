@@ -24,6 +24,7 @@ static void help(void)
 	       "eBPF host security agent: exec, file, network and cgroup activity as JSON.\n\n"
 	       "  -c, --config FILE    configuration file (default %s)\n"
 	       "  -f, --foreground     run in the foreground, records also on stdout\n"
+	       "      --format FORMAT  records on stdout as %s (auto: text on a terminal)\n"
 	       "      --probe          print what the kernel allows and the mechanism per hook\n"
 	       "      --check-config   validate the configuration and print the effective one\n"
 	       "      --json           with --probe or --check-config: print JSON\n"
@@ -33,7 +34,7 @@ static void help(void)
 	       "  -V, --version        print the version\n"
 	       "  -h, --help           this help\n\n"
 	       "See clawos-ebpf(8), clawos-ebpf.conf(5), clawos-ebpf-events(7).\n",
-	       CLAWOS_DEFAULT_CONFIG_PATH);
+	       CLAWOS_DEFAULT_CONFIG_PATH, output_format_choices());
 }
 
 static void probe_print_text(const struct probe_result *pr, const struct hook_plan *plan)
@@ -128,7 +129,7 @@ static int do_check_config(const char *path, bool json)
 
 int main(int argc, char *argv[])
 {
-	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE };
+	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE, ARG_FORMAT };
 	static const struct option options[] = {{"config", required_argument, NULL, 'c'},
 						{"foreground", no_argument, NULL, 'f'},
 						{"probe", no_argument, NULL, ARG_PROBE},
@@ -139,6 +140,7 @@ int main(int argc, char *argv[])
 						{"version", no_argument, NULL, 'V'},
 						{"help", no_argument, NULL, 'h'},
 						{"iface", required_argument, NULL, ARG_IFACE},
+						{"format", required_argument, NULL, ARG_FORMAT},
 						{}};
 	struct manager_options opts = {.config_path = CLAWOS_DEFAULT_CONFIG_PATH};
 	bool probe = false, check = false, json = false;
@@ -166,6 +168,13 @@ int main(int argc, char *argv[])
 			break;
 		case ARG_NO_LSM:
 			opts.no_lsm = true;
+			break;
+		case ARG_FORMAT:
+			if (output_format_from_string(optarg, &opts.stdout_format) < 0) {
+				fprintf(stderr, "clawos-ebpf: --format '%s' is not one of: %s\n", optarg,
+					output_format_choices());
+				return EXIT_USAGE;
+			}
 			break;
 		case ARG_IFACE:
 			if (!config_ifname_valid(optarg)) {

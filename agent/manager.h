@@ -18,6 +18,7 @@
 #include "detect.h"
 #include "enrich.h"
 #include "json-writer.h"
+#include "output-format.h"
 #include "output.h"
 #include "probe.h"
 #include "json-writer.h"
@@ -31,7 +32,8 @@ struct manager_options {
 	const char *config_path;
 	bool foreground;
 	bool no_lsm;
-	char **ifaces; /* --iface, added to the configuration's interfaces */
+	enum output_format stdout_format; /* --format: of the records on stdout */
+	char **ifaces;			  /* --iface, added to the configuration's interfaces */
 	size_t n_ifaces;
 };
 
@@ -78,6 +80,7 @@ struct manager {
 	sd_event_source *control_io;
 	int control_fd;
 	char control_path[108];
+	bool tty_fds[3]; /* foreground: stdin, stdout, stderr were a terminal at start */
 };
 
 /* Runs until stopped; returns the process exit status. */

@@ -4,16 +4,19 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "event-text.h"
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
 
 struct output_stdout {
 	struct line_queue q;
+	sd_event *ev;
 	sd_event_source *io;
 	int fd;
 	int saved_flags;
 	bool broken;
+	struct output_stdout_params p;
 };
 
 static int stdout_on_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -24,14 +27,16 @@ static int stdout_on_writable(sd_event_source *s, int fd, uint32_t revents, void
 	return 0;
 }
 
-int output_stdout_new(struct output_stdout **ret, sd_event *ev, size_t queue_max)
+int output_stdout_new(struct output_stdout **ret, sd_event *ev, const struct output_stdout_params *p)
 {
 	struct output_stdout *o = calloc(1, sizeof(*o));
 	int r;
 
 	if (!o)
 		return -ENOMEM;
-	lq_init(&o->q, queue_max);
+	o->p = *p;
+	o->ev = sd_event_ref(ev);
+	lq_init(&o->q, p->queue_max);
 	o->fd = STDOUT_FILENO;
 	/* A slow pipe reader must not stall the agent: write non-blocking and
 	 * queue (bounded); the flag is restored on exit. */
@@ -60,6 +65,7 @@ struct output_stdout *output_stdout_free(struct output_stdout *o)
 	if (o->saved_flags >= 0)
 		fcntl(o->fd, F_SETFL, o->saved_flags);
 	sd_event_source_disable_unref(o->io);
+	sd_event_unref(o->ev);
 	lq_done(&o->q);
 	free(o);
 	return NULL;
@@ -67,8 +73,21 @@ struct output_stdout *output_stdout_free(struct output_stdout *o)
 
 void output_stdout_push(struct output_stdout *o, const struct output_record *r)
 {
-	if (!o->broken)
-		lq_push(&o->q, r->json, r->len);
+	char text[EVENT_TEXT_MAX];
+	int n;
+
+	if (o->broken)
+		return;
+	if (o->p.text) {
+		/* a line the formatter cannot read stays JSON rather than vanish */
+		n = event_text_format(r->json, r->len, &(struct event_text_options){.color = o->p.color}, text,
+				      sizeof(text));
+		if (n >= 0) {
+			lq_push(&o->q, text, (size_t)n);
+			return;
+		}
+	}
+	lq_push(&o->q, r->json, r->len);
 }
 
 void output_stdout_flush(struct output_stdout *o)
@@ -78,7 +97,13 @@ void output_stdout_flush(struct output_stdout *o)
 	if (o->broken)
 		return;
 	n = lq_flush(&o->q, o->fd);
-	if (n < 0) {
+	if (n == -EIO && o->p.stop_on_hangup) {
+		/* the terminal hung up (closed window, dropped ssh): nobody is
+		 * left to read, and nothing should keep our programs attached */
+		log_notice("The terminal on stdout is gone (EIO): stopping");
+		o->broken = true;
+		sd_event_exit(o->ev, 0);
+	} else if (n < 0) {
 		log_warning_errno((int)n, "Writing to stdout failed, stdout output stopped: %m");
 		o->broken = true;
 	}
