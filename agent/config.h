@@ -15,6 +15,8 @@
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
 #define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
+/* control.sock beside the events socket (manager-control.c) */
+#define CLAWOS_DEFAULT_CONTROL_PATH "/run/clawos-ebpf/control.sock"
 #define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf/shipper.sock"
 
 /* Bounds of the filter lists; they size BPF maps, so they are part of the

@@ -125,7 +125,7 @@ void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e)
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
 
-static const char *anomaly_kind_name(unsigned k)
+const char *anomaly_kind_name(unsigned k)
 {
 	static const char *const names[] = {
 	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",	[CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",

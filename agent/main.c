@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "bpf-loader.h"
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -21,6 +22,8 @@ static void help(void)
 {
 	printf("Usage: clawos-ebpf [OPTIONS]\n"
 	       "       clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]\n"
+	       "       clawos-ebpf status [--json] [--control PATH]\n"
+	       "       clawos-ebpf events [--type TYPES] [--format FORMAT] [--socket PATH]\n"
 	       "eBPF host security agent: exec, file, network and cgroup activity as JSON.\n\n"
 	       "  -c, --config FILE    configuration file (default %s)\n"
 	       "  -f, --foreground     run in the foreground, records also on stdout\n"
@@ -149,6 +152,10 @@ int main(int argc, char *argv[])
 
 	if (argc > 1 && strcmp(argv[1], "watch") == 0)
 		return watch_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "events") == 0)
+		return events_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:fvVh", options, NULL)) >= 0) {
 		switch (c) {
 		case 'c':

@@ -134,6 +134,29 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 	return sd_event_source_set_time_relative(s, 5 * 1000000ULL);
 }
 
+_Static_assert(MANAGER_RATE_ALL < RATE_WINDOW_COUNTERS, "every rate counter fits a sample");
+
+/* Samples the counters for the per-second rates of `clawos-ebpf status`. */
+static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+	uint64_t c[RATE_WINDOW_COUNTERS] = {};
+
+	manager_rate_counters(m, c);
+	rate_window_sample(&m->rates, manager_boot_ns(), c);
+	return sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+}
+
+static int manager_setup_rates(struct manager *m)
+{
+	uint64_t c[RATE_WINDOW_COUNTERS] = {};
+
+	manager_rate_counters(m, c);
+	rate_window_init(&m->rates, MANAGER_RATE_ALL + 1, manager_boot_ns(), c);
+	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * 1000000ULL, 0,
+					  on_rate_timer, m);
+}
+
 static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct manager *m = userdata;
@@ -505,6 +528,7 @@ static void manager_free(struct manager *m)
 	sd_event_source_disable_unref(m->rb_io);
 	sd_event_source_disable_unref(m->rb_poll);
 	sd_event_source_disable_unref(m->stats_timer);
+	sd_event_source_disable_unref(m->rate_timer);
 	ring_buffer__free(m->rb);
 	m->iface = iface_monitor_free(m->iface);
 	m->loader = bpf_loader_free(m->loader);
@@ -584,6 +608,9 @@ int manager_run(const struct manager_options *opts)
 	if (r < 0)
 		goto out;
 	r = sd_event_add_time_relative(m.ev, NULL, CLOCK_MONOTONIC, 5 * 1000000ULL, 0, on_self_check, &m);
+	if (r < 0)
+		goto out;
+	r = manager_setup_rates(&m);
 	if (r < 0)
 		goto out;
 	manager_emit_startup(&m);

@@ -20,7 +20,7 @@ record)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
 text)
-	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c)
+	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c "$root"/agent/status-text.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
 *)
