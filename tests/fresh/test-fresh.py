@@ -179,7 +179,7 @@ def test_suites(head):
                 for line in f:
                     if line.strip():
                         t = json.loads(line)
-                        results[t["name"]] = t["result"]
+                        results[t["name"].split(" / ")[-1]] = t["result"]  # "project:suite / name"
             h.log("results: %s" % ", ".join("%s=%s" % kv for kv in sorted(results.items())))
             h.check(results.get("packages") == "OK", "the packaging suite ran and passed (not skipped)")
             not_ok = sorted(n for n, r in results.items() if r != "OK")
