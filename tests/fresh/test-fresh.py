@@ -4,10 +4,12 @@
 minimal Debian 12 (debootstrap --variant=minbase, see fresh_chroot.py) with a
 clean clone of the committed HEAD.
 
-  test-fresh.py run    ./dev.sh run installs PACKAGES only, builds and starts
-                       the agent; a command run in the chroot meanwhile shows
-                       up as an exec record on the agent's stdout (NDJSON:
-                       stdout is a pipe); SIGTERM stops it with status 0.
+  test-fresh.py run    ./dev.sh run on a terminal (a pty) installs PACKAGES
+                       only, builds and starts the agent; `cat /etc/hostname`
+                       run in the chroot meanwhile shows up as a text line
+                       (the first 20 lines are printed); closing the
+                       terminal stops it.  Run again with stdout a pipe: the
+                       exec record arrives as NDJSON; SIGTERM stops it.
   test-fresh.py test   ./dev.sh test --suite unit --suite packaging installs
                        what those suites need and passes them.
 
@@ -17,6 +19,7 @@ the clone is of HEAD (the test says so when the tree is dirty).
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -93,69 +96,103 @@ class StdoutReader:
                 self.cond.wait(1)
 
 
+def run_on_terminal(ch, marker):
+    """The first ./dev.sh run, on a terminal as a person runs it: packages,
+    build, start; text lines; the first lines are shown in the log; closing
+    the terminal stops the agent."""
+    t0 = time.monotonic()
+    h.log("running ./dev.sh run in the chroot on a terminal (a pty)")
+    term = h.PtyProcess(ch.command("/root/src/dev.sh", "run"))
+    try:
+        pid = term.proc.pid
+        line = term.wait_line(lambda l: re.search(r" startup +clawos-ebpf\(%d\) " % pid, l), RUN_TIMEOUT,
+                              "the startup line")
+        if not line:
+            raise h.TestFailure("./dev.sh run did not start the agent (exit status %s)" % term.proc.poll())
+        t_start = time.monotonic() - t0
+        h.log("./dev.sh run: packages, build and start took %.0f s" % t_start)
+        r = subprocess.run(ch.command("/usr/bin/cat", "/etc/hostname", marker), capture_output=True, timeout=30)
+        h.check(r.returncode == 0, "cat /etc/hostname %s ran in the chroot" % marker)
+        want = "/usr/bin/cat /etc/hostname " + marker
+        line = term.wait_line(lambda l: " exec " in l and l.endswith(want), 20, "the exec line of cat")
+        h.check(line is not None and "cat(" in line, "the terminal shows it as a text line: %r" % line)
+        lines = term.lines()
+        h.check(not [l for l in lines if l.startswith("{")], "no JSON on the terminal")
+        h.log("---- the first 20 lines on the terminal ----")
+        for l in lines[:20]:
+            h.log("| " + l)
+        h.log("---- and the lines of the cat ----")
+        for l in lines:
+            if marker in l and "cat(" in l:
+                h.log("| " + l)
+        h.log("----")
+        term.close_terminal()
+        rc = term.proc.wait(20)
+        h.check(rc == 0, "closing the terminal stops the agent with status 0 (got %s)" % rc)
+        return t_start
+    finally:
+        term.kill()
+
+
+def run_piped(ch, marker):
+    """./dev.sh run again with stdout a pipe: NDJSON, the exec record, SIGTERM."""
+    err_path = ch.path + ".dev-sh.stderr"
+    h.log("running ./dev.sh run in the chroot again, stdout a pipe")
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(ch.command("/root/src/dev.sh", "run"), stdout=subprocess.PIPE, stderr=err,
+                                stdin=subprocess.DEVNULL)
+    reader = StdoutReader(proc.stdout)
+    try:
+        startup = reader.wait_record(lambda r: r["event"] == "startup", RUN_TIMEOUT, proc)
+        if not startup:
+            fc.tail(err_path, 60)
+            raise h.TestFailure("./dev.sh run did not start the agent (exit status %s)" % proc.poll())
+        h.check(startup.get("pid") == proc.pid, "./dev.sh run execs the agent (startup pid %s)" % startup.get("pid"))
+        t1 = time.monotonic()
+        r = subprocess.run(ch.command("/usr/bin/cat", "/etc/hostname", marker), capture_output=True, timeout=30)
+        h.check(r.returncode == 0, "cat /etc/hostname %s ran in the chroot" % marker)
+        rec = reader.wait_record(lambda r: r["event"] == "exec" and r["exec"]["argv"][-1] == marker
+                                 and r["process"]["comm"] == "cat", 20, proc)
+        h.check(rec is not None, "its exec record appeared on the agent's stdout", lambda: fc.tail(err_path, 40))
+        h.log("exec record after %.2f s: %s" % (time.monotonic() - t1, h.short(rec)))
+        h.check(rec["exec"]["argv"] == ["/usr/bin/cat", "/etc/hostname", marker],
+                "argv as run: %s" % rec["exec"]["argv"])
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(30)
+        h.check(rc == 0, "SIGTERM stops the agent with status 0 (got %s)" % rc, lambda: fc.tail(err_path))
+        reader.thread.join(10)
+        bad = []
+        for line in reader.lines:
+            try:
+                if not isinstance(json.loads(line), dict):
+                    bad.append(line)
+            except ValueError:
+                bad.append(line)
+        h.check(not bad, "piped stdout: %d lines, every one a JSON object (bad: %r)" % (len(reader.lines), bad[:3]))
+        h.check(b'"event":"shutdown"' in reader.lines[-1], "the last record is the shutdown record")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if os.path.exists(err_path):
+            os.unlink(err_path)
+
+
 def test_run(head):
     packages, test_packages = package_lists()
     only_tests = [p for p in test_packages if p not in packages]
     with fc.Chroot("run", head) as ch:
         base_manual = manual_packages(ch)
-        t0 = time.monotonic()
-        err_path = ch.path + ".dev-sh.stderr"
-        h.log("running ./dev.sh run in the chroot (stdout is a pipe)")
-        with open(err_path, "wb") as err:
-            proc = subprocess.Popen(ch.command("/root/src/dev.sh", "run"), stdout=subprocess.PIPE, stderr=err,
-                                    stdin=subprocess.DEVNULL)
-        reader = StdoutReader(proc.stdout)
-        try:
-            startup = reader.wait_record(lambda r: r["event"] == "startup", RUN_TIMEOUT, proc)
-            if not startup:
-                fc.tail(err_path, 60)
-                raise h.TestFailure("./dev.sh run did not start the agent (exit status %s)" % proc.poll())
-            t_start = time.monotonic() - t0
-            h.check(startup.get("pid") == proc.pid,
-                    "./dev.sh run execs the agent (startup pid %s)" % startup.get("pid"))
-            h.log("./dev.sh run: packages, build and start took %.0f s" % t_start)
-
-            marker = "/tmp/fresh-%d-%d" % (os.getpid(), int(time.time()))
-            with open(ch.join(marker.lstrip("/")), "w") as f:
-                f.write("fresh\n")
-            t1 = time.monotonic()
-            r = subprocess.run(ch.command("/usr/bin/cat", "/etc/hostname", marker), capture_output=True,
-                               timeout=30)
-            h.check(r.returncode == 0, "cat /etc/hostname %s ran in the chroot" % marker)
-            rec = reader.wait_record(lambda r: r["event"] == "exec" and r["exec"]["argv"][-1] == marker
-                                     and r["process"]["comm"] == "cat", 20, proc)
-            h.check(rec is not None, "its exec record appeared on the agent's stdout",
-                    lambda: fc.tail(err_path, 40))
-            h.log("exec record after %.2f s: %s" % (time.monotonic() - t1, h.short(rec)))
-            h.check(rec["exec"]["argv"] == ["/usr/bin/cat", "/etc/hostname", marker],
-                    "argv as run: %s" % rec["exec"]["argv"])
-
-            manual = manual_packages(ch) - base_manual
-            extra = sorted(p for p in manual if p in only_tests)
-            h.check(not extra, "./dev.sh run installed no test-only package (got %s)" % extra)
-            missing = sorted(p for p in packages if p not in manual and p not in base_manual)
-            h.check(not missing, "./dev.sh run installed every package of PACKAGES (missing %s)" % missing)
-
-            proc.send_signal(signal.SIGTERM)
-            rc = proc.wait(30)
-            h.check(rc == 0, "SIGTERM stops the agent with status 0 (got %s)" % rc, lambda: fc.tail(err_path))
-            reader.thread.join(10)
-            bad = []
-            for line in reader.lines:
-                try:
-                    if not isinstance(json.loads(line), dict):
-                        bad.append(line)
-                except ValueError:
-                    bad.append(line)
-            h.check(not bad, "piped stdout: %d lines, every one a JSON object (bad: %r)"
-                    % (len(reader.lines), bad[:3]))
-            h.check(b'"event":"shutdown"' in reader.lines[-1], "the last record is the shutdown record")
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-            if os.path.exists(err_path):
-                os.unlink(err_path)
+        marker = "/tmp/fresh-%d-%d" % (os.getpid(), int(time.time()))
+        with open(ch.join(marker.lstrip("/")), "w") as f:
+            f.write("fresh\n")
+        t_start = run_on_terminal(ch, marker)
+        manual = manual_packages(ch) - base_manual
+        extra = sorted(p for p in manual if p in only_tests)
+        h.check(not extra, "./dev.sh run installed no test-only package (got %s)" % extra)
+        missing = sorted(p for p in packages if p not in manual and p not in base_manual)
+        h.check(not missing, "./dev.sh run installed every package of PACKAGES (missing %s)" % missing)
+        run_piped(ch, marker)
     h.log("TIMING fresh-run: debootstrap %.0f s, chroot %.0f s, ./dev.sh run to the startup record %.0f s"
           % (ch.timings["debootstrap"], ch.timings["prepare"], t_start))
 

@@ -14,7 +14,6 @@
 4. stdout piped: NDJSON byte-identical to the socket's lines.
 """
 
-import fcntl
 import json
 import os
 import re
@@ -22,7 +21,6 @@ import signal
 import socket
 import subprocess
 import sys
-import termios
 import threading
 import time
 
@@ -33,68 +31,15 @@ TEXT_LINE = re.compile(r"^(\x1b\[[0-9;]*m)?\d\d:\d\d:\d\d\.\d{3} (\S+) +(\S+) +(
 SEVERITY_SGR = {"low": "\x1b[36m", "medium": "\x1b[33m", "high": "\x1b[31m", "critical": "\x1b[1;37;41m"}
 
 
-class PtyAgent:
-    """The agent with its output on a pty; the master side read in a thread."""
+class PtyAgent(h.PtyProcess):
+    """The agent in the foreground with its output on a pty."""
 
     def __init__(self, binary, config, workdir, args=(), ctty=True, env=None, name="tty", stderr_file=False):
-        self.master, slave = os.openpty()
-        self.sock = None
         self.progs_before = h.clawos_prog_ids() or set()
         self.err_path = workdir.join(name + ".stderr")
         cmd = [binary, "--foreground", "--config", config] + list(args)
         h.log("starting on a pty%s: %s" % (" (controlling terminal)" if ctty else "", " ".join(cmd)))
-        with open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                cmd, stdin=slave if ctty else subprocess.DEVNULL, stdout=slave,
-                stderr=slave if ctty and not stderr_file else err,
-                start_new_session=True, env=env,
-                # after setsid(): the pty becomes the session's controlling terminal
-                preexec_fn=(lambda: fcntl.ioctl(1, termios.TIOCSCTTY, 0)) if ctty else None)
-        os.close(slave)
-        self.buf = b""
-        self.cond = threading.Condition()
-        self.eof = False
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                chunk = b""
-            with self.cond:
-                if not chunk:
-                    self.eof = True
-                    self.cond.notify_all()
-                    return
-                self.buf += chunk
-                self.cond.notify_all()
-
-    def lines(self):
-        with self.cond:
-            return self.buf.decode(errors="replace").replace("\r\n", "\n").split("\n")[:-1]
-
-    def wait_line(self, pred, timeout, what):
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while True:
-            lines = self.lines()
-            for line in lines[seen:]:
-                if pred(line):
-                    return line
-            seen = len(lines)
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                h.log("timeout waiting for %s; last lines:" % what)
-                for line in lines[-15:]:
-                    h.log("  " + repr(line)[:300])
-                return None
-            with self.cond:
-                self.cond.wait(0.2)
-
-    def close_terminal(self):
-        os.close(self.master)
-        self.master = -1
+        super().__init__(cmd, ctty=ctty, env=env, err_path=self.err_path if (stderr_file or not ctty) else None)
 
     def expect_clean_exit(self, socket_path, timeout, what):
         try:
@@ -110,14 +55,6 @@ class PtyAgent:
             new = now - self.progs_before
             others = new & h.bpf_prog_ids_held() if new else set()
             h.check(not (new - others), "%s: no clawos_* BPF program left (leaked %s)" % (what, sorted(new - others)))
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.master >= 0:
-            os.close(self.master)
-            self.master = -1
 
 
 def startup_line(agent):
