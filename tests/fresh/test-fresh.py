@@ -114,7 +114,8 @@ def run_on_terminal(ch, marker):
         r = subprocess.run(ch.command("/usr/bin/cat", "/etc/hostname", marker), capture_output=True, timeout=30)
         h.check(r.returncode == 0, "cat /etc/hostname %s ran in the chroot" % marker)
         want = "/usr/bin/cat /etc/hostname " + marker
-        line = term.wait_line(lambda l: " exec " in l and l.endswith(want), 20, "the exec line of cat")
+        line = term.wait_line(lambda l: " exec " in l and " cat(" in l and l.endswith(want), 20,
+                              "the exec line of cat")
         h.check(line is not None and "cat(" in line, "the terminal shows it as a text line: %r" % line)
         lines = term.lines()
         h.check(not [l for l in lines if l.startswith("{")], "no JSON on the terminal")
