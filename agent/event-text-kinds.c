@@ -394,6 +394,12 @@ void event_text_essence(struct tbuf *b, struct json_object *rec, const char *eve
 			  (long long)status);
 	} else if (strcmp(event, "config_changed") == 0 || strcmp(event, "config_reload_failed") == 0)
 		config_essence(b, rec, event[7] == 'r');
+	else if (strcmp(event, "events_lost") == 0 && js(rec, "output") && strcmp(js(rec, "output"), "stdout") == 0)
+		/* the agent's own notice on a terminal (output-stdout.c) */
+		tb_printf(b,
+			  "%llu records not shown here, more than the text view may spend CPU on (%llu in all; the "
+			  "socket and the journal have them)",
+			  (unsigned long long)ju(rec, "lost"), (unsigned long long)ju(rec, "lost_total"));
 	else if (strcmp(event, "events_lost") == 0) {
 		tb_printf(b, "%llu records lost by this reader of the ", (unsigned long long)ju(rec, "lost"));
 		tb_text(b, js(rec, "output") ?: "?");

@@ -10,8 +10,10 @@
 2. stdout on a pty that is not the controlling terminal, --format text,
    NO_COLOR=1: no colour; when the pty goes away the next write fails with
    EIO and the agent stops cleanly the same way.
-3. --format json on a terminal: NDJSON.
-4. stdout piped: NDJSON byte-identical to the socket's lines.
+3. A flood: the text view spends at most a tenth of a CPU, says on the
+   terminal how many records it did not show, and counts them.
+4. --format json on a terminal: NDJSON.
+5. stdout piped: NDJSON byte-identical to the socket's lines.
 """
 
 import json
@@ -150,6 +152,33 @@ def part_eio(binary, wd):
         a.kill()
 
 
+def part_flood(binary, wd):
+    """More records than the text view may spend its tenth of a CPU on: it
+    skips lines, says how many on the terminal, and counts them."""
+    sock = wd.join("flood.sock")
+    conf = h.write_config(wd, name="flood.conf", socket_path=sock, stats_interval="60")
+    a = PtyAgent(binary, conf, wd, args=["--format", "text"], ctty=False, name="flood")
+    try:
+        h.check(startup_line(a) is not None, "text agent for the flood: started")
+        flood = "import os\nfor i in range(300000):\n    try: os.open('/nonexistent/clawos-flood', 0)\n" \
+                "    except OSError: pass\n"
+        subprocess.run([sys.executable, "-c", flood], check=True)
+        notice = re.compile(r" lost +clawos-ebpf +\d+ records not shown here, .*\((\d+) in all; ")
+        line = a.wait_line(lambda l: notice.search(l), 15, "a 'records not shown' line")
+        h.check(line is not None, "the terminal says records were not shown: %r" % line)
+        time.sleep(2)  # the last notice comes when the flood is over
+        total = max(int(m.group(1)) for m in (notice.search(l) for l in a.lines()) if m)
+        st = json.loads(subprocess.run([binary, "status", "--json", "--control", wd.join("control.sock")],
+                                       capture_output=True, text=True, timeout=30).stdout)
+        h.check(st["outputs"]["stdout_dropped"] >= total > 0,
+                "stats count them: stdout_dropped %d >= %d told on the terminal" % (st["outputs"]["stdout_dropped"],
+                                                                                     total))
+        os.kill(a.proc.pid, signal.SIGTERM)
+        a.expect_clean_exit(sock, 30, "SIGTERM after the flood")
+    finally:
+        a.kill()
+
+
 def part_json_on_tty(binary, wd):
     sock = wd.join("json.sock")
     conf = h.write_config(wd, name="json.conf", socket_path=sock, stats_interval="60")
@@ -215,6 +244,7 @@ def main():
         part_controlling_terminal(binary, wd)
         part_sighup_only(binary, wd)
         part_eio(binary, wd)
+        part_flood(binary, wd)
         part_json_on_tty(binary, wd)
         part_piped(binary, wd)
 
