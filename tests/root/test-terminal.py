@@ -67,7 +67,10 @@ def startup_line(agent):
 
 def part_controlling_terminal(binary, wd):
     sock = wd.join("tty.sock")
-    conf = h.write_config(wd, name="tty.conf", socket_path=sock, stats_interval="60")
+    # file records only under the work dir: a busy host's opens would use
+    # up the text view's share of CPU (see part_flood) and hide ours
+    conf = h.write_config(wd, name="tty.conf", socket_path=sock, stats_interval="60",
+                          include_path_prefix=wd.join(""))
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     a = PtyAgent(binary, conf, wd, env=env)
     client = None
@@ -132,7 +135,8 @@ def part_sighup_only(binary, wd):
 
 def part_eio(binary, wd):
     sock = wd.join("eio.sock")
-    conf = h.write_config(wd, name="eio.conf", socket_path=sock, stats_interval="60")
+    conf = h.write_config(wd, name="eio.conf", socket_path=sock, stats_interval="60",
+                          include_path_prefix=wd.join(""))
     env = dict(os.environ, NO_COLOR="1")
     a = PtyAgent(binary, conf, wd, args=["--format", "text"], ctty=False, env=env, name="eio")
     try:
