@@ -57,7 +57,8 @@ def main():
     binary = h.agent_path()
     with h.Workdir() as wd:
         sock = wd.join("events.sock")
-        conf = h.write_config(wd, socket_path=sock, stats_interval="60")
+        # file records only under the work dir: fewer for the readers on a busy host
+        conf = h.write_config(wd, socket_path=sock, stats_interval="60", include_path_prefix=wd.join(""))
         agent = h.Agent(binary, conf, wd)
         clients = []
         try:
