@@ -57,7 +57,7 @@ install_deps() { # install_deps PACKAGE...
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
-		echo "dev.sh: installing ${missing[*]}" >&2
+		echo "dev.sh: installing ${#missing[@]} packages (minutes on a new machine): ${missing[*]}" >&2
 		export DEBIAN_FRONTEND=noninteractive
 		step "apt-get update" apt-get update -q
 		step "installing packages" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -247,8 +247,9 @@ class Chroot:
 
     def command(self, *argv):
         """argv run as root inside the chroot, with a clean environment."""
-        return ["env", "-i", "PATH=" + CHROOT_PATH, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb",
-                "chroot", self.path] + list(argv)
+        # absolute paths: a PATH search would show up as failed execs on the agent's terminal
+        return ["/usr/bin/env", "-i", "PATH=" + CHROOT_PATH, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb",
+                "/usr/sbin/chroot", self.path] + list(argv)
 
     def __exit__(self, exc_type, exc, tb):
         if not self.path:
