@@ -650,11 +650,19 @@ class PtyProcess:
         self.buf = b""
         self.cond = threading.Condition()
         self.eof = False
+        self.closing = False
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self):
+        import select
         while True:
+            # never blocked in read(): close_terminal() must be the last
+            # user of the master for the close to hang the terminal up
+            if self.closing:
+                return
+            if not select.select([self.master], [], [], 0.1)[0]:
+                continue
             try:
                 chunk = os.read(self.master, 65536)
             except OSError:
@@ -691,6 +699,8 @@ class PtyProcess:
 
     def close_terminal(self):
         """Close the master side: the terminal hangs up."""
+        self.closing = True
+        self.thread.join(5)
         if self.master >= 0:
             os.close(self.master)
             self.master = -1
