@@ -4,9 +4,15 @@
 #
 #   ./dev.sh run     install what is missing, build, run the agent in the
 #                    foreground with the default config: records on stdout
-#   ./dev.sh test    install, build with ASan/UBSan, run the unit, root, fuzz
-#                    and vm suites; ends with "N passed, N failed, N skipped"
-set -euo pipefail
+#   ./dev.sh test    install, build with ASan/UBSan, run the unit, root, fuzz,
+#                    packaging, fresh and vm suites (or those named with
+#                    --suite); ends with "N passed, N failed, N skipped"
+#
+# A step that fails says which, shows the end of its tool's output and exits
+# non-zero.
+set -Eeuo pipefail
+# anything else that fails says so too
+trap 'echo "dev.sh: line $LINENO: \"$BASH_COMMAND\" failed (exit status $?)" >&2' ERR
 cd "$(dirname "$0")"
 
 # build
@@ -17,13 +23,33 @@ PACKAGES=(
 )
 # tests: unit (cmocka, sanitizer runtimes, schemas: ours, ECS and OCSF), root (iproute2 for veth,
 # socat, syslog-ng as a real shipper, capsh/setpriv), vm (qemu guest),
-# packaging (deb and rpm builds)
+# packaging (deb and rpm builds), fresh (a new Debian in a chroot, a clone)
 TEST_PACKAGES=(
 	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema python3-yaml
 	iproute2 socat syslog-ng-core libcap2-bin util-linux
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	debhelper dpkg-dev lintian rpm fakeroot
+	debootstrap git
 )
+
+# step WHAT COMMAND...: runs COMMAND with its output in a log; when it fails,
+# says what failed, shows the last lines of the tool's own output and exits
+# with its status.  Nothing fails silently.
+step() {
+	local what=$1 log rc=0
+	shift
+	log=$(mktemp "${TMPDIR:-/tmp}/dev.sh-log.XXXXXX")
+	"$@" >"$log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ]; then
+		{
+			echo "dev.sh: $what failed (exit status $rc): $*"
+			echo "dev.sh: the last lines of its output (all of it: $log):"
+			tail -n 30 "$log" | sed 's/^/    /'
+		} >&2
+		exit $rc
+	fi
+	rm -f "$log"
+}
 
 install_deps() { # install_deps PACKAGE...
 	local missing=()
@@ -31,10 +57,10 @@ install_deps() { # install_deps PACKAGE...
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
-		echo "dev.sh: installing ${missing[*]}" >&2
+		echo "dev.sh: installing ${#missing[@]} packages (minutes on a new machine): ${missing[*]}" >&2
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+		step "apt-get update" apt-get update -q
+		step "installing packages" apt-get install -y -q --no-install-recommends "${missing[@]}"
 	fi
 }
 
@@ -49,9 +75,11 @@ build() { # build DIR [meson options...]
 	local dir=$1
 	shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null
+		echo "dev.sh: configuring $dir" >&2
+		step "meson setup $dir" meson setup "$dir" "$@"
 	fi
-	ninja -C "$dir" >/dev/null
+	echo "dev.sh: building in $dir" >&2
+	step "the build (ninja -C $dir)" ninja -C "$dir"
 }
 
 cmd_run() {
@@ -59,7 +87,7 @@ cmd_run() {
 	install_deps "${PACKAGES[@]}"
 	build build
 	# the agent refuses a config that is not root's or is world-writable
-	install -m 0640 -o root -g root config/clawos-ebpf.conf build/clawos-ebpf.conf
+	step "installing the configuration" install -m 0640 -o root -g root config/clawos-ebpf.conf build/clawos-ebpf.conf
 	echo "dev.sh: starting the agent; records appear below (Ctrl-C stops it)" >&2
 	exec ./build/agent/clawos-ebpf --foreground --config build/clawos-ebpf.conf
 }
@@ -82,7 +110,7 @@ test)
 	cmd_test "$@"
 	;;
 *)
-	sed -n '2,9p' "$0"
+	sed -n '2,12p' "$0"
 	exit 2
 	;;
 esac

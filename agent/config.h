@@ -18,6 +18,8 @@
 /* Not in the agent's RuntimeDirectory (/run/clawos-ebpf): systemd removes
  * that whenever the agent stops, the shipper's socket with it. */
 #define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf-shipper/shipper.sock"
+/* control.sock beside the events socket (manager-control.c) */
+#define CLAWOS_DEFAULT_CONTROL_PATH "/run/clawos-ebpf/control.sock"
 
 /* Bounds of the filter lists; they size BPF maps, so they are part of the
  * documented limits (clawos-ebpf.conf(5)). */

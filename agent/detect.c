@@ -91,6 +91,7 @@ bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now
 	s->last_ns = now_ns;
 	s->suppressed = 0;
 	d->stats.raised++;
+	d->stats.raised_by_kind[a->kind < DETECT_KINDS ? a->kind : 0]++;
 	return true;
 }
 

@@ -61,7 +61,12 @@ void detect_describe(struct clawos_anomaly_event *a);
 /* "203.0.113.0/24", "2001:db8::/32", "10.1.2.3" -> cidr; 0 or -EINVAL. */
 int detect_parse_cidr(const char *s, struct detect_cidr *out);
 
+/* Room for every enum clawos_anomaly_kind value, for counts by kind. */
+#define DETECT_KINDS 8
+_Static_assert(CLAWOS_ANOMALY_NETWORK_VOLUME < DETECT_KINDS, "DETECT_KINDS covers every anomaly kind");
+
 struct detect_stats {
 	uint64_t raised, suppressed;
+	uint64_t raised_by_kind[DETECT_KINDS]; /* index: enum clawos_anomaly_kind; 0 for unknown kinds */
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *s);

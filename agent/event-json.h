@@ -43,6 +43,10 @@ const char *event_json(struct json_writer *w, const struct clawos_event_hdr *hdr
 /* json_object_to_json_string_ext with the flags every output uses. */
 const char *json_record_string(struct json_object *o, size_t *len);
 
+/* "syscall_rate", "file_violation", ... for enum clawos_anomaly_kind;
+ * "unknown" for other values. */
+const char *anomaly_kind_name(unsigned kind);
+
 /* "2026-11-22T02:50:01.123456789Z" */
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
 

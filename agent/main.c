@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "bpf-loader.h"
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -21,9 +22,12 @@ static void help(void)
 {
 	printf("Usage: clawos-ebpf [OPTIONS]\n"
 	       "       clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]\n"
+	       "       clawos-ebpf status [--json] [--control PATH]\n"
+	       "       clawos-ebpf events [--type TYPES] [--format FORMAT] [--socket PATH]\n"
 	       "eBPF host security agent: exec, file, network and cgroup activity as JSON.\n\n"
 	       "  -c, --config FILE    configuration file (default %s)\n"
 	       "  -f, --foreground     run in the foreground, records also on stdout\n"
+	       "      --format FORMAT  records on stdout as %s (auto: text on a terminal)\n"
 	       "      --probe          print what the kernel allows and the mechanism per hook\n"
 	       "      --check-config   validate the configuration and print the effective one\n"
 	       "      --json           with --probe or --check-config: print JSON\n"
@@ -33,7 +37,7 @@ static void help(void)
 	       "  -V, --version        print the version\n"
 	       "  -h, --help           this help\n\n"
 	       "See clawos-ebpf(8), clawos-ebpf.conf(5), clawos-ebpf-events(7).\n",
-	       CLAWOS_DEFAULT_CONFIG_PATH);
+	       CLAWOS_DEFAULT_CONFIG_PATH, output_format_choices());
 }
 
 static void probe_print_text(const struct probe_result *pr, const struct hook_plan *plan)
@@ -128,7 +132,7 @@ static int do_check_config(const char *path, bool json)
 
 int main(int argc, char *argv[])
 {
-	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE };
+	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE, ARG_FORMAT };
 	static const struct option options[] = {{"config", required_argument, NULL, 'c'},
 						{"foreground", no_argument, NULL, 'f'},
 						{"probe", no_argument, NULL, ARG_PROBE},
@@ -139,6 +143,7 @@ int main(int argc, char *argv[])
 						{"version", no_argument, NULL, 'V'},
 						{"help", no_argument, NULL, 'h'},
 						{"iface", required_argument, NULL, ARG_IFACE},
+						{"format", required_argument, NULL, ARG_FORMAT},
 						{}};
 	struct manager_options opts = {.config_path = CLAWOS_DEFAULT_CONFIG_PATH};
 	bool probe = false, check = false, json = false;
@@ -147,6 +152,10 @@ int main(int argc, char *argv[])
 
 	if (argc > 1 && strcmp(argv[1], "watch") == 0)
 		return watch_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "events") == 0)
+		return events_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:fvVh", options, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
@@ -166,6 +175,13 @@ int main(int argc, char *argv[])
 			break;
 		case ARG_NO_LSM:
 			opts.no_lsm = true;
+			break;
+		case ARG_FORMAT:
+			if (output_format_from_string(optarg, &opts.stdout_format) < 0) {
+				fprintf(stderr, "clawos-ebpf: --format '%s' is not one of: %s\n", optarg,
+					output_format_choices());
+				return EXIT_USAGE;
+			}
 			break;
 		case ARG_IFACE:
 			if (!config_ifname_valid(optarg)) {

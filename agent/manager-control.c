@@ -1,34 +1,84 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The control socket: `clawos-ebpf watch` connects, says "WATCH <name>", and
- * the process at the other end (its pid from SO_PEERCRED, never from the
- * message) becomes the root of a tracked tree.  Root only: the socket is
- * 0600 and the peer's uid is checked as well.  One short line each way;
- * a client that does not send it within the read is dropped.
+ * The control socket, root only (0600, and the peer's uid is checked as
+ * well).  One request line, one reply, then the agent closes:
+ *   WATCH <name>  `clawos-ebpf watch`: the process at the other end (its pid
+ *                 from SO_PEERCRED, never from the message) becomes the root
+ *                 of a tracked tree; "OK <session>".
+ *   STATUS        `clawos-ebpf status`: "OK " and one JSON object
+ *                 (manager-status.c).
+ * Errors are "ERR <reason>".  A client that does not send its line within
+ * the read is dropped.  The reply is sent without waiting: a few KiB into
+ * an empty socket buffer, and a client that does not read cannot hold the
+ * loop.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "event-json.h"
 #include "log.h"
 #include "manager.h"
+
+static void control_reply(int fd, const char *s, size_t len)
+{
+	(void)!send(fd, s, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void control_watch(struct manager *m, int fd, const struct ucred *cred, const char *name)
+{
+	char reply[64];
+	uint32_t session;
+	int n;
+
+	/* the caller's own fork and exec records first: applied after the
+	 * request, they would start its process table entry afresh */
+	manager_ring_catch_up(m);
+	if (targets_watch(&m->targets, m->loader, &m->procs, (uint32_t)cred->pid, name, &session) < 0 ||
+	    manager_kernel_config(m, m->loader, &m->settings) < 0) {
+		control_reply(fd, "ERR failed\n", 11);
+		return;
+	}
+	log_info("watch: process %d is now the root of target '%s' (session %u)", (int)cred->pid, name, session);
+	n = snprintf(reply, sizeof(reply), "OK %u\n", session);
+	control_reply(fd, reply, (size_t)n);
+}
+
+static void control_status(struct manager *m, int fd)
+{
+	struct json_object *o = manager_status_json(m);
+	size_t len;
+	const char *json = json_record_string(o, &len);
+	char *reply = json ? malloc(len + 5) : NULL;
+
+	if (!reply) {
+		control_reply(fd, "ERR out of memory\n", 18);
+	} else {
+		memcpy(reply, "OK ", 3);
+		memcpy(reply + 3, json, len);
+		reply[len + 3] = '\n';
+		control_reply(fd, reply, len + 4);
+	}
+	free(reply);
+	json_object_put(o);
+}
 
 static void control_handle(struct manager *m, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	char buf[128], reply[64], *name;
-	uint32_t session;
+	char buf[128];
 	ssize_t n;
 	struct timeval tv = {.tv_sec = 1};
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-		(void)!write(fd, "ERR permission denied\n", 22);
+		control_reply(fd, "ERR permission denied\n", 22);
 		return;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -36,22 +86,12 @@ static void control_handle(struct manager *m, int fd)
 		return;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strncmp(buf, "WATCH", 5) != 0 || (buf[5] != ' ' && buf[5] != '\0')) {
-		(void)!write(fd, "ERR unknown command\n", 20);
-		return;
-	}
-	name = buf[5] ? buf + 6 : "watch";
-	/* the caller's own fork and exec records first: applied after the
-	 * request, they would start its process table entry afresh */
-	manager_ring_catch_up(m);
-	if (targets_watch(&m->targets, m->loader, &m->procs, (uint32_t)cred.pid, name, &session) < 0 ||
-	    manager_kernel_config(m, m->loader, &m->settings) < 0) {
-		(void)!write(fd, "ERR failed\n", 11);
-		return;
-	}
-	log_info("watch: process %d is now the root of target '%s' (session %u)", (int)cred.pid, name, session);
-	n = snprintf(reply, sizeof(reply), "OK %u\n", session);
-	(void)!write(fd, reply, (size_t)n);
+	if (strncmp(buf, "WATCH", 5) == 0 && (buf[5] == ' ' || buf[5] == '\0'))
+		control_watch(m, fd, &cred, buf[5] ? buf + 6 : "watch");
+	else if (strcmp(buf, "STATUS") == 0)
+		control_status(m, fd);
+	else
+		control_reply(fd, "ERR unknown command\n", 20);
 }
 
 static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)

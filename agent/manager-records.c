@@ -312,17 +312,10 @@ void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t typ
 	h->ts_ns = manager_boot_ns();
 }
 
-void manager_emit_startup(struct manager *m)
+struct json_object *manager_hooks_json(struct manager *m)
 {
-	struct json_object *o = json_record_new("startup", manager_realtime_ns()), *hooks = json_object_new_object();
-	struct utsname u;
-	char msg[256];
+	struct json_object *hooks = json_object_new_object();
 
-	json_object_object_add(o, "version", json_object_new_string(CLAWOS_VERSION));
-	if (uname(&u) == 0)
-		json_object_object_add(o, "kernel", json_object_new_string(u.release));
-	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_status *st = &m->plan.hooks[h];
 		struct json_object *j = json_object_new_object();
@@ -332,7 +325,21 @@ void manager_emit_startup(struct manager *m)
 		json_object_object_add(j, "reason", st->reason[0] ? json_object_new_string(st->reason) : NULL);
 		json_object_object_add(hooks, st->name, j);
 	}
-	json_object_object_add(o, "hooks", hooks);
+	return hooks;
+}
+
+void manager_emit_startup(struct manager *m)
+{
+	struct json_object *o = json_record_new("startup", manager_realtime_ns());
+	struct utsname u;
+	char msg[256];
+
+	json_object_object_add(o, "version", json_object_new_string(CLAWOS_VERSION));
+	if (uname(&u) == 0)
+		json_object_object_add(o, "kernel", json_object_new_string(u.release));
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
+	json_object_object_add(o, "hooks", manager_hooks_json(m));
 	json_object_object_add(o, "bpf_lsm", json_object_new_boolean(m->probe.lsm_ok[PROBE_LSM_FILE_OPEN]));
 	snprintf(msg, sizeof(msg), "clawos-ebpf %s started; file_open via %s, connect via %s", CLAWOS_VERSION,
 		 mechanism_name(m->plan.hooks[HOOK_FILE_OPEN].mechanism),
@@ -379,6 +386,14 @@ static uint64_t self_rss_kib(void)
 	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
+/* The key of a record type in the per-type counters: "exec", ...,
+ * "network" and "network6" apart. */
+const char *manager_type_key(unsigned type, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", event_type_name(type) ?: "unknown", type == CLAWOS_EV_NET6 ? "6" : "");
+	return buf;
+}
+
 static struct json_object *stats_kernel(struct manager *m)
 {
 	struct json_object *k = json_object_new_object(), *by = json_object_new_object();
@@ -388,8 +403,7 @@ static struct json_object *stats_kernel(struct manager *m)
 	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "%s%s", event_type_name(t) ?: "unknown", t == CLAWOS_EV_NET6 ? "6" : "");
-		json_object_object_add(by, name, json_object_new_uint64(drops[t]));
+		json_object_object_add(by, manager_type_key(t, name, sizeof(name)), json_object_new_uint64(drops[t]));
 		total += drops[t];
 	}
 	json_object_object_add(k, "ringbuf_drops", json_object_new_uint64(total));
@@ -397,21 +411,12 @@ static struct json_object *stats_kernel(struct manager *m)
 	return k;
 }
 
-void manager_emit_stats(struct manager *m)
+static struct json_object *stats_outputs(struct manager *m)
 {
-	struct json_object *o = json_record_new("stats", manager_realtime_ns()), *ev = json_object_new_object();
-	struct json_object *dec = json_object_new_object(), *out = json_object_new_object();
+	struct json_object *out = json_object_new_object();
 	struct output_socket_stats ss = {};
 	struct output_journal_stats js = {};
 
-	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "%s%s", event_type_name(t) ?: "unknown", t == CLAWOS_EV_NET6 ? "6" : "");
-		json_object_object_add(ev, name, json_object_new_uint64(m->events_by_type[t]));
-	}
-	for (unsigned e = 1; e < _DECODE_ERROR_MAX; e++)
-		json_object_object_add(dec, decode_error_name(e), json_object_new_uint64(m->decode_errors[e]));
 	if (m->out_socket)
 		output_socket_get_stats(m->out_socket, &ss);
 	if (m->out_journal)
@@ -437,25 +442,54 @@ void manager_emit_stats(struct manager *m)
 	json_object_object_add(out, "journal_suppressed", json_object_new_uint64(js.suppressed_rate));
 	json_object_object_add(out, "stdout_dropped",
 			       json_object_new_uint64(m->out_stdout ? output_stdout_dropped(m->out_stdout) : 0));
-	json_object_object_add(o, "kernel", stats_kernel(m));
-	{
-		struct detect_stats ds;
-		struct json_object *an = json_object_new_object();
+	return out;
+}
 
-		detect_get_stats(m->detect, &ds);
-		json_object_object_add(an, "raised", json_object_new_uint64(ds.raised));
-		json_object_object_add(an, "suppressed", json_object_new_uint64(ds.suppressed));
-		json_object_object_add(o, "anomalies", an);
+static struct json_object *stats_anomalies(struct manager *m)
+{
+	struct json_object *an = json_object_new_object(), *by = json_object_new_object();
+	struct detect_stats ds;
+
+	detect_get_stats(m->detect, &ds);
+	json_object_object_add(an, "raised", json_object_new_uint64(ds.raised));
+	json_object_object_add(an, "suppressed", json_object_new_uint64(ds.suppressed));
+	for (unsigned k = 0; k < DETECT_KINDS; k++)
+		if (k == 0 ? ds.raised_by_kind[0] > 0 : strcmp(anomaly_kind_name(k), "unknown") != 0)
+			json_object_object_add(by, anomaly_kind_name(k), json_object_new_uint64(ds.raised_by_kind[k]));
+	json_object_object_add(an, "by_kind", by);
+	return an;
+}
+
+void manager_stats_fill(struct manager *m, struct json_object *o)
+{
+	struct json_object *ev = json_object_new_object(), *dec = json_object_new_object();
+
+	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
+		char name[32];
+
+		json_object_object_add(ev, manager_type_key(t, name, sizeof(name)),
+				       json_object_new_uint64(m->events_by_type[t]));
 	}
+	for (unsigned e = 1; e < _DECODE_ERROR_MAX; e++)
+		json_object_object_add(dec, decode_error_name(e), json_object_new_uint64(m->decode_errors[e]));
+	json_object_object_add(o, "kernel", stats_kernel(m));
+	json_object_object_add(o, "anomalies", stats_anomalies(m));
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "decode_errors", dec);
-	json_object_object_add(o, "outputs", out);
+	json_object_object_add(o, "outputs", stats_outputs(m));
 	if (m->iface)
 		json_object_object_add(o, "interfaces", iface_monitor_stats_json(m->iface));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
 	json_object_object_add(o, "rss_kib", json_object_new_uint64(self_rss_kib()));
 	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
+}
+
+void manager_emit_stats(struct manager *m)
+{
+	struct json_object *o = json_record_new("stats", manager_realtime_ns());
+
+	manager_stats_fill(m, o);
 	manager_emit_json(m, o, "stats", false, LOG_INFO, "clawos-ebpf statistics", getpid(), "clawos-ebpf");
 	json_object_put(o);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -131,6 +132,29 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 		manager_flush_outputs(m);
 	}
 	return sd_event_source_set_time_relative(s, 5 * 1000000ULL);
+}
+
+_Static_assert(MANAGER_RATE_ALL < RATE_WINDOW_COUNTERS, "every rate counter fits a sample");
+
+/* Samples the counters for the per-second rates of `clawos-ebpf status`. */
+static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+	uint64_t c[RATE_WINDOW_COUNTERS] = {};
+
+	manager_rate_counters(m, c);
+	rate_window_sample(&m->rates, manager_boot_ns(), c);
+	return sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+}
+
+static int manager_setup_rates(struct manager *m)
+{
+	uint64_t c[RATE_WINDOW_COUNTERS] = {};
+
+	manager_rate_counters(m, c);
+	rate_window_init(&m->rates, MANAGER_RATE_ALL + 1, manager_boot_ns(), c);
+	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * 1000000ULL, 0,
+					  on_rate_timer, m);
 }
 
 static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -271,6 +295,19 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	emit_config_record(m, "config_changed", old_sha, sha, NULL, LOG_NOTICE);
 }
 
+/* The terminal the agent was started from has hung up: a closed window or
+ * a dropped ssh session.  Its file descriptors then fail every ioctl with
+ * EIO (the kernel swapped in its hung-up operations before sending SIGHUP). */
+static bool manager_terminal_gone(const struct manager *m)
+{
+	struct termios t;
+
+	for (int fd = 0; fd < 3; fd++)
+		if (m->tty_fds[fd] && tcgetattr(fd, &t) < 0 && errno == EIO)
+			return true;
+	return false;
+}
+
 static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct manager *m = userdata;
@@ -279,6 +316,14 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 	char sha[65] = "", text[900];
 	int r;
 
+	/* in the foreground, SIGHUP from a terminal that went away means stop:
+	 * nobody can see the records, and an orphan must not keep its programs
+	 * attached; otherwise (systemd, a live terminal) it means reload */
+	if (manager_terminal_gone(m)) {
+		log_notice("SIGHUP: the terminal is gone, stopping");
+		sd_notify(0, "STOPPING=1");
+		return sd_event_exit(sd_event_source_get_event(s), 0);
+	}
 	sd_notify(0, "RELOADING=1");
 	r = config_load_file(m->opts.config_path, &next, &err, sha);
 	if (r < 0) {
@@ -330,7 +375,16 @@ static int manager_setup_outputs(struct manager *m)
 	int r;
 
 	if (want_stdout) {
-		r = output_stdout_new(&m->out_stdout, m->ev, 16u << 20);
+		bool tty = isatty(STDOUT_FILENO);
+		enum output_format f = output_format_resolve(m->opts.stdout_format, tty);
+		struct output_stdout_params p = {
+		    .queue_max = 16u << 20,
+		    .text = f == OUTPUT_FORMAT_TEXT,
+		    .color = output_color_wanted(f, tty, getenv("NO_COLOR")),
+		    .stop_on_hangup = m->tty_fds[STDOUT_FILENO],
+		};
+
+		r = output_stdout_new(&m->out_stdout, m->ev, &p);
 		if (r < 0)
 			return log_error_errno(r, "Failed to set up stdout output: %m");
 	}
@@ -428,9 +482,12 @@ static int manager_setup_bpf(struct manager *m)
 	sd_event_source_set_enabled(m->rb_poll, SD_EVENT_OFF);
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_status *st = &m->plan.hooks[h];
+		/* on a terminal the startup line sums the active hooks up: the
+		 * person sees only those that are not (the journal gets all) */
+		int level = m->tty_fds[STDERR_FILENO] && st->state == HOOK_ACTIVE ? LOG_DEBUG : LOG_INFO;
 
-		log_info("hook %-13s %-10s %-8s %s", st->name, mechanism_name(st->mechanism),
-			 hook_state_name(st->state), st->reason);
+		log_full_errno(level, 0, "hook %-13s %-10s %-8s %s", st->name, mechanism_name(st->mechanism),
+			       hook_state_name(st->state), st->reason);
 	}
 	return 0;
 }
@@ -487,6 +544,7 @@ static void manager_free(struct manager *m)
 	sd_event_source_disable_unref(m->rb_io);
 	sd_event_source_disable_unref(m->rb_poll);
 	sd_event_source_disable_unref(m->stats_timer);
+	sd_event_source_disable_unref(m->rate_timer);
 	ring_buffer__free(m->rb);
 	m->iface = iface_monitor_free(m->iface);
 	m->loader = bpf_loader_free(m->loader);
@@ -527,6 +585,8 @@ int manager_run(const struct manager_options *opts)
 
 	if (manager_load_config(&m) < 0)
 		return CLAWOS_EXIT_CONFIG;
+	for (int fd = 0; fd < 3; fd++)
+		m.tty_fds[fd] = opts->foreground && isatty(fd);
 	targets_init(&m.targets);
 	n = readlink("/proc/self/exe", m.agent_exe, sizeof(m.agent_exe) - 1);
 	m.agent_exe[n > 0 ? n : 0] = '\0';
@@ -566,6 +626,9 @@ int manager_run(const struct manager_options *opts)
 	if (r < 0)
 		goto out;
 	r = sd_event_add_time_relative(m.ev, NULL, CLOCK_MONOTONIC, 5 * 1000000ULL, 0, on_self_check, &m);
+	if (r < 0)
+		goto out;
+	r = manager_setup_rates(&m);
 	if (r < 0)
 		goto out;
 	manager_emit_startup(&m);

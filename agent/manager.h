@@ -18,8 +18,10 @@
 #include "detect.h"
 #include "enrich.h"
 #include "json-writer.h"
+#include "output-format.h"
 #include "output.h"
 #include "probe.h"
+#include "rate-window.h"
 #include "proctable.h"
 #include "record-format.h"
 #include "targets.h"
@@ -31,7 +33,8 @@ struct manager_options {
 	const char *config_path;
 	bool foreground;
 	bool no_lsm;
-	char **ifaces; /* --iface, added to the configuration's interfaces */
+	enum output_format stdout_format; /* --format: of the records on stdout */
+	char **ifaces;			  /* --iface, added to the configuration's interfaces */
 	size_t n_ifaces;
 };
 
@@ -81,6 +84,9 @@ struct manager {
 	sd_event_source *control_io;
 	int control_fd;
 	char control_path[108];
+	bool tty_fds[3]; /* foreground: stdin, stdout, stderr were a terminal at start */
+	struct rate_window rates;
+	sd_event_source *rate_timer;
 };
 
 /* Runs until stopped; returns the process exit status. */
@@ -113,6 +119,18 @@ void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t typ
 void manager_emit_startup(struct manager *m);
 void manager_emit_shutdown(struct manager *m, int status);
 void manager_emit_stats(struct manager *m);
+/* The counters of a stats record (kernel drops, records per type, decode
+ * errors, outputs, anomalies, uptime, RSS, config hash) added to o: one
+ * place for the stats record and `clawos-ebpf status`. */
+void manager_stats_fill(struct manager *m, struct json_object *o);
+/* Mechanism, state and reason per hook (startup record, status). */
+struct json_object *manager_hooks_json(struct manager *m);
+/* "exec", "network6", ...: the key of a record type in per-type counters. */
+const char *manager_type_key(unsigned type, char *buf, size_t size);
+/* manager-status.c: the reply to STATUS on the control socket */
+struct json_object *manager_status_json(struct manager *m);
+void manager_rate_counters(const struct manager *m, uint64_t *out);
+#define MANAGER_RATE_ALL CLAWOS_EV_MAX /* index of all records written, after the per-type ones */
 void manager_emit_cgroups(struct manager *m);
 void manager_flush_outputs(struct manager *m);
 uint64_t manager_boot_ns(void);

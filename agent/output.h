@@ -24,8 +24,15 @@ struct output_record {
 };
 
 /* ---- stdout ---- */
+struct output_stdout_params {
+	size_t queue_max;
+	bool text;	     /* the text form of event-text.h instead of NDJSON */
+	bool color;	     /* with text: ANSI colours */
+	bool stop_on_hangup; /* stdout is the agent's terminal: EIO (it hung up) stops the loop */
+};
+
 struct output_stdout;
-int output_stdout_new(struct output_stdout **ret, sd_event *ev, size_t queue_max);
+int output_stdout_new(struct output_stdout **ret, sd_event *ev, const struct output_stdout_params *p);
 struct output_stdout *output_stdout_free(struct output_stdout *o);
 void output_stdout_push(struct output_stdout *o, const struct output_record *r);
 void output_stdout_flush(struct output_stdout *o);

@@ -10,45 +10,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "control-client.h"
+#include "macro.h"
 #include "watch.h"
-
-#define DEFAULT_CONTROL "/run/clawos-ebpf/control.sock"
 
 static int watch_register(const char *control, const char *name)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char msg[128], reply[64];
-	ssize_t n;
-	int fd;
+	_cleanup_free_ char *reply = NULL;
+	char msg[128];
+	int r;
 
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", control) >= (int)sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	n = snprintf(msg, sizeof(msg), "WATCH %s\n", name);
-	if (write(fd, msg, (size_t)n) != n || (n = read(fd, reply, sizeof(reply) - 1)) <= 0) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	reply[n] = '\0';
-	reply[strcspn(reply, "\n")] = '\0';
-	if (strncmp(reply, "OK ", 3) != 0) {
+	snprintf(msg, sizeof(msg), "WATCH %s", name);
+	r = control_request(control, msg, &reply);
+	if (r == -EPROTO) {
 		fprintf(stderr, "clawos-ebpf watch: the agent refused: %s\n", reply);
 		return -EPERM;
 	}
-	return (int)strtoul(reply + 3, NULL, 10);
+	if (r < 0)
+		return r;
+	return (int)strtoul(reply, NULL, 10);
 }
 
 int watch_main(int argc, char *argv[])
@@ -59,7 +42,7 @@ int watch_main(int argc, char *argv[])
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	const char *name = NULL, *control = DEFAULT_CONTROL;
+	const char *name = NULL, *control = CLAWOS_DEFAULT_CONTROL_PATH;
 	int c, session;
 
 	while ((c = getopt_long(argc, argv, "+n:C:h", options, NULL)) >= 0) {

@@ -22,6 +22,10 @@ record)
 		"$root"/agent/event-ocsf.c "$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
+text)
+	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c "$root"/agent/status-text.c)
+	libs=$(pkg-config --cflags --libs json-c)
+	;;
 *)
 	echo "unknown harness $harness" >&2
 	exit 2

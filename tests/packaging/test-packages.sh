@@ -114,7 +114,7 @@ fi
 
 # ---- meson install --prefix, DESTDIR
 echo "# meson install with --prefix=/opt/clawos-test and DESTDIR"
-if meson setup "$work/meson" "$src" --prefix=/opt/clawos-test -Dtests=false >"$work/meson.log" 2>&1 &&
+if meson setup "$work/meson" "$src" --prefix=/opt/clawos-test -Dtests=disabled >"$work/meson.log" 2>&1 &&
 	ninja -C "$work/meson" >>"$work/meson.log" 2>&1 &&
 	DESTDIR="$work/dest" meson install -C "$work/meson" --no-rebuild >>"$work/meson.log" 2>&1; then
 	(cd "$work/dest" && find . -type f | sed 's|^\.||' | sort) >"$work/dest.files"

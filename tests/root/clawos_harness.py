@@ -624,6 +624,95 @@ def journal_query(*matches, priority=None, identifier="clawos-ebpf", timeout=30)
     return entries
 
 
+# ---------------------------------------------------------------- a terminal
+
+class PtyProcess:
+    """A command with a pty as its terminal; the master side read in a thread.
+
+    ctty: stdin, stdout and stderr on the pty, which becomes the controlling
+    terminal of the command's new session (closing the master then sends it
+    SIGHUP).  Otherwise only stdout is on the pty, stderr goes to err_path."""
+
+    def __init__(self, cmd, ctty=True, env=None, err_path=None):
+        import fcntl
+        import termios
+        self.master, slave = os.openpty()
+        err = open(err_path, "wb") if err_path else None
+        try:
+            self.proc = subprocess.Popen(
+                cmd, stdin=slave if ctty else subprocess.DEVNULL, stdout=slave, stderr=err or slave,
+                start_new_session=True, env=env,
+                # after setsid(): the pty becomes the session's controlling terminal
+                preexec_fn=(lambda: fcntl.ioctl(1, termios.TIOCSCTTY, 0)) if ctty else None)
+        finally:
+            os.close(slave)
+            if err:
+                err.close()
+        self.buf = b""
+        self.cond = threading.Condition()
+        self.eof = False
+        self.closing = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        import select
+        while True:
+            # never blocked in read(): close_terminal() must be the last
+            # user of the master for the close to hang the terminal up
+            if self.closing:
+                return
+            if not select.select([self.master], [], [], 0.1)[0]:
+                continue
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                chunk = b""
+            with self.cond:
+                if not chunk:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.buf += chunk
+                self.cond.notify_all()
+
+    def lines(self):
+        """What the terminal showed, line by line (the last, partial one left out)."""
+        with self.cond:
+            return self.buf.decode(errors="replace").replace("\r\n", "\n").split("\n")[:-1]
+
+    def wait_line(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            lines = self.lines()
+            for line in lines[seen:]:
+                if pred(line):
+                    return line
+            seen = len(lines)
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                log("timeout waiting for %s (exit status %s); last lines:" % (what, self.proc.poll()))
+                for line in lines[-15:]:
+                    log("  " + repr(line)[:300])
+                return None
+            with self.cond:
+                self.cond.wait(0.2)
+
+    def close_terminal(self):
+        """Close the master side: the terminal hangs up."""
+        self.closing = True
+        self.thread.join(5)
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.close_terminal()
+
+
 # ---------------------------------------------------------------- running a test
 
 def run(main):

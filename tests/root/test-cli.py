@@ -43,7 +43,9 @@ def main():
         expect(binary, ["extra-argument"], EXIT_USAGE, "unexpected argument")
         p = expect(binary, ["--version"], 0, "--version", stdout_has=("clawos-ebpf ",))
         h.check(p.stdout.count("\n") == 1, "--version prints one line (%r)" % p.stdout)
-        expect(binary, ["--help"], 0, "--help", stdout_has=("--config", "--probe"))
+        expect(binary, ["--help"], 0, "--help", stdout_has=("--config", "--probe", "--format"))
+        expect(binary, ["--format", "yaml", "--foreground"], EXIT_USAGE, "unknown --format",
+               stderr_has=("yaml", "auto, json, text"))
 
         missing = "/nonexistent/clawos-%d.conf" % os.getpid()
         expect(binary, ["--config", missing, "--foreground"], EXIT_CONFIG, "missing config", stderr_has=(missing,))

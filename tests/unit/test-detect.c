@@ -191,6 +191,13 @@ static void test_dedup_cooldown(void **state)
 	detect_get_stats(d, &st);
 	assert_int_equal(st.raised, 3);
 	assert_int_equal(st.suppressed, 5);
+	assert_int_equal(st.raised_by_kind[CLAWOS_ANOMALY_TAMPER], 3);
+	assert_int_equal(st.raised_by_kind[CLAWOS_ANOMALY_SYSCALL_RATE], 0);
+	b = a;
+	b.kind = 200; /* a kind this build does not know counts as unknown (0) */
+	assert_true(detect_admit(d, &b, 63 * SEC));
+	detect_get_stats(d, &st);
+	assert_int_equal(st.raised_by_kind[0], 1);
 	detect_free(d);
 }
 

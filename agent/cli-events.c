@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * clawos-ebpf events [--type LIST] [--format FORMAT] [--socket PATH]: a
+ * client of the agent's event socket for people, so that nobody needs socat
+ * and jq to watch a live host.  JSON lines pass through byte for byte; text
+ * is event-text.h's form.  Lost-record notices (events_lost) always pass the
+ * type filter: a reader must know what it did not see.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "event-text.h"
+#include "macro.h"
+#include "output-format.h"
+
+#define RECORD_MAX (1u << 20) /* longer lines are not records of ours */
+#define NAMES_MAX 32
+
+struct events_cli {
+	bool filter;
+	bool want[NAMES_MAX]; /* by index in event_text_record_names */
+	bool text;
+	struct event_text_options opts;
+	char last_event[32];
+	uint64_t skipped;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: clawos-ebpf events [--type TYPES] [--format FORMAT] [--socket PATH]\n"
+		"The running agent's records as they happen, from its event socket.\n\n"
+		"  -t, --type TYPES     only these record types, comma-separated, e.g. exec,file_access\n"
+		"                       (events_lost notices always pass)\n"
+		"      --format FORMAT  %s (auto: text on a terminal, json otherwise)\n"
+		"      --socket PATH    the agent's event socket (default %s)\n",
+		output_format_choices(), CLAWOS_DEFAULT_SOCKET_PATH);
+}
+
+static int parse_types(struct events_cli *c, const char *list)
+{
+	_cleanup_free_ char *copy = strdup(list);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; event_text_record_names[i] && strcmp(event_text_record_names[i], t) != 0; i++)
+			;
+		if (!event_text_record_names[i] || i >= NAMES_MAX) {
+			fprintf(stderr, "clawos-ebpf events: unknown record type '%s'; the types are:", t);
+			for (i = 0; event_text_record_names[i]; i++)
+				fprintf(stderr, "%s %s", i ? "," : "", event_text_record_names[i]);
+			fputc('\n', stderr);
+			return -EINVAL;
+		}
+		c->want[i] = true;
+		c->filter = true;
+	}
+	if (!c->filter) {
+		fprintf(stderr, "clawos-ebpf events: --type needs at least one record type\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The "event" of a line: the agent writes it first ({"event":"exec",...}). */
+static bool line_event(const char *line, size_t len, char *name, size_t size)
+{
+	static const char prefix[] = "{\"event\":\"";
+	const char *end;
+
+	if (len < sizeof(prefix) || memcmp(line, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	line += sizeof(prefix) - 1;
+	len -= sizeof(prefix) - 1;
+	end = memchr(line, '"', MIN(len, size - 1));
+	if (!end)
+		return false;
+	memcpy(name, line, (size_t)(end - line));
+	name[end - line] = '\0';
+	return true;
+}
+
+static bool selected(const struct events_cli *c, const char *name)
+{
+	if (!c->filter || strcmp(name, "events_lost") == 0)
+		return true;
+	for (size_t i = 0; event_text_record_names[i] && i < NAMES_MAX; i++)
+		if (strcmp(event_text_record_names[i], name) == 0)
+			return c->want[i];
+	return false;
+}
+
+static void handle_line(struct events_cli *c, const char *line, size_t len)
+{
+	char name[32], text[EVENT_TEXT_MAX];
+	int n;
+
+	if (!line_event(line, len, name, sizeof(name))) {
+		c->skipped++;
+		return;
+	}
+	snprintf(c->last_event, sizeof(c->last_event), "%s", name);
+	if (!selected(c, name))
+		return;
+	if (!c->text) {
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+		return;
+	}
+	n = event_text_format(line, len, &c->opts, text, sizeof(text));
+	if (n < 0) {
+		c->skipped++;
+		return;
+	}
+	fwrite(text, 1, (size_t)n, stdout);
+	fputc('\n', stdout);
+}
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Reads until the agent closes; 0 after its shutdown record, else 1. */
+static int events_loop(struct events_cli *c, int fd)
+{
+	_cleanup_free_ char *buf = malloc(RECORD_MAX);
+	size_t have = 0;
+
+	if (!buf)
+		return 1;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, RECORD_MAX - have);
+		size_t start = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				fprintf(stderr, "clawos-ebpf events: reading the socket failed: %s\n", strerror(errno));
+			break;
+		}
+		have += (size_t)n;
+		for (char *nl; (nl = memchr(buf + start, '\n', have - start)); start = (size_t)(nl - buf) + 1)
+			handle_line(c, buf + start, (size_t)(nl - buf) - start);
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == RECORD_MAX) { /* not NDJSON of ours: resynchronise at the next newline */
+			c->skipped++;
+			have = 0;
+		}
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return errno == EPIPE ? 0 : 1; /* the reader went away (| head): done */
+	}
+	if (c->skipped)
+		fprintf(stderr, "clawos-ebpf events: %llu lines were not records and were skipped\n",
+			(unsigned long long)c->skipped);
+	if (strcmp(c->last_event, "shutdown") == 0) {
+		fprintf(stderr, "clawos-ebpf events: the agent stopped\n");
+		return 0;
+	}
+	fprintf(stderr, "clawos-ebpf events: the agent closed the connection\n");
+	return 1;
+}
+
+int events_main(int argc, char *argv[])
+{
+	enum { ARG_FORMAT = 0x100, ARG_SOCKET };
+	static const struct option options[] = {
+	    {"type", required_argument, NULL, 't'},
+	    {"format", required_argument, NULL, ARG_FORMAT},
+	    {"socket", required_argument, NULL, ARG_SOCKET},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct events_cli c = {};
+	enum output_format format = OUTPUT_FORMAT_AUTO;
+	const char *path = CLAWOS_DEFAULT_SOCKET_PATH;
+	bool tty = isatty(STDOUT_FILENO);
+	int opt, fd, r;
+
+	while ((opt = getopt_long(argc, argv, "t:h", options, NULL)) >= 0) {
+		switch (opt) {
+		case 't':
+			if (parse_types(&c, optarg) < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case ARG_FORMAT:
+			if (output_format_from_string(optarg, &format) < 0) {
+				fprintf(stderr, "clawos-ebpf events: --format '%s' is not one of: %s\n", optarg,
+					output_format_choices());
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case ARG_SOCKET:
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "clawos-ebpf events: unexpected argument '%s'\n", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	format = output_format_resolve(format, tty);
+	c.text = format == OUTPUT_FORMAT_TEXT;
+	c.opts.color = output_color_wanted(format, tty, getenv("NO_COLOR"));
+	signal(SIGPIPE, SIG_IGN);
+	fd = connect_socket(path);
+	if (fd < 0) {
+		fprintf(stderr, "clawos-ebpf events: cannot connect to %s: %s%s\n", path, strerror(-fd),
+			fd == -ENOENT || fd == -ECONNREFUSED ? " (is the agent running?)"
+			: fd == -EACCES ? " (the socket is for root and the group of socket_group, see clawos-ebpf(8))"
+					: "");
+		return CLI_EXIT_UNAVAILABLE;
+	}
+	r = events_loop(&c, fd);
+	close(fd);
+	return r;
+}
