@@ -208,6 +208,7 @@ class Chroot:
         self.name = name
         self.head = head
         self.path = None
+        self.shared = False
         self.timings = {}
 
     def __enter__(self):
@@ -233,6 +234,16 @@ class Chroot:
                      ["--rbind", "/dev", self.join("dev")], ["--make-rslave", self.join("dev")],
                      ["-t", "tmpfs", "-o", "mode=0755", "tmpfs", self.join("run")]):
             run_logged(["mount"] + args, self.log_path, 60, "mount")
+        # the project's shared test data (schemas, Sigma rules) where a checkout
+        # finds it, ../shared next to the source, read-only: the unit suite's
+        # schema checks run on it, as they do on any developer's machine
+        shared = os.path.realpath(os.environ.get("CLAWOS_SHARED") or os.path.join(h.SOURCE_ROOT, "..", "shared"))
+        self.shared = os.path.isdir(shared)
+        if self.shared:
+            os.makedirs(self.join("root/shared"), exist_ok=True)
+            for args in (["--bind", shared, self.join("root/shared")],
+                         ["-o", "remount,bind,ro", self.join("root/shared")]):
+                run_logged(["mount"] + args, self.log_path, 60, "mount")
         # a clean clone of exactly the commit under test
         src = self.join("root/src")
         run_logged(["git", "clone", "--quiet", "--no-checkout", h.SOURCE_ROOT, src], self.log_path, 300, "git clone")

@@ -220,7 +220,13 @@ def test_suites(head):
                         results[t["name"].split(" / ")[-1]] = t["result"]  # "project:suite / name"
             h.log("results: %s" % ", ".join("%s=%s" % kv for kv in sorted(results.items())))
             h.check(results.get("packages") == "OK", "the packaging suite ran and passed (not skipped)")
-            not_ok = sorted(n for n, r in results.items() if r != "OK")
+            # without ../shared on this machine the schema checks have nothing to
+            # check against and say so (exit 77); with it, they must run
+            data_skips = () if ch.shared else ("siem-schema", "siem-schema-strict-ecs", "siem-schema-strict-ocsf")
+            if not ch.shared:
+                h.log("no ../shared test data here: the SIEM schema checks may skip")
+            not_ok = sorted(n for n, r in results.items()
+                            if r != "OK" and not (r == "SKIP" and n in data_skips))
             h.check(not not_ok, "every unit and packaging test passed, none skipped (%s)" % not_ok,
                     lambda: fc.tail(log_path, 80))
         finally:
