@@ -19,17 +19,19 @@ cd "$(dirname "$0")"
 PACKAGES=(
 	build-essential clang llvm meson ninja-build pkg-config bpftool
 	libbpf-dev libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev libinih-dev
+	libyaml-dev libhyperscan-dev libpcre2-dev
 	scdoc mandoc systemd
 )
 # tests: unit (cmocka, sanitizer runtimes, schemas: ours, ECS and OCSF), root (iproute2 for veth,
-# socat, syslog-ng as a real shipper, capsh/setpriv), vm (qemu guest),
-# packaging (deb and rpm builds), fresh (a new Debian in a chroot, a clone)
+# socat, syslog-ng as a real shipper, capsh/setpriv, python3-yaml for the Sigma conformance
+# test, git for its ordinary workloads), vm (qemu guest), packaging (deb and rpm builds),
+# fresh (a new Debian in a chroot, a clone)
 TEST_PACKAGES=(
-	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema python3-yaml
+	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema python3-yaml git
 	iproute2 socat syslog-ng-core libcap2-bin util-linux
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	debhelper dpkg-dev lintian rpm fakeroot
-	debootstrap git
+	debootstrap
 )
 
 # step WHAT COMMAND...: runs COMMAND with its output in a log; when it fails,

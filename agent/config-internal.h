@@ -70,6 +70,7 @@ extern const struct config_type config_type_uid_list;
 extern const struct config_type config_type_ifname_list;
 extern const struct config_type config_type_port_list;
 extern const struct config_type config_type_cidr_list;
+extern const struct config_type config_type_rules_list;
 
 static inline void *config_field(const struct config_key *k, const struct clawos_settings *s)
 {

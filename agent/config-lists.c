@@ -309,6 +309,13 @@ static int check_ifname(const struct config_key *k, const char *item, char *msg,
 	return 0;
 }
 
+/* A rule file or a directory of them: absolute and normalized. */
+static int check_rules_path(const struct config_key *k, const char *item, char *msg, size_t size)
+{
+	(void)k;
+	return check_path(item, true, msg, size);
+}
+
 #define LIST_PARSER(name, check)                                                                                       \
 	static int parse_##name(const struct config_key *k, const char *v, void *field, char *msg, size_t size)        \
 	{                                                                                                              \
@@ -321,6 +328,7 @@ LIST_PARSER(cgroup_list, check_cgroup)
 LIST_PARSER(ifname_list, check_ifname)
 LIST_PARSER(port_list, check_port)
 LIST_PARSER(cidr_list, check_cidr)
+LIST_PARSER(rules_list, check_rules_path)
 
 static void print_string_list(const struct config_key *k, const void *field, FILE *f)
 {
@@ -367,6 +375,7 @@ STRING_LIST_TYPE(cgroup_list);
 STRING_LIST_TYPE(ifname_list);
 STRING_LIST_TYPE(port_list);
 STRING_LIST_TYPE(cidr_list);
+STRING_LIST_TYPE(rules_list);
 
 /* ---- numeric uid lists (struct clawos_uid_list fields) ---- */
 

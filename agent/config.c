@@ -27,7 +27,7 @@ static const char *const stdout_names[] = {"auto", "no", "yes"};
 static const char *const journal_records_names[] = {"anomalies", "all", "none"};
 static const char *const scope_names[] = {"all", "targets"};
 
-const char *const config_sections[] = {"monitoring", "anomaly", "target", "output", "filter", "interfaces"};
+const char *const config_sections[] = {"monitoring", "anomaly", "target", "output", "filter", "interfaces", "rules"};
 const size_t config_n_sections = ELEMENTSOF(config_sections);
 
 /* Ordered as the keys are printed and documented. */
@@ -118,6 +118,9 @@ const struct config_key config_keys[] = {
      .reload_live = RESTART},
     {"interfaces", "network_egress_threshold_bytes", &config_type_uint, FIELD(network_egress_threshold_bytes), 0,
      UINT32_MAX, .reload_live = LIVE},
+
+    {"rules", "sigma_rules", &config_type_rules_list, FIELD(sigma_rules), 0, CLAWOS_RULES_MAX_PATHS,
+     CLAWOS_RULES_PATH_LEN - 1, .reload_live = LIVE},
 };
 const size_t config_n_keys = ELEMENTSOF(config_keys);
 
@@ -216,6 +219,7 @@ void settings_done(struct clawos_settings *s)
 	string_list_done(&s->target_comm);
 	string_list_done(&s->target_exe);
 	string_list_done(&s->target_cgroup);
+	string_list_done(&s->sigma_rules);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -30,6 +30,8 @@
 #define CLAWOS_FILTER_MAX_PREFIX 16
 #define CLAWOS_FILTER_PREFIX_LEN 64 /* bytes, including the NUL */
 #define CLAWOS_FILTER_EXE_LEN 256
+#define CLAWOS_RULES_MAX_PATHS 16
+#define CLAWOS_RULES_PATH_LEN 256 /* bytes, including the NUL */
 
 /* Exit status for every configuration error (sysexits.h EX_CONFIG). */
 #define CLAWOS_EXIT_CONFIG 78
@@ -120,6 +122,9 @@ struct clawos_settings {
 	struct clawos_string_list exclude_cgroup; /* paths or numeric ids */
 	struct clawos_string_list exclude_path_prefix;
 	struct clawos_string_list include_path_prefix;
+
+	/* [rules] (Sigma, agent/rules*.c) */
+	struct clawos_string_list sigma_rules; /* files and directories */
 
 	/* [interfaces] (tc counters, agent/iface.c) */
 	struct clawos_string_list interfaces;	 /* at most CLAWOS_IFACE_MAX names */

@@ -23,6 +23,11 @@ size_t event_type_size(unsigned type)
 	return type < CLAWOS_EV_MAX ? event_types[type].size : 0;
 }
 
+size_t event_type_min_size(unsigned type)
+{
+	return type == CLAWOS_EV_EXEC ? CLAWOS_EXEC_FIXED_SIZE : event_type_size(type);
+}
+
 const char *event_type_name(unsigned type)
 {
 	return type < CLAWOS_EV_MAX ? event_types[type].name : NULL;
@@ -40,6 +45,17 @@ enum decode_error event_decode(const void *data, size_t size, const struct clawo
 	want = event_type_size(h->type);
 	if (want == 0)
 		return DECODE_UNKNOWN_TYPE;
+	if (h->type == CLAWOS_EV_EXEC) {
+		const struct clawos_exec_event *e = data;
+
+		/* variable size: the fixed part and exactly args_len bytes */
+		if (size < CLAWOS_EXEC_FIXED_SIZE)
+			return DECODE_TRUNCATED;
+		if (size > want || h->size != size || (size_t)e->args_len != size - CLAWOS_EXEC_FIXED_SIZE)
+			return DECODE_SIZE_MISMATCH;
+		*hdr = h;
+		return DECODE_OK;
+	}
 	if (size < want)
 		return DECODE_TRUNCATED;
 	if (size != want || h->size != want)

@@ -4,7 +4,8 @@
 /*
  * Validation of raw ring-buffer records.  Nothing from the ring buffer is
  * trusted before it passes here: type known, ABI version ours, size exactly
- * the size of that type, in the buffer and in the header.
+ * the size of that type, in the buffer and in the header (exec: the fixed
+ * part plus args_len).
  */
 
 #include <stddef.h>
@@ -21,8 +22,10 @@ enum decode_error {
 	_DECODE_ERROR_MAX,
 };
 
-/* Expected size of a record type, 0 for unknown types. */
+/* Size of a record type (the largest, for exec), 0 for unknown types. */
 size_t event_type_size(unsigned type);
+/* The smallest valid size of a record type (exec: its fixed part). */
+size_t event_type_min_size(unsigned type);
 /* "file_access", "network", … as used in JSON and CLAWOS_EVENT; NULL if unknown. */
 const char *event_type_name(unsigned type);
 

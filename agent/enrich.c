@@ -174,6 +174,12 @@ static const char *user_name(struct enrich *e, uint32_t uid)
 	return s->name[0] ? s->name : NULL;
 }
 
+const char *enrich_user(struct enrich *e, uint32_t uid)
+{
+	users_reload_if_changed(e);
+	return user_name(e, uid);
+}
+
 void enrich_record(struct enrich *e, const struct clawos_event_hdr *h, const struct proc_entry *p,
 		   struct event_context *ctx)
 {

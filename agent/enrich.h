@@ -27,3 +27,5 @@ void enrich_record(struct enrich *e, const struct clawos_event_hdr *h, const str
 const char *enrich_cgroup_path(struct enrich *e, uint64_t cgid);
 /* The host name (read at start), NULL if unknown. */
 const char *enrich_host(const struct enrich *e);
+/* The user name of uid from /etc/passwd, NULL if none. */
+const char *enrich_user(struct enrich *e, uint32_t uid);

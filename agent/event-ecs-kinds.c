@@ -155,30 +155,106 @@ void ecs_syscall(struct json_writer *w, const struct clawos_syscall_event *e, co
 }
 
 /* Built-in rules: rule.id and rule.name are the rule's name.  A Sigma hit
- * takes its rule.* (id, name = title, reference, ...) and threat.* (its
- * ATT&CK tags) from the record's sigma object, once the native record has
- * one. */
-static void ecs_rule(struct json_writer *w, const struct clawos_anomaly_event *e)
+ * takes rule.* from its rule (id, title, logsource category) and
+ * threat.* from its ATT&CK tags; its tags are the record's tags. */
+static void ecs_rule(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_sigma *s)
 {
 	jw_object(w, "rule");
-	jw_string_clean(w, "id", e->rule, sizeof(e->rule));
-	jw_string_clean(w, "name", e->rule, sizeof(e->rule));
-	jw_string(w, "category", anomaly_kind_name(e->kind));
-	if (e->description[0])
-		jw_string_clean(w, "description", e->description, sizeof(e->description));
-	jw_string(w, "ruleset", SIEM_MODULE);
+	if (s) {
+		jw_string_clean(w, "id", s->id ? s->id : s->title, 4096);
+		if (s->id)
+			jw_string_clean(w, "uuid", s->id, 256);
+		jw_string_clean(w, "name", s->title, 4096);
+		jw_string_clean(w, "category", s->category, 64);
+		jw_string_clean(w, "description", s->title, 4096);
+		jw_string(w, "ruleset", "sigma");
+	} else {
+		jw_string_clean(w, "id", e->rule, sizeof(e->rule));
+		jw_string_clean(w, "name", e->rule, sizeof(e->rule));
+		jw_string(w, "category", anomaly_kind_name(e->kind));
+		if (e->description[0])
+			jw_string_clean(w, "description", e->description, sizeof(e->description));
+		jw_string(w, "ruleset", SIEM_MODULE);
+	}
+	jw_end(w);
+}
+
+/* threat.*: the ATT&CK tactics, techniques and sub-techniques of a Sigma
+ * rule's tags, as ECS's parallel arrays; nothing when it has none. */
+static void ecs_threat_ids(struct json_writer *w, const struct event_sigma *s, enum siem_attack_kind kind,
+			   bool names)
+{
+	jw_array(w, names ? "name" : "id");
+	for (size_t i = 0; i < s->n_tags; i++) {
+		struct siem_attack a;
+
+		if (siem_attack_parse(s->tags[i], &a) == kind)
+			jw_string(w, NULL, names ? a.name : a.id);
+	}
+	jw_end(w);
+}
+
+static void ecs_threat(struct json_writer *w, const struct event_sigma *s)
+{
+	bool has[SIEM_ATTACK_SUBTECHNIQUE + 1] = {false};
+	struct siem_attack a;
+
+	for (size_t i = 0; i < s->n_tags; i++)
+		has[siem_attack_parse(s->tags[i], &a)] = true;
+	if (!has[SIEM_ATTACK_TACTIC] && !has[SIEM_ATTACK_TECHNIQUE] && !has[SIEM_ATTACK_SUBTECHNIQUE])
+		return;
+	jw_object(w, "threat");
+	jw_string(w, "framework", "MITRE ATT&CK");
+	if (has[SIEM_ATTACK_TACTIC]) {
+		jw_object(w, "tactic");
+		ecs_threat_ids(w, s, SIEM_ATTACK_TACTIC, false);
+		ecs_threat_ids(w, s, SIEM_ATTACK_TACTIC, true);
+		jw_end(w);
+	}
+	if (has[SIEM_ATTACK_TECHNIQUE] || has[SIEM_ATTACK_SUBTECHNIQUE]) {
+		jw_object(w, "technique");
+		/* a sub-technique's technique is a technique of the rule too */
+		jw_array(w, "id");
+		for (size_t i = 0; i < s->n_tags; i++) {
+			enum siem_attack_kind k = siem_attack_parse(s->tags[i], &a);
+			const char *id = k == SIEM_ATTACK_TECHNIQUE ? a.id : a.technique;
+			bool dup = false;
+
+			if (k == SIEM_ATTACK_NONE || k == SIEM_ATTACK_TACTIC)
+				continue;
+			for (size_t j = 0; j < i && !dup; j++) {
+				struct siem_attack b;
+				enum siem_attack_kind kb = siem_attack_parse(s->tags[j], &b);
+
+				dup = (kb == SIEM_ATTACK_TECHNIQUE && strcmp(b.id, id) == 0) ||
+				      (kb == SIEM_ATTACK_SUBTECHNIQUE && strcmp(b.technique, id) == 0);
+			}
+			if (!dup)
+				jw_string(w, NULL, id);
+		}
+		jw_end(w);
+		if (has[SIEM_ATTACK_SUBTECHNIQUE]) {
+			jw_object(w, "subtechnique");
+			ecs_threat_ids(w, s, SIEM_ATTACK_SUBTECHNIQUE, false);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
 	jw_end(w);
 }
 
 void ecs_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
 {
+	const struct event_sigma *sigma = e->kind == CLAWOS_ANOMALY_SIGMA ? ctx->sigma : NULL;
 	bool enforced = e->flags & CLAWOS_ANOMALY_F_ENFORCED;
 	const char *extra = enforced ? "denied" : e->kind == CLAWOS_ANOMALY_FILE_VIOLATION ? "allowed" : NULL;
 
 	ecs_begin(w, &e->hdr, ctx, siem_class_of(&e->hdr), extra);
 	jw_uint(w, "severity", siem_severity_id(e->severity));
 	ecs_event_close(w, &e->hdr, ctx);
-	if (e->description[0])
+	if (sigma)
+		jw_string_clean(w, "message", sigma->title, 4096);
+	else if (e->description[0])
 		jw_string_clean(w, "message", e->description, sizeof(e->description));
 	if (e->hdr.pid) {
 		bool parent_known = e->ancestry_len > 0 && e->ancestry[0].pid == ecs_ppid(&e->hdr, ctx);
@@ -189,7 +265,14 @@ void ecs_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, co
 		jw_end(w);
 		ecs_user(w, &e->hdr, ctx);
 	}
-	ecs_rule(w, e);
+	ecs_rule(w, e, sigma);
+	if (sigma) {
+		ecs_threat(w, sigma);
+		jw_array(w, "tags");
+		for (size_t i = 0; i < sigma->n_tags; i++)
+			jw_string_clean(w, NULL, sigma->tags[i], 256);
+		jw_end(w);
+	}
 	if (e->kind == CLAWOS_ANOMALY_FILE_VIOLATION && e->subject[0]) {
 		jw_object(w, "file");
 		ecs_file_path(w, e->subject, sizeof(e->subject));
@@ -200,13 +283,17 @@ void ecs_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, co
 	jw_string(w, "severity", severity_name(e->severity));
 	jw_uint(w, "observed", e->observed);
 	jw_uint(w, "threshold", e->threshold);
-	if (e->subject[0])
+	if (sigma && sigma->subject)
+		jw_string_clean(w, "subject", sigma->subject, 4096);
+	else if (e->subject[0])
 		jw_string_clean(w, "subject", e->subject, sizeof(e->subject));
 	jw_int(w, "suppressed", e->suppressed);
 	jw_bool(w, "enforced", enforced);
 	jw_bool(w, "enforcement_unavailable", e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE);
 	anomaly_ancestry_json(w, e, ctx);
 	anomaly_top_json(w, e);
+	if (sigma)
+		sigma_json(w, sigma);
 	jw_end(w);
 	jw_end(w);
 }

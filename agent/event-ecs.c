@@ -202,13 +202,14 @@ static void ecs_exec(struct json_writer *w, const struct clawos_exec_event *e, c
 	ecs_process_begin(w, &e->hdr, ctx, e->filename, sizeof(e->filename));
 	ecs_parent(w, ecs_ppid(&e->hdr, ctx), NULL, 0, NULL);
 	jw_array(w, "args");
-	for (uint32_t i = 0; i < e->argc && (len = siem_exec_arg(e, &off)) >= 0; i++, off += (size_t)len + 1)
+	for (; (len = siem_exec_arg(e, &off)) >= 0; off += (size_t)len + 1)
 		jw_string_clean(w, NULL, e->args + off, (size_t)len);
 	jw_end(w);
-	jw_int(w, "args_count", e->argc);
+	jw_int(w, "args_count", siem_exec_argc(e));
 	n = siem_command_line(e, cmd, sizeof(cmd));
 	jw_string_clean(w, "command_line", cmd, n);
-	/* waiting for the native record: working_directory (exec.cwd) */
+	if (e->cwd[0])
+		jw_string_clean(w, "working_directory", e->cwd, sizeof(e->cwd));
 	jw_end(w);
 	ecs_user(w, &e->hdr, ctx);
 	if (!ok)
@@ -276,9 +277,11 @@ void ecs_file_path(struct json_writer *w, const char *path, size_t max)
 
 static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, const struct event_context *ctx)
 {
-	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT, normalized;
-	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
-	const char *path = file_json_path(e, norm, raw, &normalized);
+	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
+	char path[CLAWOS_FILE_PATH_LEN + 1];
+	const char *raw;
+
+	file_record_path(e, path, sizeof(path), &raw);
 
 	ecs_begin(w, &e->hdr, ctx, siem_class_of(&e->hdr), NULL);
 	jw_string(w, "outcome", file_outcome(e));
@@ -289,14 +292,13 @@ static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, c
 	ecs_user(w, &e->hdr, ctx);
 	jw_object(w, "file");
 	ecs_file_path(w, path, CLAWOS_FILE_PATH_LEN + 1);
-	/* waiting for the native record: file.created -> event.type creation */
 	jw_end(w);
 	if (!no_result)
 		ecs_error(w, e->ret);
 	ecs_custom_begin(w, &e->hdr, ctx, e->mechanism);
 	jw_object(w, "file");
-	if (normalized)
-		jw_string_clean(w, "path_raw", raw, sizeof(raw));
+	if (raw)
+		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
 	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
 	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)

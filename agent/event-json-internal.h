@@ -9,6 +9,7 @@
 #include "json-writer.h"
 
 struct event_context;
+struct event_sigma;
 
 const char *mechanism_json_name(unsigned m);
 void net_json(struct json_writer *w, const struct clawos_net_event *e);
@@ -27,10 +28,11 @@ const char *anomaly_kind_name(unsigned k);
  * when the record has them). */
 void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_event *e,
 			   const struct event_context *ctx);
+/* "sigma": a Sigma hit's rule, what matched and its trigger */
+void sigma_json(struct json_writer *w, const struct event_sigma *s);
 void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *e);
 /* open(2) flags as the array "flags" of names (unknown bits as one hex). */
 void open_flags_json(struct json_writer *w, uint32_t flags);
 /* The path a file record reports: normalised into norm when the kernel
  * joined it (then *normalized, and raw holds the joined form), else raw;
  * both CLAWOS_FILE_PATH_LEN + 1 bytes. */
-const char *file_json_path(const struct clawos_file_event *e, char *norm, char *raw, bool *normalized);

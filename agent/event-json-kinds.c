@@ -130,7 +130,7 @@ const char *anomaly_kind_name(unsigned k)
 	static const char *const names[] = {
 	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",	[CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
 	    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",	[CLAWOS_ANOMALY_TAMPER] = "tamper",
-	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume",
+	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume", [CLAWOS_ANOMALY_SIGMA] = "sigma",
 	};
 
 	return k < ELEMENTSOF(names) && names[k] ? names[k] : "unknown";
@@ -188,16 +188,56 @@ void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *
 	jw_end(w);
 }
 
+/* The rule, what matched and the record that set it off. */
+void sigma_json(struct json_writer *w, const struct event_sigma *s)
+{
+	jw_object(w, "sigma");
+	jw_string_clean(w, "id", s->id, 256);
+	jw_string_clean(w, "title", s->title, 4096);
+	jw_string_clean(w, "level", s->level, 64);
+	jw_string_clean(w, "status", s->status, 64);
+	jw_array(w, "tags");
+	for (size_t i = 0; i < s->n_tags; i++)
+		jw_string_clean(w, NULL, s->tags[i], 256);
+	jw_end(w);
+	jw_string_clean(w, "category", s->category, 64);
+	jw_string_clean(w, "file", s->file, 4096);
+	jw_object(w, "matched");
+	for (size_t i = 0; i < s->n_matched; i++)
+		jw_string_clean(w, s->matched_names[i], s->matched_values[i], s->matched_lens[i]);
+	jw_end(w);
+	jw_end(w);
+	jw_object(w, "trigger");
+	jw_string(w, "event", s->trigger_event);
+	if (s->trigger_cpu < 0)
+		jw_null(w, "cpu");
+	else
+		jw_int(w, "cpu", s->trigger_cpu);
+	jw_int(w, "seq", s->trigger_seq);
+	jw_end(w);
+}
+
 void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
 {
+	const struct event_sigma *sigma = e->kind == CLAWOS_ANOMALY_SIGMA ? ctx->sigma : NULL;
+
 	jw_object(w, "anomaly");
 	jw_string(w, "kind", anomaly_kind_name(e->kind));
 	jw_string(w, "severity", severity_name(e->severity));
-	jw_string_clean(w, "rule", e->rule, sizeof(e->rule));
+	/* a rule id or a title may be longer than the wire record's fields */
+	if (sigma)
+		jw_string_clean(w, "rule", sigma->id ? sigma->id : sigma->title, 4096);
+	else
+		jw_string_clean(w, "rule", e->rule, sizeof(e->rule));
 	jw_uint(w, "observed", e->observed);
 	jw_uint(w, "threshold", e->threshold);
-	jw_string_clean(w, "description", e->description, sizeof(e->description));
-	if (e->subject[0])
+	if (sigma)
+		jw_string_clean(w, "description", sigma->title, 4096);
+	else
+		jw_string_clean(w, "description", e->description, sizeof(e->description));
+	if (sigma && sigma->subject)
+		jw_string_clean(w, "subject", sigma->subject, 4096);
+	else if (e->subject[0])
 		jw_string_clean(w, "subject", e->subject, sizeof(e->subject));
 	else
 		jw_null(w, "subject");
@@ -206,6 +246,8 @@ void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, c
 	jw_bool(w, "enforcement_unavailable", e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE);
 	anomaly_ancestry_json(w, e, ctx);
 	anomaly_top_json(w, e);
+	if (sigma)
+		sigma_json(w, sigma);
 	jw_end(w);
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }

@@ -151,30 +151,39 @@ void open_flags_json(struct json_writer *w, uint32_t flags)
 	jw_end(w);
 }
 
-const char *file_json_path(const struct clawos_file_event *e, char *norm, char *raw, bool *normalized)
+const char *file_record_path(const struct clawos_file_event *e, char *buf, size_t size, const char **raw)
 {
+	char tmp[CLAWOS_FILE_PATH_LEN + 1];
 	size_t n = strnlen(e->path, sizeof(e->path));
 
-	memcpy(raw, e->path, n);
-	raw[n] = '\0';
+	memcpy(tmp, e->path, n);
+	tmp[n] = '\0';
+	if (raw)
+		*raw = NULL;
 	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
-	*normalized = (e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
-		      e->mechanism != CLAWOS_MECH_LSM && path_normalize(raw, norm, CLAWOS_FILE_PATH_LEN + 1) == 0 &&
-		      strcmp(raw, norm) != 0;
-	return *normalized ? norm : raw;
+	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
+	    e->mechanism != CLAWOS_MECH_LSM && size > CLAWOS_FILE_PATH_LEN && path_normalize(tmp, buf, size) == 0 &&
+	    strcmp(tmp, buf) != 0) {
+		if (raw)
+			*raw = e->path;
+		return buf;
+	}
+	snprintf(buf, size, "%s", tmp);
+	return buf;
 }
 
 static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 {
-	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT, normalized;
-	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
-	const char *path = file_json_path(e, norm, raw, &normalized);
+	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
+	char path[CLAWOS_FILE_PATH_LEN + 1];
+	const char *raw;
 
 	jw_object(w, "file");
 	jw_string(w, "op", e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open");
-	jw_string_clean(w, "path", path, CLAWOS_FILE_PATH_LEN + 1);
-	if (normalized)
-		jw_string_clean(w, "path_raw", raw, sizeof(raw));
+	file_record_path(e, path, sizeof(path), &raw);
+	jw_string_clean(w, "path", path, sizeof(path));
+	if (raw)
+		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
 	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
 	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)
@@ -193,6 +202,7 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 		errno_json(w, "error", e->ret);
 	}
 	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
+	jw_bool(w, "created", e->path_flags & CLAWOS_PATH_F_CREATED);
 	jw_end(w);
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }
@@ -200,18 +210,21 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 {
 	size_t off = 0, len = MIN((size_t)e->args_len, sizeof(e->args));
+	uint32_t argc = 0;
 
 	jw_object(w, "exec");
 	jw_string_clean(w, "filename", e->filename, sizeof(e->filename));
 	jw_array(w, "argv");
-	for (uint32_t i = 0; i < e->argc && off < len; i++) {
+	/* one string per NUL; the kernel ends the last one with a NUL too */
+	while (off < len) {
 		size_t n = strnlen(e->args + off, len - off);
 
 		jw_string_clean(w, NULL, e->args + off, n);
 		off += n + 1;
+		argc++;
 	}
 	jw_end(w);
-	jw_int(w, "argc", e->argc);
+	jw_int(w, "argc", argc);
 	jw_bool(w, "args_truncated", e->flags & CLAWOS_EXEC_F_ARGS_TRUNCATED);
 	jw_bool(w, "filename_truncated", e->flags & CLAWOS_EXEC_F_FILENAME_TRUNCATED);
 	jw_bool(w, "execveat", e->flags & CLAWOS_EXEC_F_EXECVEAT);
@@ -219,6 +232,8 @@ static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 	jw_int(w, "result", e->ret);
 	errno_json(w, "error", e->ret);
 	jw_int(w, "old_tid", e->old_tid);
+	jw_string_clean(w, "cwd", e->cwd, sizeof(e->cwd));
+	jw_bool(w, "cwd_truncated", e->flags & CLAWOS_EXEC_F_CWD_TRUNCATED);
 	jw_end(w);
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }

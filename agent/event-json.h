@@ -19,6 +19,28 @@
 
 #define CLAWOS_SCHEMA_VERSION 1
 
+/* What an anomaly of kind "sigma" carries beyond the wire record, which has
+ * no room for it: the rule, the values that matched, the record that
+ * triggered it (filled by rules-anomaly.c). */
+struct event_sigma {
+	const char *id; /* NULL when the rule has none */
+	const char *title;
+	const char *level;
+	const char *status; /* NULL when the rule has none */
+	const char *category;
+	const char *file;
+	const char *const *tags;
+	size_t n_tags;
+	const char *const *matched_names; /* Sigma field names (static strings) */
+	const char *const *matched_values;
+	const uint32_t *matched_lens;
+	size_t n_matched;
+	const char *subject;	   /* what the rule matched on: image, file, address */
+	const char *trigger_event; /* "exec", "file_access", "network" */
+	int trigger_cpu;	   /* -1: a record user space made */
+	uint32_t trigger_seq;
+};
+
 struct event_context {
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	const char *host;
@@ -30,6 +52,7 @@ struct event_context {
 	uint32_t target_root_pid;
 	uint32_t target_session;
 	const char *ancestry_exe[CLAWOS_ANOMALY_ANCESTRY]; /* anomalies: exe of each ancestor */
+	const struct event_sigma *sigma;		   /* anomalies of kind sigma */
 };
 
 /* A new record object with "event", "schema_version" and "time" set. */
@@ -49,6 +72,16 @@ const char *anomaly_kind_name(unsigned kind);
 
 /* "2026-11-22T02:50:01.123456789Z" */
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
+
+/* The path of a file record as its JSON "path" shows it (a kernel-joined
+ * relative name folded) in buf (at least CLAWOS_FILE_PATH_LEN + 1 bytes);
+ * *raw, when not NULL, is the unfolded name if folding changed it. */
+const char *file_record_path(const struct clawos_file_event *e, char *buf, size_t size, const char **raw);
+
+/* "connect", "accept", ... and "tcp", "udp", ... as network records name
+ * them (enum clawos_net_op, enum clawos_proto). */
+const char *net_op_name(unsigned op);
+const char *net_proto_name(unsigned proto);
 
 /* Folds "//", "." and ".." of an absolute path lexically; 0 or -errno. */
 int path_normalize(const char *in, char *out, size_t size);

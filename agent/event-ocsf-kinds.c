@@ -163,11 +163,69 @@ void ocsf_syscall(struct json_writer *w, const struct clawos_syscall_event *e, c
 	jw_end(w);
 }
 
-/* Built-in rules: the analytic is the rule, by name.  A Sigma hit takes
- * its uid (the rule's id), title, and attacks (its ATT&CK tags) from the
- * record's sigma object, once the native record has one. */
+/* finding_info.attacks: one attack per technique or sub-technique of a
+ * Sigma rule's ATT&CK tags, each with all the rule's tactics (a rule does
+ * not say which tactic a technique serves); only tactics: one attack. */
+static void ocsf_tactics(struct json_writer *w, const struct event_sigma *s)
+{
+	struct siem_attack a;
+
+	jw_array(w, "tactics");
+	for (size_t i = 0; i < s->n_tags; i++)
+		if (siem_attack_parse(s->tags[i], &a) == SIEM_ATTACK_TACTIC) {
+			jw_object(w, NULL);
+			jw_string(w, "uid", a.id);
+			jw_string(w, "name", a.name);
+			jw_end(w);
+		}
+	jw_end(w);
+}
+
+static void ocsf_attacks(struct json_writer *w, const struct event_sigma *s)
+{
+	bool tactics = false, techniques = false;
+	struct siem_attack a;
+
+	for (size_t i = 0; i < s->n_tags; i++) {
+		enum siem_attack_kind k = siem_attack_parse(s->tags[i], &a);
+
+		tactics |= k == SIEM_ATTACK_TACTIC;
+		techniques |= k == SIEM_ATTACK_TECHNIQUE || k == SIEM_ATTACK_SUBTECHNIQUE;
+	}
+	if (!tactics && !techniques)
+		return;
+	jw_array(w, "attacks");
+	for (size_t i = 0; i < s->n_tags; i++) {
+		enum siem_attack_kind k = siem_attack_parse(s->tags[i], &a);
+
+		if (k != SIEM_ATTACK_TECHNIQUE && k != SIEM_ATTACK_SUBTECHNIQUE)
+			continue;
+		jw_object(w, NULL);
+		jw_object(w, "technique");
+		jw_string(w, "uid", k == SIEM_ATTACK_TECHNIQUE ? a.id : a.technique);
+		jw_end(w);
+		if (k == SIEM_ATTACK_SUBTECHNIQUE) {
+			jw_object(w, "sub_technique");
+			jw_string(w, "uid", a.id);
+			jw_end(w);
+		}
+		if (tactics)
+			ocsf_tactics(w, s);
+		jw_end(w);
+	}
+	if (!techniques) {
+		jw_object(w, NULL);
+		ocsf_tactics(w, s);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
+/* Built-in rules: the analytic is the rule, by name.  A Sigma hit: the
+ * analytic is the Sigma rule (uid its id, name its title, category its
+ * logsource category), with the attacks of its ATT&CK tags. */
 static void ocsf_finding_info(struct json_writer *w, const struct clawos_anomaly_event *e,
-			      const struct event_context *ctx)
+			      const struct event_context *ctx, const struct event_sigma *s)
 {
 	char uid[64];
 
@@ -175,35 +233,51 @@ static void ocsf_finding_info(struct json_writer *w, const struct clawos_anomaly
 	snprintf(uid, sizeof(uid), "%llu-%u", (unsigned long long)e->hdr.ts_ns, e->hdr.seq);
 	jw_object(w, "finding_info");
 	jw_string(w, "uid", uid);
-	if (e->description[0])
-		jw_string_clean(w, "title", e->description, sizeof(e->description));
-	else
-		jw_string_clean(w, "title", e->rule, sizeof(e->rule));
-	if (e->description[0])
-		jw_string_clean(w, "desc", e->description, sizeof(e->description));
+	if (s) {
+		jw_string_clean(w, "title", s->title, 4096);
+		jw_string_clean(w, "desc", s->title, 4096);
+	} else {
+		if (e->description[0])
+			jw_string_clean(w, "title", e->description, sizeof(e->description));
+		else
+			jw_string_clean(w, "title", e->rule, sizeof(e->rule));
+		if (e->description[0])
+			jw_string_clean(w, "desc", e->description, sizeof(e->description));
+	}
 	jw_array(w, "types");
 	jw_string(w, NULL, anomaly_kind_name(e->kind));
 	jw_end(w);
 	jw_object(w, "analytic");
-	jw_string_clean(w, "uid", e->rule, sizeof(e->rule));
-	jw_string_clean(w, "name", e->rule, sizeof(e->rule));
-	jw_string(w, "category", anomaly_kind_name(e->kind));
+	if (s) {
+		jw_string_clean(w, "uid", s->id ? s->id : s->title, 4096);
+		jw_string_clean(w, "name", s->title, 4096);
+		jw_string_clean(w, "category", s->category, 64);
+	} else {
+		jw_string_clean(w, "uid", e->rule, sizeof(e->rule));
+		jw_string_clean(w, "name", e->rule, sizeof(e->rule));
+		jw_string(w, "category", anomaly_kind_name(e->kind));
+	}
 	jw_int(w, "type_id", 1);
 	jw_string(w, "type", "Rule");
 	jw_end(w);
+	if (s)
+		ocsf_attacks(w, s);
 	jw_uint(w, "created_time", siem_realtime_ns(&e->hdr, ctx) / 1000000ULL);
 	jw_end(w);
 }
 
 void ocsf_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
 {
+	const struct event_sigma *sigma = e->kind == CLAWOS_ANOMALY_SIGMA ? ctx->sigma : NULL;
 	bool enforced = e->flags & CLAWOS_ANOMALY_F_ENFORCED;
 	struct ocsf_process p = ocsf_task(&e->hdr, ctx);
 
 	ocsf_head(w, &e->hdr, ctx, siem_class_of(&e->hdr), siem_severity_id(e->severity),
 		  OCSF_PROFILE_SECURITY_CONTROL);
-	ocsf_finding_info(w, e, ctx);
-	if (e->description[0])
+	ocsf_finding_info(w, e, ctx, sigma);
+	if (sigma)
+		jw_string_clean(w, "message", sigma->title, 4096);
+	else if (e->description[0])
 		jw_string_clean(w, "message", e->description, sizeof(e->description));
 	jw_bool(w, "is_alert", true);
 	/* the security control: the agent blocked the activity or let it be */
@@ -232,13 +306,17 @@ void ocsf_anomaly(struct json_writer *w, const struct clawos_anomaly_event *e, c
 	jw_string(w, "severity", severity_name(e->severity));
 	jw_uint(w, "observed", e->observed);
 	jw_uint(w, "threshold", e->threshold);
-	if (e->subject[0])
+	if (sigma && sigma->subject)
+		jw_string_clean(w, "subject", sigma->subject, 4096);
+	else if (e->subject[0])
 		jw_string_clean(w, "subject", e->subject, sizeof(e->subject));
 	jw_int(w, "suppressed", e->suppressed);
 	jw_bool(w, "enforced", enforced);
 	jw_bool(w, "enforcement_unavailable", e->flags & CLAWOS_ANOMALY_F_ENFORCE_UNAVAILABLE);
 	/* the ancestry is actor.process.ancestry */
 	anomaly_top_json(w, e);
+	if (sigma)
+		sigma_json(w, sigma);
 	jw_end(w);
 	jw_end(w);
 }

@@ -178,7 +178,8 @@ void ocsf_process(struct json_writer *w, const char *key, const struct ocsf_proc
 		jw_string_clean(w, "name", p->name, p->name_max);
 	if (p->cmd_line)
 		jw_string_clean(w, "cmd_line", p->cmd_line, p->cmd_len);
-	/* waiting for the native record: working_directory (exec.cwd) */
+	if (p->cwd && p->cwd[0])
+		jw_string_clean(w, "working_directory", p->cwd, p->cwd_max);
 	if (p->exe && p->exe[0])
 		ocsf_file(w, "file", p->exe, p->exe_max, p->exe_type_id);
 	if (p->user)
@@ -273,6 +274,8 @@ static void ocsf_exec(struct json_writer *w, const struct clawos_exec_event *e, 
 	p.exe_max = sizeof(e->filename);
 	p.exe_type_id = ok ? 1 : 0; /* a failed exec: maybe no such file */
 	p.cmd_len = siem_command_line(e, cmd, sizeof(cmd));
+	p.cwd = e->cwd;
+	p.cwd_max = sizeof(e->cwd);
 	p.cmd_line = cmd;
 	p.user = true;
 	ocsf_process(w, "process", &p, &e->hdr, ctx);
@@ -282,10 +285,10 @@ static void ocsf_exec(struct json_writer *w, const struct clawos_exec_event *e, 
 	ocsf_unmapped_begin(w, &e->hdr, ctx, e->mechanism);
 	jw_object(w, "exec");
 	jw_array(w, "argv");
-	for (uint32_t i = 0; i < e->argc && (len = siem_exec_arg(e, &off)) >= 0; i++, off += (size_t)len + 1)
+	for (; (len = siem_exec_arg(e, &off)) >= 0; off += (size_t)len + 1)
 		jw_string_clean(w, NULL, e->args + off, (size_t)len);
 	jw_end(w);
-	jw_int(w, "argc", e->argc);
+	jw_int(w, "argc", siem_exec_argc(e));
 	jw_bool(w, "args_truncated", e->flags & CLAWOS_EXEC_F_ARGS_TRUNCATED);
 	jw_bool(w, "filename_truncated", e->flags & CLAWOS_EXEC_F_FILENAME_TRUNCATED);
 	jw_bool(w, "execveat", e->flags & CLAWOS_EXEC_F_EXECVEAT);
@@ -328,10 +331,12 @@ static void ocsf_lifecycle(struct json_writer *w, const struct clawos_proc_event
 
 static void ocsf_file_access(struct json_writer *w, const struct clawos_file_event *e, const struct event_context *ctx)
 {
-	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT, normalized, deny = e->verdict == CLAWOS_VERDICT_DENY;
-	char raw[CLAWOS_FILE_PATH_LEN + 1], norm[CLAWOS_FILE_PATH_LEN + 1];
-	const char *path = file_json_path(e, norm, raw, &normalized);
+	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT, deny = e->verdict == CLAWOS_VERDICT_DENY;
 	struct ocsf_process p = ocsf_task(&e->hdr, ctx);
+	char path[CLAWOS_FILE_PATH_LEN + 1];
+	const char *raw;
+
+	file_record_path(e, path, sizeof(path), &raw);
 
 	ocsf_head(w, &e->hdr, ctx, siem_class_of(&e->hdr), 0, deny ? OCSF_PROFILE_SECURITY_CONTROL : 0);
 	ocsf_actor(w, &p, &e->hdr, ctx);
@@ -348,8 +353,8 @@ static void ocsf_file_access(struct json_writer *w, const struct clawos_file_eve
 		ocsf_status(w, e->ret >= 0, e->ret);
 	ocsf_unmapped_begin(w, &e->hdr, ctx, e->mechanism);
 	jw_object(w, "file");
-	if (normalized)
-		jw_string_clean(w, "path_raw", raw, sizeof(raw));
+	if (raw)
+		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
 	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
 	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)

@@ -40,6 +40,8 @@ struct ocsf_process {
 	unsigned exe_type_id; /* file.type_id of exe: 1 Regular File, 0 Unknown */
 	const char *cmd_line; /* NULL: unknown */
 	size_t cmd_len;
+	const char *cwd; /* working directory, NULL: unknown */
+	size_t cwd_max;
 	const char *parent_name, *parent_exe; /* NULL: unknown */
 	size_t parent_name_max;
 	bool user; /* with the record's user */

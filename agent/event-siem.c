@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "event-json.h"
@@ -50,6 +51,9 @@ static const struct siem_class class_exit = {"exit", "event", {"process"}, {"end
 					     OCSF_PROCESS_ACTIVITY, 2, 1, "Terminate", "Process Activity: Terminate"};
 static const struct siem_class class_open = {"open", "event", {"file"}, {"access"}, FILE_OPEN};
 static const struct siem_class class_file_open = {"file_open", "event", {"file"}, {"access"}, FILE_OPEN};
+/* an open that created the file (O_CREAT, creat(2)): the kernel said so */
+static const struct siem_class class_open_created = {"open", "event", {"file"}, {"creation"},
+						     OCSF_FILE_ACTIVITY, 1, 1, "Create", "File System Activity: Create"};
 static const struct siem_class class_cgroup = {"cgroup", "metric", {"network"}, {"info"}, NET(6, "Traffic")};
 static const struct siem_class class_syscall = {"syscall", "event", {"process"}, {"info"}, BASE_OTHER(1, "Syscall")};
 
@@ -72,6 +76,7 @@ static const struct siem_class anomaly_classes[] = {
     [CLAWOS_ANOMALY_NETWORK_BURST] = {"network_burst", "alert", {"network", "intrusion_detection"}, {"info"}, FINDING},
     [CLAWOS_ANOMALY_TAMPER] = {"tamper", "alert", {"intrusion_detection"}, {"info"}, FINDING},
     [CLAWOS_ANOMALY_NETWORK_VOLUME] = {"network_volume", "alert", {"network", "intrusion_detection"}, {"info"}, FINDING},
+    [CLAWOS_ANOMALY_SIGMA] = {"sigma", "alert", {"intrusion_detection"}, {"info"}, FINDING},
 };
 static const struct siem_class class_anomaly_unknown = {"unknown", "alert", {"intrusion_detection"}, {"info"}, FINDING};
 
@@ -86,6 +91,7 @@ static const struct siem_class agent_classes[] = {
     {"journal_suppressed", "event", {"host"}, {"info"}, BASE_OTHER(2, "Journal Suppressed")},
     {"iface", "metric", {"network"}, {"info"}, NET(6, "Traffic")},
     {"iface_state", "event", {"host"}, {"change"}, BASE_OTHER(2, "Interface State")},
+    {"rules_loaded", "event", {"configuration"}, {"change"}, BASE_OTHER(1, "Rules Loaded")},
 };
 static const struct siem_class class_agent_unknown = {"unknown", "event", {"host"}, {"info"}, BASE_OTHER(1, "Unknown")};
 /* clang-format on */
@@ -97,9 +103,13 @@ const struct siem_class *siem_class_of(const struct clawos_event_hdr *h)
 		return &class_exec;
 	case CLAWOS_EV_PROC:
 		return ((const struct clawos_proc_event *)h)->op == CLAWOS_PROC_FORK ? &class_fork : &class_exit;
-	case CLAWOS_EV_FILE:
-		return ((const struct clawos_file_event *)h)->op == CLAWOS_FILE_OP_FILE_OPEN ? &class_file_open
-											     : &class_open;
+	case CLAWOS_EV_FILE: {
+		const struct clawos_file_event *f = (const struct clawos_file_event *)h;
+
+		if (f->path_flags & CLAWOS_PATH_F_CREATED)
+			return &class_open_created;
+		return f->op == CLAWOS_FILE_OP_FILE_OPEN ? &class_file_open : &class_open;
+	}
 	case CLAWOS_EV_NET:
 	case CLAWOS_EV_NET6: {
 		unsigned op = h->type == CLAWOS_EV_NET ? ((const struct clawos_net_event *)h)->op
@@ -179,6 +189,79 @@ long siem_exec_arg(const struct clawos_exec_event *e, size_t *off)
 	return (long)n;
 }
 
+enum siem_attack_kind siem_attack_parse(const char *tag, struct siem_attack *a)
+{
+	/* ATT&CK's enterprise tactics, by the names Sigma's tags use */
+	static const struct {
+		const char *tag, *id, *name;
+	} tactics[] = {
+	    {"reconnaissance", "TA0043", "Reconnaissance"},
+	    {"resource_development", "TA0042", "Resource Development"},
+	    {"initial_access", "TA0001", "Initial Access"},
+	    {"execution", "TA0002", "Execution"},
+	    {"persistence", "TA0003", "Persistence"},
+	    {"privilege_escalation", "TA0004", "Privilege Escalation"},
+	    {"defense_evasion", "TA0005", "Defense Evasion"},
+	    {"credential_access", "TA0006", "Credential Access"},
+	    {"discovery", "TA0007", "Discovery"},
+	    {"lateral_movement", "TA0008", "Lateral Movement"},
+	    {"collection", "TA0009", "Collection"},
+	    {"command_and_control", "TA0011", "Command and Control"},
+	    {"exfiltration", "TA0010", "Exfiltration"},
+	    {"impact", "TA0040", "Impact"},
+	};
+	const char *t;
+	size_t digits = 0, sub = 0;
+
+	*a = (struct siem_attack){.kind = SIEM_ATTACK_NONE};
+	if (!tag || strncasecmp(tag, "attack.", 7) != 0)
+		return SIEM_ATTACK_NONE;
+	t = tag + 7;
+	for (size_t i = 0; i < ELEMENTSOF(tactics); i++)
+		if (strcasecmp(t, tactics[i].tag) == 0) {
+			a->kind = SIEM_ATTACK_TACTIC;
+			snprintf(a->id, sizeof(a->id), "%s", tactics[i].id);
+			a->name = tactics[i].name;
+			return a->kind;
+		}
+	/* t, four digits, and maybe a dot and three more */
+	if (t[0] != 't' && t[0] != 'T')
+		return SIEM_ATTACK_NONE;
+	while (t[1 + digits] >= '0' && t[1 + digits] <= '9')
+		digits++;
+	if (digits != 4)
+		return SIEM_ATTACK_NONE;
+	if (t[5] == '.') {
+		while (t[6 + sub] >= '0' && t[6 + sub] <= '9')
+			sub++;
+		if (sub != 3 || t[9] != '\0')
+			return SIEM_ATTACK_NONE;
+	} else if (t[5] != '\0') {
+		return SIEM_ATTACK_NONE;
+	}
+	snprintf(a->technique, sizeof(a->technique), "T%.4s", t + 1);
+	if (sub) {
+		snprintf(a->id, sizeof(a->id), "T%.4s.%.3s", t + 1, t + 6);
+		a->kind = SIEM_ATTACK_SUBTECHNIQUE;
+	} else {
+		snprintf(a->id, sizeof(a->id), "%s", a->technique);
+		a->technique[0] = '\0';
+		a->kind = SIEM_ATTACK_TECHNIQUE;
+	}
+	return a->kind;
+}
+
+unsigned siem_exec_argc(const struct clawos_exec_event *e)
+{
+	size_t off = 0;
+	unsigned argc = 0;
+	long n;
+
+	for (; (n = siem_exec_arg(e, &off)) >= 0; off += (size_t)n + 1)
+		argc++;
+	return argc;
+}
+
 size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t size)
 {
 	size_t off = 0, o = 0;
@@ -186,7 +269,7 @@ size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t si
 
 	if (size == 0)
 		return 0;
-	for (uint32_t i = 0; i < e->argc && (n = siem_exec_arg(e, &off)) >= 0; i++, off += (size_t)n + 1) {
+	for (unsigned i = 0; (n = siem_exec_arg(e, &off)) >= 0; i++, off += (size_t)n + 1) {
 		size_t k;
 
 		if (i > 0) {

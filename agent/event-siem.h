@@ -72,11 +72,26 @@ const char *siem_transport_name(unsigned ip_proto);
 
 /* The length of the argv string of an exec record at *off (NUL-separated),
  * or -1 past the last; the next one is at *off + length + 1.  Loop as
- * for (i = 0; i < argc && (n = siem_exec_arg(e, &off)) >= 0; i++, off += n + 1). */
+ * for (; (n = siem_exec_arg(e, &off)) >= 0; off += n + 1). */
 long siem_exec_arg(const struct clawos_exec_event *e, size_t *off);
+/* The number of argv strings of an exec record. */
+unsigned siem_exec_argc(const struct clawos_exec_event *e);
 /* argv joined with spaces, no quoting (Sysmon's CommandLine; the join
  * SigmaHQ's Linux rules are written against); length into out. */
 size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t size);
+
+/* A Sigma tag in MITRE ATT&CK terms: "attack.execution" is the tactic
+ * TA0002 Execution, "attack.t1059" the technique T1059 and
+ * "attack.t1059.004" the sub-technique T1059.004 of T1059.  Groups,
+ * software and other namespaces are none of these. */
+enum siem_attack_kind { SIEM_ATTACK_NONE, SIEM_ATTACK_TACTIC, SIEM_ATTACK_TECHNIQUE, SIEM_ATTACK_SUBTECHNIQUE };
+struct siem_attack {
+	enum siem_attack_kind kind;
+	char id[16];	    /* "TA0002", "T1059", "T1059.004" */
+	char technique[16]; /* of a sub-technique: "T1059" */
+	const char *name;   /* a tactic's name; NULL otherwise */
+};
+enum siem_attack_kind siem_attack_parse(const char *tag, struct siem_attack *a);
 
 /* The last component of path[0..n) (trailing slashes ignored; "/" is its
  * own) and the length of its directory: "/a/b/" -> "b" at 3 (length 1),

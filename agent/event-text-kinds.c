@@ -24,6 +24,8 @@ const char *event_text_kind(struct json_object *rec, const char *event)
 		return "lost";
 	if (strcmp(event, "journal_suppressed") == 0)
 		return "journal";
+	if (strcmp(event, "rules_loaded") == 0)
+		return "rules";
 	return event;
 }
 
@@ -44,6 +46,8 @@ const char *event_text_color(struct json_object *rec, const char *event)
 		return "33";
 	if (strcmp(event, "config_reload_failed") == 0)
 		return "31";
+	if (strcmp(event, "rules_loaded") == 0 && (a = jo(rec, "rules")) && ju(a, "error"))
+		return "33";
 	for (size_t i = 0; sev && i < ELEMENTSOF(by_severity); i++)
 		if (strcmp(sev, by_severity[i].severity) == 0)
 			return by_severity[i].sgr;
@@ -406,4 +410,14 @@ void event_text_essence(struct tbuf *b, struct json_object *rec, const char *eve
 		tb_printf(b, " (%llu in all)", (unsigned long long)ju(rec, "lost_total"));
 	} else if (strcmp(event, "journal_suppressed") == 0)
 		tb_printf(b, "%llu trace records over journal_rate_limit", (unsigned long long)ju(rec, "suppressed"));
+	else if (strcmp(event, "rules_loaded") == 0 && (x = jo(rec, "rules"))) {
+		double ms = 0;
+		struct json_object *v;
+
+		if (json_object_object_get_ex(rec, "load_ms", &v))
+			ms = json_object_get_double(v);
+		tb_printf(b, "Sigma rules %s: %llu loaded, %llu unsupported here, %llu with errors, in %.0f ms",
+			  jb(rec, "reload") ? "reloaded" : "loaded", (unsigned long long)ju(x, "loaded"),
+			  (unsigned long long)ju(x, "unsupported"), (unsigned long long)ju(x, "error"), ms);
+	}
 }

@@ -27,6 +27,7 @@ const char *const event_text_record_names[] = {
     "iface",
     "iface_state",
     "shutdown",
+    "rules_loaded",
     NULL,
 };
 

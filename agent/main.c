@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manager.h"
 #include "probe.h"
+#include "rules-cli.h"
 #include "watch.h"
 
 #define EXIT_USAGE 2
@@ -24,13 +25,16 @@ static void help(void)
 	       "       clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]\n"
 	       "       clawos-ebpf status [--json] [--control PATH]\n"
 	       "       clawos-ebpf events [--type TYPES] [--format FORMAT] [--socket PATH]\n"
+	       "       clawos-ebpf match --rules PATH [FILE.ndjson]\n"
 	       "eBPF host security agent: exec, file, network and cgroup activity as JSON.\n\n"
 	       "  -c, --config FILE    configuration file (default %s)\n"
 	       "  -f, --foreground     run in the foreground, records also on stdout\n"
 	       "      --format FORMAT  records on stdout as %s (auto: text on a terminal)\n"
 	       "      --probe          print what the kernel allows and the mechanism per hook\n"
 	       "      --check-config   validate the configuration and print the effective one\n"
-	       "      --json           with --probe or --check-config: print JSON\n"
+	       "      --check-rules    load the Sigma rules (sigma_rules, or --rules) and report each one\n"
+	       "      --rules PATH     with --check-rules: this rule file or directory (repeatable)\n"
+	       "      --json           with --probe, --check-config or --check-rules: print JSON\n"
 	       "      --no-lsm         do not use BPF-LSM even where it works (fallbacks only)\n"
 	       "      --iface IFNAME   count traffic on this interface (repeatable; adds to interfaces =)\n"
 	       "  -v, --verbose        debug diagnostics\n"
@@ -132,7 +136,7 @@ static int do_check_config(const char *path, bool json)
 
 int main(int argc, char *argv[])
 {
-	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE, ARG_FORMAT };
+	enum { ARG_PROBE = 0x100, ARG_CHECK, ARG_JSON, ARG_NO_LSM, ARG_IFACE, ARG_FORMAT, ARG_CHECK_RULES, ARG_RULES };
 	static const struct option options[] = {{"config", required_argument, NULL, 'c'},
 						{"foreground", no_argument, NULL, 'f'},
 						{"probe", no_argument, NULL, ARG_PROBE},
@@ -144,10 +148,14 @@ int main(int argc, char *argv[])
 						{"help", no_argument, NULL, 'h'},
 						{"iface", required_argument, NULL, ARG_IFACE},
 						{"format", required_argument, NULL, ARG_FORMAT},
+						{"check-rules", no_argument, NULL, ARG_CHECK_RULES},
+						{"rules", required_argument, NULL, ARG_RULES},
 						{}};
 	struct manager_options opts = {.config_path = CLAWOS_DEFAULT_CONFIG_PATH};
-	bool probe = false, check = false, json = false;
+	bool probe = false, check = false, json = false, check_rules = false;
 	static char *ifaces[CLAWOS_IFACE_MAX];
+	_cleanup_free_ char **rules = calloc((size_t)argc + 1, sizeof(char *));
+	size_t n_rules = 0;
 	int c;
 
 	if (argc > 1 && strcmp(argv[1], "watch") == 0)
@@ -156,6 +164,10 @@ int main(int argc, char *argv[])
 		return status_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "events") == 0)
 		return events_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "match") == 0)
+		return rules_cli_match(argc - 1, argv + 1);
+	if (!rules)
+		return EXIT_FAILURE;
 	while ((c = getopt_long(argc, argv, "c:fvVh", options, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
@@ -182,6 +194,12 @@ int main(int argc, char *argv[])
 					output_format_choices());
 				return EXIT_USAGE;
 			}
+			break;
+		case ARG_CHECK_RULES:
+			check_rules = true;
+			break;
+		case ARG_RULES:
+			rules[n_rules++] = optarg;
 			break;
 		case ARG_IFACE:
 			if (!config_ifname_valid(optarg)) {
@@ -213,14 +231,20 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "clawos-ebpf: unexpected argument '%s'\nTry 'clawos-ebpf --help'.\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (json && !probe && !check) {
-		fprintf(stderr, "clawos-ebpf: --json needs --probe or --check-config\n");
+	if (json && !probe && !check && !check_rules) {
+		fprintf(stderr, "clawos-ebpf: --json needs --probe, --check-config or --check-rules\n");
+		return EXIT_USAGE;
+	}
+	if (n_rules && !check_rules) {
+		fprintf(stderr, "clawos-ebpf: --rules needs --check-rules (the daemon reads sigma_rules)\n");
 		return EXIT_USAGE;
 	}
 	if (getenv("JOURNAL_STREAM") && !opts.foreground)
 		log_set_kmsg_prefix(true);
 	if (check)
 		return do_check_config(opts.config_path, json);
+	if (check_rules)
+		return rules_cli_check(opts.config_path, rules, n_rules, json);
 	if (probe)
 		return do_probe(json, opts.no_lsm);
 	if (geteuid() != 0)

@@ -63,12 +63,11 @@ static bool record_in(struct output_record *r, const struct manager_lines *l, in
 	return true;
 }
 
-void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
-			const char *message, uint32_t pid, const char *comm)
+/* r (its json and len aside) to every output, each in its format from l */
+static void emit_lines(struct manager *m, const struct manager_lines *l, struct output_record r)
 {
 	const struct clawos_settings *s = &m->settings;
-	struct output_record r = {
-	    .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm};
+	bool trace = r.trace;
 
 	m->records_out++;
 	if (m->out_stdout && record_in(&r, l, s->stdout_format))
@@ -79,6 +78,14 @@ void manager_emit_lines(struct manager *m, const struct manager_lines *l, const 
 		output_connect_push(m->out_connect, &r);
 	if (journal_takes(m, trace) && record_in(&r, l, s->journal_format))
 		output_journal_push(m->out_journal, &r);
+}
+
+void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
+			const char *message, uint32_t pid, const char *comm)
+{
+	emit_lines(m, l,
+		   (struct output_record){
+		       .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm});
 }
 
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
@@ -184,13 +191,21 @@ static void context_target(struct manager *m, const struct proc_entry *p, struct
 }
 
 /* Decoded, enriched and encoded: one kernel or synthesised record. */
-void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
+/* Decoded, enriched and encoded: one kernel or synthesised record; sigma:
+ * what an anomaly of kind sigma adds, with its priority. */
+static void emit_record(struct manager *m, const struct clawos_event_hdr *h, const struct event_sigma *sigma,
+			int sigma_priority)
 {
-	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
+	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns, .sigma = sigma};
 	struct manager_lines l = {};
 	const struct proc_entry *p = record_process(m, h);
 	char msg[512], comm[CLAWOS_COMM_LEN + 1];
-	int prio = LOG_INFO;
+	struct output_record r = {.event = event_type_name(h->type),
+				  .trace = h->type != CLAWOS_EV_ANOMALY,
+				  .priority = LOG_INFO,
+				  .message = msg,
+				  .pid = h->pid,
+				  .comm = comm};
 
 	enrich_record(m->enrich, h, p, &ctx);
 	context_target(m, p, &ctx);
@@ -199,25 +214,37 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
 		struct clawos_ancestor tmp[CLAWOS_ANOMALY_ANCESTRY];
 
 		proctable_ancestry(&m->procs, h->pid, tmp, ctx.ancestry_exe, CLAWOS_ANOMALY_ANCESTRY);
-		prio = anomaly_priority(a->severity);
+		r.priority = sigma ? sigma_priority : anomaly_priority(a->severity);
+		r.id_key = sigma ? "sigma" : NULL;
 	}
-	if (!encode_record(m, h, &ctx, h->type != CLAWOS_EV_ANOMALY, &l))
+	if (!encode_record(m, h, &ctx, r.trace, &l))
 		return;
 	/* MESSAGE= text only where the journal will take the record */
 	if (m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
-	    (h->type == CLAWOS_EV_ANOMALY || m->settings.journal_records == CLAWOS_JOURNAL_ALL))
-		record_message(h, msg, sizeof(msg));
-	else
+	    (h->type == CLAWOS_EV_ANOMALY || m->settings.journal_records == CLAWOS_JOURNAL_ALL)) {
+		if (sigma)
+			snprintf(msg, sizeof(msg), "sigma %s: %.300s (%.120s) by %.16s[%u]", sigma->level, sigma->title,
+				 sigma->subject ? sigma->subject : "-", h->comm, h->pid);
+		else
+			record_message(h, msg, sizeof(msg));
+	} else {
 		msg[0] = '\0';
+	}
 	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
-	manager_emit_lines(m, &l, event_type_name(h->type), h->type != CLAWOS_EV_ANOMALY, prio, msg, h->pid, comm);
+	emit_lines(m, &l, r);
 }
 
-/* An anomaly raised by the kernel or by detect.c: de-duplicated, given
- * its ancestry, target and text, then emitted. */
+void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
+{
+	emit_record(m, h, NULL, 0);
+}
+
+/* An anomaly raised by the kernel, detect.c or a Sigma rule:
+ * de-duplicated, given its ancestry, target and text, then emitted. */
 static int manager_on_ring_record(struct manager *m, void *data, size_t size);
 
-void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
+static void raise_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			  int sigma_priority)
 {
 	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
 
@@ -240,7 +267,18 @@ void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
 	}
 	detect_describe(a);
 	m->events_by_type[CLAWOS_EV_ANOMALY]++;
-	manager_emit_record(m, &a->hdr);
+	emit_record(m, &a->hdr, sigma, sigma_priority);
+}
+
+void manager_raise(struct manager *m, struct clawos_anomaly_event *a)
+{
+	raise_anomaly(m, a, NULL, 0);
+}
+
+void manager_raise_sigma(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			 int priority)
+{
+	raise_anomaly(m, a, sigma, priority);
 }
 
 /* Keeps the process table current from exec, fork and exit records. */
@@ -254,6 +292,7 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 			return;
 		snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
 		proctable_exec(&m->procs, h->pid, h->ppid, comm, e->filename);
+		proctable_set_args(&m->procs, h->pid, e->args, e->args_len);
 	} else if (h->type == CLAWOS_EV_PROC) {
 		const struct clawos_proc_event *e = (const void *)h;
 
@@ -296,6 +335,7 @@ static int manager_on_ring_record(struct manager *m, void *data, size_t size)
 	m->events_by_type[h->type]++;
 	manager_track(m, h);
 	manager_emit_record(m, h);
+	manager_rules_record(m, h);
 	n = detect_record(m->detect, h, manager_boot_ns(), found, ELEMENTSOF(found));
 	for (size_t i = 0; i < n; i++)
 		manager_raise(m, &found[i]);
@@ -453,6 +493,8 @@ static struct json_object *stats_anomalies(struct manager *m)
 	detect_get_stats(m->detect, &ds);
 	json_object_object_add(an, "raised", json_object_new_uint64(ds.raised));
 	json_object_object_add(an, "suppressed", json_object_new_uint64(ds.suppressed));
+	json_object_object_add(an, "sigma_rules", json_object_new_uint64(rules_count(m->rules)));
+	json_object_object_add(an, "sigma_matches", json_object_new_uint64(m->rules_hits));
 	for (unsigned k = 0; k < DETECT_KINDS; k++)
 		if (k == 0 ? ds.raised_by_kind[0] > 0 : strcmp(anomaly_kind_name(k), "unknown") != 0)
 			json_object_object_add(by, anomaly_kind_name(k), json_object_new_uint64(ds.raised_by_kind[k]));

@@ -293,6 +293,8 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	manager_configure_detect(m);
 	log_info("Configuration reloaded from %s", m->opts.config_path);
 	emit_config_record(m, "config_changed", old_sha, sha, NULL, LOG_NOTICE);
+	/* the rule files are read again even when sigma_rules did not change */
+	manager_rules_load(m, true);
 }
 
 /* The terminal the agent was started from has hung up: a closed window or
@@ -559,6 +561,7 @@ static void manager_free(struct manager *m)
 	free(m->cg_prev);
 	proctable_done(&m->procs);
 	detect_free(m->detect);
+	manager_rules_free(m);
 	settings_done(&m->settings);
 	sd_event_unref(m->ev);
 }
@@ -587,6 +590,8 @@ int manager_run(const struct manager_options *opts)
 		return CLAWOS_EXIT_CONFIG;
 	for (int fd = 0; fd < 3; fd++)
 		m.tty_fds[fd] = opts->foreground && isatty(fd);
+	/* before the hooks: records do not wait while the rules compile */
+	manager_rules_load(&m, false);
 	targets_init(&m.targets);
 	n = readlink("/proc/self/exe", m.agent_exe, sizeof(m.agent_exe) - 1);
 	m.agent_exe[n > 0 ? n : 0] = '\0';
@@ -632,6 +637,7 @@ int manager_run(const struct manager_options *opts)
 	if (r < 0)
 		goto out;
 	manager_emit_startup(&m);
+	manager_rules_emit_loaded(&m);
 	manager_report_previous_kill(&m);
 	manager_emit_cgroups(&m);
 	manager_flush_outputs(&m);

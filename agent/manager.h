@@ -24,9 +24,11 @@
 #include "rate-window.h"
 #include "proctable.h"
 #include "record-format.h"
+#include "rules.h"
 #include "targets.h"
 
 struct ring_buffer;
+struct rules_event_buf;
 struct iface_monitor;
 
 struct manager_options {
@@ -78,6 +80,12 @@ struct manager {
 	struct json_writer jw[_RECORD_FORMAT_MAX];
 	struct json_object *startup; /* for the socket's greeting in its format */
 	struct detect *detect;
+	struct rules_engine *rules;	   /* NULL: no sigma_rules */
+	struct rules_event_buf *rules_buf; /* the record being evaluated */
+	const struct clawos_event_hdr *rules_trigger;
+	struct json_object *rules_loaded; /* the start's rules_loaded record, until emitted */
+	bool rules_loaded_errors;
+	uint64_t rules_hits;
 	struct targets targets;
 	struct targets_paths tpaths;
 	char agent_exe[4096];
@@ -137,6 +145,14 @@ uint64_t manager_boot_ns(void);
 void manager_configure_detect(struct manager *m);
 /* An anomaly from the kernel or user space: de-duplicated, completed, emitted. */
 void manager_raise(struct manager *m, struct clawos_anomaly_event *a);
+/* The same for a Sigma hit, whose JSON carries sigma, at priority. */
+void manager_raise_sigma(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			 int priority);
+/* manager-rules.c: sigma_rules in the daemon */
+int manager_rules_load(struct manager *m, bool reload);
+void manager_rules_emit_loaded(struct manager *m);
+void manager_rules_record(struct manager *m, const struct clawos_event_hdr *h);
+void manager_rules_free(struct manager *m);
 int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s);
 /* manager-control.c: the root-only control socket of `clawos-ebpf watch` */
 int manager_control_start(struct manager *m);

@@ -28,6 +28,8 @@ static const struct {
     {"process", "3f9b0c7e5d2a4b18a6e1c4d7f0b2a935"},
     {"iface", "9c41e2b7a3d84f0e8b5a6c1d2e3f4a57"},
     {"iface_state", "d27a5b90c1e34f6a8b7c9d0e1f2a3b4c"},
+    {"sigma", "f71ef6276d3749b7a4f6dbdb5de0b8e9"}, /* anomalies of kind sigma */
+    {"rules_loaded", "83048d91b0734a29a0132e5883daa9c7"},
 };
 
 static inline const char *clawos_message_id(const char *event)

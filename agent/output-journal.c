@@ -30,6 +30,7 @@ struct jrec {
 	int priority;
 	uint32_t pid;
 	char *event, *message, *comm, *json;
+	const char *id; /* MESSAGE_ID: a static string of message-ids.h */
 };
 
 struct output_journal {
@@ -62,11 +63,10 @@ static void jrec_free(struct jrec *j)
 
 static void jrec_send(struct output_journal *o, struct jrec *j)
 {
-	const char *id = clawos_message_id(j->event);
 	int r;
 
 	r = sd_journal_send("MESSAGE=%s", j->message, "PRIORITY=%d", j->priority, "SYSLOG_IDENTIFIER=clawos-ebpf",
-			    "MESSAGE_ID=%s", id ? id : "", "CLAWOS_EVENT=%s", j->event, "CLAWOS_PID=%u", j->pid,
+			    "MESSAGE_ID=%s", j->id ? j->id : "", "CLAWOS_EVENT=%s", j->event, "CLAWOS_PID=%u", j->pid,
 			    "CLAWOS_COMM=%s", j->comm ? j->comm : "", "CLAWOS_JSON=%s", j->json, NULL);
 	pthread_mutex_lock(&o->lock);
 	if (r < 0)
@@ -186,6 +186,7 @@ static void journal_enqueue(struct output_journal *o, const struct output_record
 	j = &o->q[(o->head + o->count) % JOURNAL_QUEUE];
 	j->priority = r->priority;
 	j->pid = r->pid;
+	j->id = clawos_message_id(r->id_key ? r->id_key : r->event);
 	j->event = strdup(r->event);
 	j->message = strdup(r->message ? r->message : r->event);
 	j->comm = r->comm ? strdup(r->comm) : NULL;

@@ -21,6 +21,7 @@ struct output_record {
 	const char *message; /* human-readable MESSAGE= */
 	uint32_t pid;
 	const char *comm;
+	const char *id_key; /* the MESSAGE_ID's entry when not event's (a sigma anomaly) */
 };
 
 /* ---- stdout ---- */

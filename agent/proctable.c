@@ -17,6 +17,26 @@ static uint32_t pid_hash(uint32_t pid)
 	return (pid * 2654435761u) & (PROCTABLE_SLOTS - 1);
 }
 
+static void cmdline_unref(struct proc_cmdline *c)
+{
+	if (c && --c->refs == 0)
+		free(c);
+}
+
+static struct proc_cmdline *cmdline_ref(struct proc_cmdline *c)
+{
+	if (c)
+		c->refs++;
+	return c;
+}
+
+/* Drops what a slot owns and empties it. */
+static void slot_clear(struct proc_entry *e)
+{
+	cmdline_unref(e->cmdline);
+	memset(e, 0, sizeof(*e));
+}
+
 int proctable_init(struct proctable *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -26,6 +46,8 @@ int proctable_init(struct proctable *t)
 
 void proctable_done(struct proctable *t)
 {
+	for (uint32_t i = 0; t->slots && i < PROCTABLE_SLOTS; i++)
+		cmdline_unref(t->slots[i].cmdline);
 	free(t->slots);
 	t->slots = NULL;
 }
@@ -66,7 +88,7 @@ struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
 	}
 	if (victim->pid == 0)
 		t->used++;
-	memset(victim, 0, sizeof(*victim));
+	slot_clear(victim);
 	victim->pid = pid;
 	return victim;
 }
@@ -82,15 +104,20 @@ void proctable_remove(struct proctable *t, uint32_t pid)
 void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child)
 {
 	struct proc_entry *p = proctable_get(t, parent), *c;
-	struct proc_entry copy;
+	struct proc_entry copy = {};
 
-	if (p)
+	if (p) {
 		copy = *p;
+		cmdline_ref(copy.cmdline); /* the parent's slot may be the one reused */
+	}
 	c = proctable_put(t, child);
-	if (!c)
+	if (!c) {
+		if (p)
+			cmdline_unref(copy.cmdline);
 		return;
+	}
 	/* the slot may hold an earlier process with the same pid */
-	memset(c, 0, sizeof(*c));
+	slot_clear(c);
 	c->pid = child;
 	c->ppid = parent;
 	if (p) {
@@ -98,6 +125,7 @@ void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child)
 		memcpy(c->exe, copy.exe, sizeof(c->exe));
 		c->session = copy.session;
 		c->root_pid = copy.root_pid;
+		c->cmdline = copy.cmdline;
 	}
 }
 
@@ -114,6 +142,31 @@ void proctable_exec(struct proctable *t, uint32_t pid, uint32_t ppid, const char
 		snprintf(e->comm, sizeof(e->comm), "%.*s", CLAWOS_COMM_LEN - 1, comm);
 	if (exe)
 		snprintf(e->exe, sizeof(e->exe), "%s", exe);
+	cmdline_unref(e->cmdline);
+	e->cmdline = NULL;
+}
+
+void proctable_set_args(struct proctable *t, uint32_t pid, const char *args, size_t len)
+{
+	struct proc_entry *e = proctable_get(t, pid);
+	struct proc_cmdline *c;
+
+	if (!e)
+		return;
+	if (len > 0 && args[len - 1] == '\0')
+		len--;
+	if (len > PROC_CMDLINE_MAX)
+		len = PROC_CMDLINE_MAX;
+	c = malloc(sizeof(*c) + len + 1);
+	if (!c)
+		return; /* left unknown */
+	c->refs = 1;
+	c->len = (uint32_t)len;
+	for (size_t i = 0; i < len; i++)
+		c->text[i] = args[i] ? args[i] : ' ';
+	c->text[len] = '\0';
+	cmdline_unref(e->cmdline);
+	e->cmdline = c;
 }
 
 void proctable_exit(struct proctable *t, uint32_t pid)
@@ -170,6 +223,32 @@ unsigned proctable_ancestry(struct proctable *t, uint32_t pid, struct clawos_anc
 	return n;
 }
 
+/* /proc/PID/cmdline: argv as the process holds it now (kernel threads
+ * have none). */
+static void load_cmdline(struct proctable *t, const char *proc_root, uint32_t pid)
+{
+	_cleanup_free_ char *buf = malloc(PROC_CMDLINE_MAX);
+	_cleanup_close_ int fd = -1;
+	char path[512];
+	size_t len = 0;
+
+	if (!buf)
+		return;
+	snprintf(path, sizeof(path), "%s/%u/cmdline", proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (len < PROC_CMDLINE_MAX) {
+		ssize_t n = read(fd, buf + len, PROC_CMDLINE_MAX - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > 0)
+		proctable_set_args(t, pid, buf, len);
+}
+
 struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, uint32_t pid)
 {
 	char path[512], buf[512], comm[CLAWOS_COMM_LEN] = "", exe[PROC_EXE_LEN] = "";
@@ -199,6 +278,7 @@ struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, ui
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	proctable_exec(t, pid, (uint32_t)ppid, comm, exe);
+	load_cmdline(t, proc_root, pid);
 	return proctable_get(t, pid);
 gone:
 	/* remembered as gone, so that records of a short-lived process do

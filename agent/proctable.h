@@ -6,16 +6,28 @@
  * session, seeded from /proc at start (before the first kernel record is
  * read, so there is no gap) and kept current from exec, fork and exit
  * records.  Bounded: open addressing over a fixed array; when full, the
- * oldest exited entries go first.  Ancestry walks it.
+ * oldest exited entries go first.  Ancestry walks it, and the Sigma rules
+ * read a parent's image and command line from it.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bpf/clawos-abi.h"
 
 #define PROCTABLE_SLOTS 16384 /* power of two */
 #define PROC_EXE_LEN 192
+#define PROC_CMDLINE_MAX CLAWOS_EXEC_ARGS_LEN
+
+/* The command line of a process's last exec, argv joined by single spaces
+ * (as Sysmon for Linux shows it).  Shared between a parent and the children
+ * it forks until they exec: reference-counted, immutable. */
+struct proc_cmdline {
+	uint32_t refs;
+	uint32_t len; /* bytes of text, without the NUL */
+	char text[];
+};
 
 struct proc_entry {
 	uint32_t pid; /* 0: free */
@@ -25,6 +37,7 @@ struct proc_entry {
 	bool exited;
 	char comm[CLAWOS_COMM_LEN];
 	char exe[PROC_EXE_LEN];
+	struct proc_cmdline *cmdline; /* NULL: unknown */
 };
 
 struct proctable {
@@ -43,7 +56,11 @@ void proctable_remove(struct proctable *t, uint32_t pid);
 
 /* fork: the child inherits parent's comm, exe and session. */
 void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child);
+/* exec: a new image; the command line is unknown until set. */
 void proctable_exec(struct proctable *t, uint32_t pid, uint32_t ppid, const char *comm, const char *exe);
+/* The command line from argv as the kernel holds it: len bytes of
+ * NUL-separated strings (a trailing NUL is not a separator). */
+void proctable_set_args(struct proctable *t, uint32_t pid, const char *args, size_t len);
 void proctable_exit(struct proctable *t, uint32_t pid);
 /* Marks pid and every known descendant as part of session. */
 void proctable_set_session(struct proctable *t, uint32_t pid, uint32_t session, uint32_t root_pid);

@@ -18,7 +18,10 @@
  *    are in network byte order as the kernel holds them.
  *
  * Sizes that are part of the contract: AnomalyEvent 1056, SyscallTraceEvent
- * 104, FileAccessEvent 304, NetworkEvent 72, CgroupEvent 304.  The 64-byte
+ * 104, FileAccessEvent 304, NetworkEvent 72, CgroupEvent 304.  ExecEvent is
+ * the one record of variable size: its fixed part, then args_len bytes of
+ * args (hdr.size = offsetof(args) + args_len); readers must not touch args
+ * past args_len.  The 64-byte
  * header leaves NetworkEvent 8 bytes of payload: room for an IPv4 endpoint,
  * not an IPv6 one, so IPv6 endpoints travel in the additional Network6Event.
  * Both decode to the same JSON "network" record.
@@ -30,13 +33,14 @@
 #include <linux/types.h> /* vmlinux.h provides these on the BPF side */
 #endif
 
-#define CLAWOS_ABI_VERSION 1
+#define CLAWOS_ABI_VERSION 2
 
 #define CLAWOS_COMM_LEN 16
 #define CLAWOS_FILE_PATH_LEN 216
 #define CLAWOS_EXEC_FILENAME_LEN 256
-#define CLAWOS_EXEC_ARGS_LEN 1024
-#define CLAWOS_EXEC_MAX_ARGS 32
+#define CLAWOS_EXEC_CWD_LEN 256
+#define CLAWOS_EXEC_ARGS_LEN 4096 /* a power of two */
+#define CLAWOS_EXEC_MAX_ARGS 128  /* read one by one (failed execs only) */
 #define CLAWOS_CGROUP_PATH_LEN 192
 #define CLAWOS_SYSCALL_ARGS 4
 #define CLAWOS_ANOMALY_RULE_LEN 32
@@ -55,7 +59,7 @@ enum clawos_event_type {
 	CLAWOS_EV_FILE = 3,    /* struct clawos_file_event, 304 bytes */
 	CLAWOS_EV_NET = 4,     /* struct clawos_net_event, 72 bytes (IPv4) */
 	CLAWOS_EV_CGROUP = 5,  /* struct clawos_cgroup_event, 304 bytes */
-	CLAWOS_EV_EXEC = 6,    /* struct clawos_exec_event, 1360 bytes */
+	CLAWOS_EV_EXEC = 6,    /* struct clawos_exec_event, 592..4688 bytes */
 	CLAWOS_EV_NET6 = 7,    /* struct clawos_net6_event, 88 bytes (IPv6) */
 	CLAWOS_EV_PROC = 8,    /* struct clawos_proc_event, 80 bytes (fork, exit) */
 	CLAWOS_EV_MAX,
@@ -107,6 +111,7 @@ enum clawos_file_op {
 #define CLAWOS_PATH_F_FAULT 0x10     /* user pointer could not be read */
 #define CLAWOS_PATH_F_VIOLATION 0x20 /* a protected path (file_violation) */
 #define CLAWOS_PATH_F_TAMPER 0x40    /* a write to one of the agent's files */
+#define CLAWOS_PATH_F_CREATED 0x80   /* the open created the file (FMODE_CREATED) */
 
 #define CLAWOS_VERDICT_ALLOW 0
 #define CLAWOS_VERDICT_DENY 1
@@ -200,21 +205,33 @@ struct clawos_cgroup_event {
 #define CLAWOS_EXEC_F_ARGS_TRUNCATED 0x01
 #define CLAWOS_EXEC_F_FILENAME_TRUNCATED 0x02
 #define CLAWOS_EXEC_F_EXECVEAT 0x04
-#define CLAWOS_EXEC_F_FAILED 0x08  /* the exec returned an error */
-#define CLAWOS_EXEC_F_NO_ARGS 0x10 /* argv was not captured */
+#define CLAWOS_EXEC_F_FAILED 0x08	 /* the exec returned an error */
+#define CLAWOS_EXEC_F_NO_ARGS 0x10	 /* argv was not captured */
+#define CLAWOS_EXEC_F_CWD_TRUNCATED 0x20 /* cwd did not fit (or was too deep to walk) */
 
+/*
+ * argv as the kernel holds it: NUL-separated strings.  A successful exec
+ * copies the new image's argument area (mm->arg_start..arg_end) at once, so
+ * it is what /proc/PID/cmdline shows (for a "#!" script: the interpreter,
+ * the script and its arguments); a failed one reads the caller's argv
+ * pointers, at most CLAWOS_EXEC_MAX_ARGS of them.  The number of arguments
+ * is the number of strings in args: readers count them.
+ */
 struct clawos_exec_event {
 	struct clawos_event_hdr hdr;
-	__s32 ret;	/* 0 on success, -errno on failure */
-	__u32 argc;	/* arguments captured */
-	__u16 args_len; /* bytes used in args, NUL-separated */
+	__s32 ret; /* 0 on success, -errno on failure */
+	__u32 reserved;
+	__u16 args_len; /* bytes used in args, NUL-separated, the last NUL included */
 	__u8 flags;	/* CLAWOS_EXEC_F_* */
 	__u8 mechanism;
 	__u32 old_tid;				 /* tid that called execve (differs for threads) */
 	char filename[CLAWOS_EXEC_FILENAME_LEN]; /* binary that ran, or the
 						  * path asked for on failure */
-	char args[CLAWOS_EXEC_ARGS_LEN];
+	char cwd[CLAWOS_EXEC_CWD_LEN];		 /* the process's working directory */
+	char args[CLAWOS_EXEC_ARGS_LEN];	 /* only args_len bytes travel */
 };
+
+#define CLAWOS_EXEC_FIXED_SIZE __builtin_offsetof(struct clawos_exec_event, args)
 
 /* ---- ProcEvent: process lifecycle, for the user-space process table ----- */
 enum clawos_proc_op {
@@ -238,6 +255,7 @@ enum clawos_anomaly_kind {
 	CLAWOS_ANOMALY_NETWORK_BURST = 3,
 	CLAWOS_ANOMALY_TAMPER = 4,
 	CLAWOS_ANOMALY_NETWORK_VOLUME = 5,
+	CLAWOS_ANOMALY_SIGMA = 6, /* a Sigma rule matched (user space, agent/rules*.c) */
 };
 
 enum clawos_severity {
@@ -393,7 +411,8 @@ _Static_assert(__builtin_offsetof(struct clawos_file_event, path) ==
 _Static_assert(sizeof(struct clawos_net_event) == 72, "NetworkEvent is 72 bytes");
 _Static_assert(sizeof(struct clawos_cgroup_event) == 304, "CgroupEvent is 304 bytes");
 _Static_assert(sizeof(struct clawos_net6_event) == 88, "Network6Event is 88 bytes");
-_Static_assert(sizeof(struct clawos_exec_event) == 1360, "ExecEvent is 1360 bytes");
+_Static_assert(sizeof(struct clawos_exec_event) == 4688, "ExecEvent is at most 4688 bytes");
+_Static_assert(__builtin_offsetof(struct clawos_exec_event, args) == 592, "ExecEvent's fixed part is 592 bytes");
 _Static_assert(sizeof(struct clawos_config) == 64, "config is 64 bytes");
 _Static_assert(sizeof(struct clawos_proc_event) == 80, "ProcEvent is 80 bytes");
 

@@ -57,7 +57,7 @@ union clawos_scratch {
 	struct clawos_exec_event exec;
 	struct clawos_file_event file;
 	char path[1024]; /* see path.bpf.h */
-	char raw[2048];	 /* headroom for variable-offset reads */
+	char raw[16384]; /* headroom for variable-offset reads (exec.bpf.c) */
 };
 
 CLAWOS_MAP struct {
@@ -67,13 +67,23 @@ CLAWOS_MAP struct {
 	__type(value, union clawos_scratch);
 } clawos_scratch SEC(".maps");
 
-/* Events begun at syscall entry and completed at exit, keyed by tid.  LRU so
+/* An exec between sys_enter and its outcome: the filters passed it, and
+ * the caller's pointers, read only if the exec fails (a successful one
+ * reads the new image instead, see exec.bpf.c). */
+struct clawos_exec_park {
+	__u64 filename; /* user pointers of the caller */
+	__u64 argv;
+	__u8 flags; /* CLAWOS_EXEC_F_EXECVEAT */
+	__u8 reserved[7];
+};
+
+/* Execs begun at syscall entry and completed at exit, keyed by tid.  LRU so
  * that an entry orphaned by a task killed mid-syscall cannot leak. */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, struct clawos_exec_event);
+	__type(value, struct clawos_exec_park);
 } clawos_exec_st SEC(".maps");
 
 /* The open record parked between sys_enter and sys_exit, in the thread's

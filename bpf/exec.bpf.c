@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
 /*
- * exec: argv is read at sys_enter_execve{,at} (before the old image, and its
- * memory, is gone) and parked per thread; sched_process_exec completes the
- * record with the binary that actually ran, sys_exit reports failures.
+ * exec: sys_enter_execve{,at} applies the filters to the caller and parks
+ * its pointers per thread.  sched_process_exec makes the record of a
+ * successful exec from the new image: the binary that actually ran, its
+ * argument area (one read) and the working directory; sys_exit reports a
+ * failed one, reading the parked pointers of the image that is still there.
+ * The record carries only the bytes of argv it uses (variable size).
  */
 #include "common.bpf.h"
 #include "path.bpf.h"
 
 #define ARGS_MASK (CLAWOS_EXEC_ARGS_LEN - 1)
-#define ARG_READ 512 /* one read; the scratch slot has this much headroom */
+/* One read of a failed exec's argument may fill the whole buffer: then the
+ * argument reaches its end and truncation is seen there, without a branch
+ * per argument (which would multiply the verifier's states per iteration). */
+#define ARG_READ CLAWOS_EXEC_ARGS_LEN
 
 _Static_assert((CLAWOS_EXEC_ARGS_LEN & ARGS_MASK) == 0, "args length is a power of two");
-_Static_assert(sizeof(union clawos_scratch) >= sizeof(struct clawos_exec_event), "scratch fits exec");
+_Static_assert(sizeof(union clawos_scratch) >= sizeof(struct clawos_exec_event) + ARG_READ,
+	       "scratch fits exec and one argument read past its end");
 
-struct exec_scratch {
-	struct clawos_exec_event ev;
-	char headroom[ARG_READ];
-};
-
-static __always_inline void exec_read_args(struct clawos_exec_event *e, const char *const *argv)
+/* A failed exec: the caller's argv, one string at a time (the strings of a
+ * process need not be adjacent).  Every exit stores what it knows and the
+ * compiler must reload it after (barrier): the loop's registers are dead
+ * past this point, so the verifier's states from its 128 iterations prune
+ * instead of each walking the rest of the program. */
+static __always_inline void exec_read_argv(struct clawos_exec_event *e, const char *const *argv)
 {
 	__u32 off = 0;
 	int i;
@@ -28,65 +35,119 @@ static __always_inline void exec_read_args(struct clawos_exec_event *e, const ch
 		long n;
 
 		if (bpf_probe_read_user(&argp, sizeof(argp), &argv[i]) < 0 || !argp)
-			break;
-		if (off >= CLAWOS_EXEC_ARGS_LEN) {
-			e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
-			break;
-		}
-		/* keep the mask: clang drops it after the bound check above, and
+			goto done;
+		/* keep the mask: clang drops it after the bound check below, and
 		 * older verifiers (6.1) then lose track of the pointer */
 		barrier_var(off);
 		n = bpf_probe_read_user_str(&e->args[off & ARGS_MASK], ARG_READ, argp);
 		if (n <= 0)
-			break;
-		if (n == ARG_READ)
-			e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
+			goto done;
 		off += n;
-		e->argc++;
+		if (off >= CLAWOS_EXEC_ARGS_LEN)
+			goto full;
 	}
-	if (i == CLAWOS_EXEC_MAX_ARGS) {
+	{ /* CLAWOS_EXEC_MAX_ARGS read: were there more? */
 		const char *argp = NULL;
 
-		if (bpf_probe_read_user(&argp, sizeof(argp), &argv[i]) == 0 && argp)
+		if (bpf_probe_read_user(&argp, sizeof(argp), &argv[CLAWOS_EXEC_MAX_ARGS]) == 0 && argp)
 			e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
 	}
-	if (off > CLAWOS_EXEC_ARGS_LEN) {
-		off = CLAWOS_EXEC_ARGS_LEN;
-		e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
-	}
-	if (off == CLAWOS_EXEC_ARGS_LEN)
-		e->args[CLAWOS_EXEC_ARGS_LEN - 1] = '\0';
+done:
 	e->args_len = off;
+	asm volatile("" ::: "memory");
+	return;
+full:
+	/* the buffer is full: the last argument (or the next) did not fit */
+	e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
+	e->args[CLAWOS_EXEC_ARGS_LEN - 1] = '\0';
+	e->args_len = CLAWOS_EXEC_ARGS_LEN;
+	asm volatile("" ::: "memory");
 }
 
+/* A successful exec: the new image's argument area, which the kernel has
+ * just filled (adjacent NUL-terminated strings), in one read. */
+static __always_inline void exec_read_image_args(struct clawos_exec_event *e, struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u64 start = BPF_CORE_READ(mm, arg_start), end = BPF_CORE_READ(mm, arg_end);
+	__u64 len = end > start ? end - start : 0;
+
+	e->args_len = 0;
+	if (len == 0) {
+		e->flags |= CLAWOS_EXEC_F_NO_ARGS;
+		return;
+	}
+	if (len > CLAWOS_EXEC_ARGS_LEN) {
+		len = CLAWOS_EXEC_ARGS_LEN;
+		e->flags |= CLAWOS_EXEC_F_ARGS_TRUNCATED;
+	}
+	/* 1..CLAWOS_EXEC_ARGS_LEN in a form every verifier can follow */
+	len = ((len - 1) & ARGS_MASK) + 1;
+	if (bpf_probe_read_user(e->args, len, (const void *)start) < 0) {
+		e->flags |= CLAWOS_EXEC_F_NO_ARGS;
+		return;
+	}
+	e->args[(len - 1) & ARGS_MASK] = '\0'; /* the last string may be cut */
+	e->args_len = len;
+}
+
+/* The working directory, resolved in the kernel as open paths are. */
+static __always_inline void exec_set_cwd(struct clawos_exec_event *e, struct task_struct *task)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	char *buf = scratch_get(1);
+	int off = -1;
+	long n = -1;
+
+	if (fs && buf)
+		off = path_walk(BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt), buf);
+	if (off >= 0 && buf)
+		n = bpf_probe_read_kernel_str(e->cwd, sizeof(e->cwd), &buf[off & (CLAWOS_PATH_HALF - 1)]);
+	if (n <= 0) {
+		e->cwd[0] = '\0';
+		e->flags |= CLAWOS_EXEC_F_CWD_TRUNCATED;
+	} else if (n == sizeof(e->cwd)) {
+		e->flags |= CLAWOS_EXEC_F_CWD_TRUNCATED;
+	}
+}
+
+/* The fixed part and args_len bytes of args: a record of variable size.
+ * args_len is at most CLAWOS_EXEC_ARGS_LEN already; the size is computed
+ * in a form whose bounds no verifier loses (a plain clamp is not: clang
+ * may test one register and use another). */
+static __always_inline void exec_emit(struct clawos_exec_event *e)
+{
+	__u32 len = e->args_len;
+
+	if (len > CLAWOS_EXEC_ARGS_LEN)
+		len = CLAWOS_EXEC_ARGS_LEN;
+	if (len == 0) {
+		e->args_len = 0;
+		e->hdr.size = CLAWOS_EXEC_FIXED_SIZE;
+		emit_copy(e, CLAWOS_EXEC_FIXED_SIZE, CLAWOS_EV_EXEC);
+		return;
+	}
+	len = ((len - 1) & ARGS_MASK) + 1;
+	e->args_len = len;
+	e->hdr.size = CLAWOS_EXEC_FIXED_SIZE + len;
+	emit_copy(e, CLAWOS_EXEC_FIXED_SIZE + len, CLAWOS_EV_EXEC);
+}
+
+/* Filters pass or drop the exec here, as the caller is; what it ran and
+ * with which arguments is read once the outcome is known. */
 static __always_inline void exec_begin(const char *filename, const char *const *argv, __u8 flags)
 {
 	struct clawos_config *cfg = cfg_get();
-	struct exec_scratch *s;
-	struct clawos_exec_event *e;
-	long n;
+	struct clawos_exec_park p = {};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	/* not the scope: an untracked process may exec into a target */
 	if (skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing)
 		return;
-	s = scratch_get(0);
-	if (!s)
-		return;
-	e = &s->ev;
-	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, sizeof(*e), true);
-	e->ret = 0;
-	e->argc = 0;
-	e->args_len = 0;
-	e->flags = flags;
-	e->mechanism = CLAWOS_MECH_TRACEPOINT;
-	e->old_tid = e->hdr.tid;
-	n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename);
-	if (n < 0)
-		e->filename[0] = '\0';
-	else if (n == sizeof(e->filename))
-		e->flags |= CLAWOS_EXEC_F_FILENAME_TRUNCATED;
-	exec_read_args(e, argv);
-	bpf_map_update_elem(&clawos_exec_st, &e->hdr.tid, e, BPF_ANY);
+	p.filename = (__u64)filename;
+	p.argv = (__u64)argv;
+	p.flags = flags;
+	bpf_map_update_elem(&clawos_exec_st, &tid, &p, BPF_ANY);
 }
 
 SEC("tracepoint/syscalls/sys_enter_execve")
@@ -175,47 +236,74 @@ int clawos_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	struct clawos_config *cfg = cfg_get();
 	__u32 old = ctx->old_pid, tgid = bpf_get_current_pid_tgid() >> 32;
-	struct clawos_exec_event *e = bpf_map_lookup_elem(&clawos_exec_st, &old);
-	__u32 ppid;
+	struct clawos_exec_park *p = bpf_map_lookup_elem(&clawos_exec_st, &old);
+	struct clawos_exec_event *e;
+	__u8 flags;
 
 	if (!cfg)
 		return 0;
 	target_on_exec(cfg);
+	if (!p)
+		return 0;
+	flags = p->flags;
+	bpf_map_delete_elem(&clawos_exec_st, &old);
+	if ((cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(tgid))
+		return 0;
+	e = scratch_get(0);
 	if (!e)
 		return 0;
-	if ((cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(tgid)) {
-		bpf_map_delete_elem(&clawos_exec_st, &old);
-		return 0;
-	}
-	ppid = e->hdr.ppid;
-	/* comm, credentials and the thread id change across exec */
-	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, sizeof(*e), true);
-	if (!e->hdr.ppid)
-		e->hdr.ppid = ppid;
-	e->old_tid = old;
+	/* comm, credentials and the thread id are the new image's */
+	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, CLAWOS_EXEC_FIXED_SIZE, true);
 	e->ret = 0;
+	e->reserved = 0;
+	e->flags = flags;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->old_tid = old;
 	exec_set_binary(e, ctx);
-	emit_copy(e, sizeof(*e), CLAWOS_EV_EXEC);
-	bpf_map_delete_elem(&clawos_exec_st, &old);
+	exec_set_cwd(e, (struct task_struct *)bpf_get_current_task());
+	exec_read_image_args(e, (struct task_struct *)bpf_get_current_task());
+	exec_emit(e);
 	return 0;
 }
 
+/* A failed exec returns to the caller's image: its pointers still hold. */
 static __always_inline void exec_end(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct clawos_exec_event *e = bpf_map_lookup_elem(&clawos_exec_st, &tid);
+	struct clawos_exec_park *p = bpf_map_lookup_elem(&clawos_exec_st, &tid);
+	struct clawos_config *cfg = cfg_get();
+	struct clawos_exec_event *e;
+	const char *filename, *const *argv;
+	__u8 flags;
+	long n;
 
+	if (!p)
+		return;
+	filename = (const char *)p->filename;
+	argv = (const char *const *)p->argv;
+	flags = p->flags;
+	bpf_map_delete_elem(&clawos_exec_st, &tid);
+	if (ret >= 0 || !cfg)
+		return;
+	if ((cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(bpf_get_current_pid_tgid() >> 32))
+		return;
+	e = scratch_get(0);
 	if (!e)
 		return;
-	struct clawos_config *cfg = cfg_get();
-	bool in_scope = cfg && (!(cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) || is_tracked(e->hdr.pid));
-
-	if (ret < 0 && in_scope) {
-		e->ret = ret;
-		e->flags |= CLAWOS_EXEC_F_FAILED;
-		emit_copy(e, sizeof(*e), CLAWOS_EV_EXEC);
-	}
-	bpf_map_delete_elem(&clawos_exec_st, &tid);
+	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, CLAWOS_EXEC_FIXED_SIZE, true);
+	e->ret = ret;
+	e->reserved = 0;
+	e->flags = flags | CLAWOS_EXEC_F_FAILED;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->old_tid = tid;
+	n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename);
+	if (n < 0)
+		e->filename[0] = '\0';
+	else if (n == sizeof(e->filename))
+		e->flags |= CLAWOS_EXEC_F_FILENAME_TRUNCATED;
+	exec_set_cwd(e, (struct task_struct *)bpf_get_current_task());
+	exec_read_argv(e, argv);
+	exec_emit(e);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")

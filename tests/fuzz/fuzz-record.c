@@ -3,10 +3,11 @@
  * libFuzzer harness for kernel records: the ring buffer is outside input
  * (a bug in a BPF program, a mismatched ABI).  The first byte picks a
  * record type; the rest fills the record, header included, and the context
- * strings.  Any record must be refused by the decoder or encoded, in each
- * format (native, ECS, OCSF), as exactly one JSON object that json-c parses
- * back to its end, never crash, leak or read out of bounds.  Raw inputs also
- * go through the decoder unchanged.
+ * strings (an exec record is as long as the input makes it).  Any record must
+ * be refused by the decoder or encoded, in each format (native, ECS, OCSF), as
+ * exactly one JSON object that json-c parses back to its end, never crash,
+ * leak or read out of bounds.  Raw inputs also go through the decoder
+ * unchanged.
  */
 
 #include <stdint.h>
@@ -72,7 +73,7 @@ static const char *take_string(const uint8_t **data, size_t *size, char *buf, si
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static _Alignas(8) unsigned char rec[4096];
+	static _Alignas(8) unsigned char rec[8192];
 	const struct clawos_event_hdr *h;
 	char exe[64], user[64], cg[64], anc[64];
 	struct event_context ctx = {.realtime_offset_ns = 1767323045123456789LL, .host = "fuzzhost"};
@@ -104,6 +105,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(rec, 0, want);
 	n = size < want ? size : want;
 	memcpy(rec, data, n);
+	if (type == CLAWOS_EV_EXEC) {
+		/* variable size: as many bytes of args as the input has */
+		struct clawos_exec_event *e = (struct clawos_exec_event *)rec;
+		size_t args = n > CLAWOS_EXEC_FIXED_SIZE ? n - CLAWOS_EXEC_FIXED_SIZE : 0;
+
+		e->args_len = (uint16_t)args;
+		want = CLAWOS_EXEC_FIXED_SIZE + args;
+	}
 	/* a header the decoder accepts; the body stays as the fuzzer made it */
 	((struct clawos_event_hdr *)rec)->type = (uint8_t)type;
 	((struct clawos_event_hdr *)rec)->version = CLAWOS_ABI_VERSION;

@@ -26,6 +26,13 @@ text)
 	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c "$root"/agent/status-text.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
+rules | match)
+	srcs=("$root"/agent/rules-{yaml,value,pattern,cond,compile,program,eval,load,fields,event,anomaly,match}.c
+		"$root"/agent/detect.c "$root"/agent/proctable.c "$root"/agent/event-json.c
+		"$root"/agent/event-json-kinds.c "$root"/agent/json-writer.c "$root"/agent/utf8.c
+		"$root"/agent/names.c "$root"/agent/decode.c)
+	libs=$(pkg-config --cflags --libs json-c yaml-0.1 libhs libpcre2-8)
+	;;
 *)
 	echo "unknown harness $harness" >&2
 	exit 2

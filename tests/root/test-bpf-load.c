@@ -29,6 +29,7 @@
 #include "clawos.skel.h"
 #include "probe.skel.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define RING_SIZE (256 * 1024) /* small: only loading is tested */
 
 static int tap_n;
@@ -38,16 +39,35 @@ static int failed;
 static char libbpf_log[16384];
 static size_t libbpf_log_len;
 
+/* Keeps the end of the output: the verifier's verdict is the last lines
+ * of its log, which libbpf prints in one piece and which can be far longer
+ * than the buffer. */
 static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	int n;
+	char *msg = NULL;
+	size_t n, cap = sizeof(libbpf_log) - 1;
+	int r;
 
-	if (level == LIBBPF_DEBUG || libbpf_log_len >= sizeof(libbpf_log) - 1)
+	if (level == LIBBPF_DEBUG)
 		return 0;
-	n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
-	if (n > 0)
-		libbpf_log_len = libbpf_log_len + (size_t)n < sizeof(libbpf_log) ? libbpf_log_len + (size_t)n
-										 : sizeof(libbpf_log) - 1;
+	r = vasprintf(&msg, fmt, ap);
+	if (r <= 0)
+		return 0;
+	n = (size_t)r;
+	if (n > cap) { /* only its end */
+		memmove(msg, msg + n - cap, cap);
+		n = cap;
+	}
+	if (libbpf_log_len + n > cap) {
+		size_t keep = cap - n;
+
+		memmove(libbpf_log, libbpf_log + libbpf_log_len - MIN(keep, libbpf_log_len), MIN(keep, libbpf_log_len));
+		libbpf_log_len = MIN(keep, libbpf_log_len);
+	}
+	memcpy(libbpf_log + libbpf_log_len, msg, n);
+	libbpf_log_len += n;
+	libbpf_log[libbpf_log_len] = '\0';
+	free(msg);
 	return 0;
 }
 
@@ -117,9 +137,26 @@ static struct clawos *open_only(const char *name)
 	return skel;
 }
 
+/* The verifier's statistics line ("processed N insns ..."): how close a
+ * program is to the limit that older kernels' verifiers hit first. */
+static char stats_buf[4096];
+
+static const char *verifier_stats(void)
+{
+	char *p = strstr(stats_buf, "processed ");
+	size_t n;
+
+	if (!p)
+		return "no statistics";
+	n = strcspn(p, "\n");
+	p[n] = '\0';
+	return p;
+}
+
 static void load_one(const char *name, bool is_lsm, int lsm_ref)
 {
 	struct clawos *skel;
+	struct bpf_program *prog;
 	int r;
 
 	log_reset();
@@ -128,9 +165,15 @@ static void load_one(const char *name, bool is_lsm, int lsm_ref)
 		tap(false, "%s: opening the skeleton failed: %s", name, strerror(errno));
 		return;
 	}
+	stats_buf[0] = '\0';
+	prog = bpf_object__find_program_by_name(skel->obj, name);
+	if (prog) {
+		bpf_program__set_log_buf(prog, stats_buf, sizeof(stats_buf));
+		bpf_program__set_log_level(prog, 4); /* BPF_LOG_STATS */
+	}
 	r = clawos__load(skel);
 	if (r == 0)
-		tap(true, "%s loads", name);
+		tap(true, "%s loads # %s", name, verifier_stats());
 	else if (is_lsm && lsm_ref < 0 && r == lsm_ref)
 		tap(true, "%s refused by the kernel: %s # (expected without BPF-LSM)", name, strerror(-r));
 	else {

