@@ -98,11 +98,10 @@ static void client_report_lost(struct client *c)
 /* Returns false when the client was freed. */
 static bool client_flush(struct client *c)
 {
-	ssize_t n;
+	size_t n;
 
 	client_report_lost(c);
-	n = lq_flush(&c->q, c->fd);
-	if (n < 0) {
+	if (lq_flush(&c->q, c->fd, &n) < 0) {
 		client_free(c);
 		return false;
 	}
@@ -110,7 +109,7 @@ static bool client_flush(struct client *c)
 		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
 	if (!lq_pending(&c->q) && c->lost_unreported) {
 		client_report_lost(c);
-		lq_flush(&c->q, c->fd);
+		lq_flush(&c->q, c->fd, NULL);
 	}
 	sd_event_source_set_io_events(c->io, EPOLLIN | (lq_pending(&c->q) ? EPOLLOUT : 0));
 	return true;
@@ -333,7 +332,7 @@ struct output_socket *output_socket_free(struct output_socket *o)
 		return NULL;
 	sd_event_source_disable_unref(o->stall_timer);
 	for (uint32_t i = o->stats.clients; o->clients && i-- > 0;) {
-		lq_flush(&o->clients[i]->q, o->clients[i]->fd);
+		lq_flush(&o->clients[i]->q, o->clients[i]->fd, NULL);
 		client_free(o->clients[i]);
 	}
 	sd_event_source_disable_unref(o->listen_io);
@@ -358,8 +357,13 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 			c->stalled_since = now_usec();
 		/* a client that keeps up must not lose records because one
 		 * batch is bigger than its queue: write early */
-		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 && lq_flush(&c->q, c->fd) > 0)
-			c->stalled_since = now_usec();
+		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2) {
+			size_t n = 0;
+
+			lq_flush(&c->q, c->fd, &n);
+			if (n > 0)
+				c->stalled_since = now_usec();
+		}
 		if (lq_push(&c->q, r->json, r->len) < 0) {
 			c->lost_unreported++;
 			c->lost_total++;

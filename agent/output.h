@@ -77,6 +77,7 @@ void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, siz
 struct output_connect_stats {
 	bool connected;
 	uint64_t connects, disconnects, dropped, sent_bytes;
+	uint64_t received_bytes; /* read from the shipper and thrown away */
 };
 
 struct output_connect;
