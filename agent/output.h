@@ -52,8 +52,9 @@ struct output_socket_params {
 struct output_socket_stats {
 	uint32_t clients;
 	uint64_t accepted, refused, disconnected;
-	uint64_t dropped; /* records dropped for all clients together */
-	uint64_t stalled; /* clients disconnected for not reading */
+	uint64_t dropped;	/* records dropped for all clients together */
+	uint64_t stalled;	/* clients disconnected for not reading */
+	uint64_t accept_errors; /* accept() failed: out of descriptors or memory */
 };
 
 struct output_socket;
