@@ -33,6 +33,7 @@ struct client {
 	uint64_t lost_unreported; /* told in-band once the queue drains */
 	uint64_t lost_total;
 	uint64_t stalled_since; /* CLOCK_MONOTONIC usec when it last had all it was sent */
+	bool blocked;		/* its socket took less than offered: write on EPOLLOUT only */
 };
 
 struct output_socket {
@@ -116,6 +117,7 @@ static bool client_flush(struct client *c)
 	}
 	if (n > 0 || !lq_pending(&c->q))
 		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
+	c->blocked = lq_pending(&c->q) > 0;
 	if (!lq_pending(&c->q) && c->lost_unreported) {
 		client_report_lost(c);
 		lq_flush(&c->q, c->fd, NULL);
@@ -394,13 +396,18 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 		if (!lq_pending(&c->q))
 			c->stalled_since = now_usec();
 		/* a client that keeps up must not lose records because one
-		 * batch is bigger than its queue: write early */
-		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2) {
+		 * batch is bigger than its queue: write early; one whose socket
+		 * is full waits for EPOLLOUT, not one write() per record */
+		if (!c->blocked && lq_pending(&c->q) + r->len + 1 > c->q.max / 2) {
 			size_t n = 0;
 
 			lq_flush(&c->q, c->fd, &n);
 			if (n > 0)
 				c->stalled_since = now_usec();
+			if (lq_pending(&c->q) > c->q.max / 2) {
+				c->blocked = true;
+				sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+			}
 		}
 		if (lq_push(&c->q, r->json, r->len) < 0) {
 			c->lost_unreported++;
@@ -412,8 +419,9 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 
 void output_socket_flush(struct output_socket *o)
 {
+	/* a blocked client is written to when its socket has room (EPOLLOUT) */
 	for (uint32_t i = o->stats.clients; i-- > 0;)
-		if (lq_pending(&o->clients[i]->q))
+		if (lq_pending(&o->clients[i]->q) && !o->clients[i]->blocked)
 			client_flush(o->clients[i]);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,6 +24,15 @@
 #include "agent/output.h"
 
 #define NCLIENTS 100
+
+/* write() of this executable counts calls (then does the real one) */
+static unsigned writes;
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	writes++;
+	return syscall(SYS_write, fd, buf, len);
+}
 
 struct fixture {
 	char dir[64], path[128];
@@ -126,12 +137,45 @@ static void test_emfile_does_not_spin(void **state)
 	teardown(&f);
 }
 
+/* A client that does not read: once its socket buffer is full, records are
+ * queued without a write() each; the next write waits for EPOLLOUT. */
+static void test_blocked_client_batched(void **state)
+{
+	struct fixture f;
+	char rec[512];
+	struct output_record r = {.json = rec, .len = sizeof(rec) - 1, .event = "test", .trace = true};
+	unsigned before;
+
+	memset(rec, 'x', sizeof(rec));
+	rec[0] = '{', rec[sizeof(rec) - 2] = '}', rec[sizeof(rec) - 1] = '\0';
+	setup(&f, 4, 1 << 20);
+	f.clients[f.n++] = connect_client(f.path);
+	for (int i = 0; i < 10 && handled(&f) < 1; i++)
+		assert_true(sd_event_run(f.ev, 0) >= 0);
+	assert_int_equal(handled(&f), 1);
+	/* fill its socket buffer and half its queue, as a stalled reader has */
+	for (int i = 0; i < 2000; i++) {
+		output_socket_push(f.o, &r);
+		if (i % 64 == 0)
+			output_socket_flush(f.o);
+	}
+	before = writes;
+	for (int i = 0; i < 500; i++)
+		output_socket_push(f.o, &r);
+	output_socket_flush(f.o);
+	/* before: one write() per record once the queue was half full */
+	assert_in_range(writes - before, 0, 2);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_accepts_bounded_per_iteration),
 	    cmocka_unit_test(test_emfile_does_not_spin),
+	    cmocka_unit_test(test_blocked_client_batched),
 	};
 
+	signal(SIGPIPE, SIG_IGN); /* as the agent (main.c): EPIPE, not death */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
