@@ -283,7 +283,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	iface_monitor_set_threshold(m->iface, m->settings.network_egress_threshold_bytes);
 	if (m->out_socket)
 		output_socket_set_limits(m->out_socket, m->settings.max_clients, m->settings.client_queue_size,
-					 m->settings.client_stall_timeout);
+					 m->settings.client_stall_timeout, m->settings.client_queue_budget);
 	if (m->out_journal)
 		output_journal_set_rate_limit(m->out_journal, m->settings.journal_rate_limit);
 	manager_set_formats(m);
@@ -398,6 +398,7 @@ static int manager_setup_outputs(struct manager *m)
 		    .max_clients = m->settings.max_clients,
 		    .client_queue_max = m->settings.client_queue_size,
 		    .stall_timeout_s = m->settings.client_stall_timeout,
+		    .queue_budget = m->settings.client_queue_budget,
 		};
 
 		r = output_socket_new(&m->out_socket, m->ev, &p);
