@@ -75,7 +75,7 @@ int control_request(const char *path, const char *request, char **reply)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	/* one send: the agent reads the request with one read */
+	/* one line; the agent reads it when it arrives, within a second */
 	line = malloc(len + 2);
 	if (!line)
 		return -ENOMEM;

@@ -24,6 +24,8 @@
 /* Out of descriptors (EMFILE): the listening socket stays readable, so it is
  * switched off for this long instead of waking the loop again and again. */
 #define ACCEPT_RETRY_USEC 100000ULL
+/* A client's queue past half: push() writes once per this many bytes. */
+#define PUSH_WRITE_EVERY 65536
 
 struct client {
 	struct output_socket *server;
@@ -38,7 +40,8 @@ struct client {
 	 * does not reset it. */
 	uint64_t stalled_since; /* CLOCK_MONOTONIC usec the period began; 0: queue empty */
 	uint64_t owed;		/* bytes of that period still to be taken */
-	bool blocked;		/* its socket took less than offered: write on EPOLLOUT only */
+	bool blocked;		/* its socket took less than offered: EPOLLOUT writes */
+	size_t since_try;	/* bytes queued since push() last tried to write */
 };
 
 struct output_socket {
@@ -101,6 +104,7 @@ static int client_queue(struct client *c, const char *s, size_t len)
 	if (r < 0)
 		return r;
 	o->stats.queued_bytes += len + 1;
+	c->since_try += len + 1;
 	if (!c->stalled_since) {
 		c->stalled_since = now_usec();
 		c->owed = lq_pending(&c->q);
@@ -443,14 +447,17 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 		struct client *c = o->clients[i];
 
 		/* a client that keeps up must not lose records because one
-		 * batch is bigger than its queue: write early; one whose socket
-		 * is full waits for EPOLLOUT, not one write() per record */
-		if (!c->blocked && lq_pending(&c->q) + r->len + 1 > c->q.max / 2) {
+		 * batch is bigger than its queue: write early, but once per
+		 * PUSH_WRITE_EVERY bytes queued, not one write() per record
+		 * (a client that does not read would cost one per record) */
+		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 &&
+		    c->since_try >= MIN((size_t)PUSH_WRITE_EVERY, c->q.max / 8)) {
 			size_t n = 0;
 
+			c->since_try = 0;
 			lq_flush(&c->q, c->fd, &n); /* an error: client_flush() frees it */
 			client_sent(c, n);
-			if (lq_pending(&c->q) > c->q.max / 2) {
+			if (lq_pending(&c->q) && !c->blocked) {
 				c->blocked = true;
 				sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
 			}
