@@ -541,30 +541,25 @@ void manager_emit_stats(struct manager *m)
 static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata)
 {
 	struct manager *m = userdata;
-	struct cg_prev *p = &m->cg_prev[cgid % CG_PREV_SLOTS];
 	struct clawos_cgroup_event e = {};
-	struct clawos_cgroup_counters base = {};
+	struct clawos_cgroup_counters d = {};
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
 	struct manager_lines l = {};
 	const char *path;
 	char msg[256];
 
-	if (p->id == cgid)
-		base = p->c;
-	p->id = cgid;
-	p->c = *c;
-	/* the first sight of a cgroup only sets its baseline; then report
-	 * intervals with traffic */
-	if (!m->cg_last_ns)
+	/* the first sight of a cgroup only sets its baseline, whenever that
+	 * is (cgroup-delta.c); then report intervals with traffic */
+	if (cg_delta_update(&m->cg_delta, cgid, c, &d) <= 0)
 		return;
-	if (c->rx_packets == base.rx_packets && c->tx_packets == base.tx_packets)
+	if (!d.rx_packets && !d.tx_packets)
 		return;
 	manager_user_hdr(m, &e.hdr, CLAWOS_EV_CGROUP, sizeof(e));
 	e.hdr.cgroup_id = cgid;
-	e.rx_packets = c->rx_packets - base.rx_packets;
-	e.rx_bytes = c->rx_bytes - base.rx_bytes;
-	e.tx_packets = c->tx_packets - base.tx_packets;
-	e.tx_bytes = c->tx_bytes - base.tx_bytes;
+	e.rx_packets = d.rx_packets;
+	e.rx_bytes = d.rx_bytes;
+	e.tx_packets = d.tx_packets;
+	e.tx_bytes = d.tx_bytes;
 	e.interval_ns = e.hdr.ts_ns - m->cg_last_ns;
 	path = enrich_cgroup_path(m->enrich, cgid);
 	if (path && snprintf(e.path, sizeof(e.path), "%s", path) >= (int)sizeof(e.path))
@@ -585,5 +580,6 @@ void manager_emit_cgroups(struct manager *m)
 	if (!m->settings.enable_cgroup_monitoring)
 		return;
 	bpf_loader_foreach_cgroup(m->loader, cgroup_one, m);
+	cg_delta_end_round(&m->cg_delta);
 	m->cg_last_ns = now;
 }

@@ -559,7 +559,7 @@ static void manager_free(struct manager *m)
 	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
 		jw_free(&m->jw[f]);
 	json_object_put(m->startup);
-	free(m->cg_prev);
+	cg_delta_done(&m->cg_delta);
 	proctable_done(&m->procs);
 	detect_free(m->detect);
 	manager_rules_free(m);
@@ -601,10 +601,10 @@ int manager_run(const struct manager_options *opts)
 					  .unit_path = "/lib/systemd/system/clawos-ebpf.service"};
 	if (proctable_init(&m.procs) < 0 || detect_new(&m.detect) < 0)
 		goto out;
-	m.cg_prev = calloc(CG_PREV_SLOTS, sizeof(*m.cg_prev));
+	cg_delta_init(&m.cg_delta);
 	m.start_boot_ns = manager_boot_ns();
 	m.realtime_offset_ns = realtime_offset();
-	if (!m.cg_prev || manager_setup_loop(&m) < 0)
+	if (manager_setup_loop(&m) < 0)
 		goto out;
 	probe_kernel(&m.probe, opts->no_lsm);
 	m.tpaths.cgroup2 = m.probe.cgroup2_path;
