@@ -168,14 +168,8 @@ static int anomaly_priority(unsigned severity)
  * record was lost) is read from /proc once. */
 static const struct proc_entry *record_process(struct manager *m, const struct clawos_event_hdr *h)
 {
-	const struct proc_entry *p;
-
-	if (h->pid == 0)
-		return NULL;
-	p = proctable_get(&m->procs, h->pid);
-	if (!p && h->cpu != CLAWOS_CPU_USER)
-		p = proctable_load(&m->procs, "/proc", h->pid);
-	return p;
+	/* by pid and start time: /proc again when h disagrees (proctable.h) */
+	return proctable_lookup(&m->procs, "/proc", h);
 }
 
 /* The tracked tree of a process, for the "target" of its records. */
@@ -296,8 +290,14 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 	} else if (h->type == CLAWOS_EV_PROC) {
 		const struct clawos_proc_event *e = (const void *)h;
 
-		if (e->op == CLAWOS_PROC_FORK)
+		if (e->op == CLAWOS_PROC_FORK) {
+			struct proc_entry *c;
+
 			proctable_fork(&m->procs, h->pid, e->child_pid);
+			c = proctable_get(&m->procs, e->child_pid);
+			if (c) /* the child started about when its parent forked */
+				c->start_ns = h->ts_ns;
+		}
 		else
 			proctable_exit(&m->procs, h->pid);
 	}
