@@ -12,6 +12,7 @@
 
 #include "event-json.h"
 #include "filters.h"
+#include "clock-step.h"
 #include "iface.h"
 #include "log.h"
 #include "manager.h"
@@ -137,11 +138,21 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 _Static_assert(MANAGER_RATE_ALL < RATE_WINDOW_COUNTERS, "every rate counter fits a sample");
 
 /* Samples the counters for the per-second rates of `clawos-ebpf status`. */
+/* Timestamps follow the wall clock whatever stats_interval is: at once
+ * after a step (clock-step.c), every RATE_WINDOW_STEP_S for slewing. */
+static void on_clock_step(void *userdata)
+{
+	struct manager *m = userdata;
+
+	m->realtime_offset_ns = realtime_offset();
+}
+
 static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 	uint64_t c[RATE_WINDOW_COUNTERS] = {};
 
+	on_clock_step(m);
 	manager_rate_counters(m, c);
 	rate_window_sample(&m->rates, manager_boot_ns(), c);
 	return sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
@@ -153,6 +164,8 @@ static int manager_setup_rates(struct manager *m)
 
 	manager_rate_counters(m, c);
 	rate_window_init(&m->rates, MANAGER_RATE_ALL + 1, manager_boot_ns(), c);
+	if (clock_step_watch(m->ev, &m->clock_step, on_clock_step, m) < 0)
+		log_warning("Cannot watch the wall clock for steps; timestamps follow it every %d s", RATE_WINDOW_STEP_S);
 	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * 1000000ULL, 0,
 					  on_rate_timer, m);
 }
@@ -548,6 +561,7 @@ static void manager_free(struct manager *m)
 	sd_event_source_disable_unref(m->rb_poll);
 	sd_event_source_disable_unref(m->stats_timer);
 	sd_event_source_disable_unref(m->rate_timer);
+	sd_event_source_disable_unref(m->clock_step);
 	ring_buffer__free(m->rb);
 	m->iface = iface_monitor_free(m->iface);
 	m->loader = bpf_loader_free(m->loader);

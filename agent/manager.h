@@ -90,6 +90,7 @@ struct manager {
 	bool tty_fds[3]; /* foreground: stdin, stdout, stderr were a terminal at start */
 	struct rate_window rates;
 	sd_event_source *rate_timer;
+	sd_event_source *clock_step; /* wall clock steps: realtime_offset_ns */
 };
 
 /* Runs until stopped; returns the process exit status. */

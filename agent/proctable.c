@@ -363,15 +363,14 @@ struct proc_entry *proctable_lookup(struct proctable *t, const char *proc_root, 
 		e->comm[sizeof(e->comm) - 1] = '\0';
 		return e;
 	}
-	if (e->start_ns && st.start_ns && same_start(e->start_ns, st.start_ns))
-		/* the same process: an exec, a rename or a new parent we did
-		 * not see; its target stays */
+	if (!e->start_ns || !st.start_ns || same_start(e->start_ns, st.start_ns))
+		/* the same process (or one we cannot tell: an entry made by
+		 * `watch` or an exec record has no start time yet): an exec, a
+		 * rename or a new parent we did not see; its target stays */
 		return load_from_stat(t, proc_root, h->pid, &st);
-	/* another process with the pid (or one we cannot tell: start unknown
-	 * on our side): nothing of the entry is kept but what its parent
-	 * gives, as a fork would have */
-	if (e->start_ns)
-		t->reused++;
+	/* another process with the pid: nothing of the entry is kept but
+	 * what its parent gives, as a fork would have */
+	t->reused++;
 	slot_clear(e);
 	e->pid = h->pid;
 	e = load_from_stat(t, proc_root, h->pid, &st);
