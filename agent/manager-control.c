@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control-proto.h"
 #include "event-json.h"
 #include "log.h"
 #include "manager.h"
@@ -105,15 +106,21 @@ static void control_conn_free(struct control_conn *c)
 
 static void control_dispatch(struct control_conn *c)
 {
-	char *buf = c->buf;
+	const char *arg;
 
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strncmp(buf, "WATCH", 5) == 0 && (buf[5] == ' ' || buf[5] == '\0'))
-		control_watch(c->m, c->fd, &c->cred, buf[5] ? buf + 6 : "watch");
-	else if (strcmp(buf, "STATUS") == 0)
+	switch (control_parse_request(c->buf, &arg)) {
+	case CONTROL_WATCH:
+		control_watch(c->m, c->fd, &c->cred, arg);
+		break;
+	case CONTROL_STATUS:
 		control_status(c->m, c->fd);
-	else
+		break;
+	case CONTROL_BAD_NAME:
+		control_reply(c->fd, "ERR bad name\n", 13);
+		break;
+	default:
 		control_reply(c->fd, "ERR unknown command\n", 20);
+	}
 }
 
 static int control_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
