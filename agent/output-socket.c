@@ -90,13 +90,17 @@ static void client_free(struct client *c)
 	free(c);
 }
 
-/* Queues a line for c within its own bound and the budget of all clients. */
+/* Queues a line for c within its own bound and the budget of all clients.
+ * Over the budget, only a client that holds more than its share (budget /
+ * clients) loses the line: clients that do not read cannot take the budget
+ * from one that does.  So the total stays under twice the budget. */
 static int client_queue(struct client *c, const char *s, size_t len)
 {
 	struct output_socket *o = c->server;
 	int r;
 
-	if (o->p.queue_budget && o->stats.queued_bytes + len + 1 > o->p.queue_budget) {
+	if (o->p.queue_budget && o->stats.queued_bytes + len + 1 > o->p.queue_budget &&
+	    lq_pending(&c->q) + len + 1 > o->p.queue_budget / MAX(o->stats.clients, 1u)) {
 		c->q.lines_dropped++;
 		return -ENOBUFS;
 	}
@@ -121,7 +125,6 @@ static void client_sent(struct client *c, size_t n)
 		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
 		c->owed = lq_pending(&c->q);
 	}
-	lq_trim(&c->q);
 }
 
 static void client_report_lost(struct client *c)
@@ -258,6 +261,11 @@ static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct output_socket *o = userdata;
 	uint64_t now = now_usec(), limit = (uint64_t)o->p.stall_timeout_s * 1000000ULL;
 
+	/* a queue that is empty at this moment gives back what it grew to
+	 * (once a second, not after every write: a reader empties its queue
+	 * all the time) */
+	for (uint32_t i = 0; i < o->stats.clients; i++)
+		lq_trim(&o->clients[i]->q);
 	for (uint32_t i = o->stats.clients; limit && i-- > 0;) {
 		struct client *c = o->clients[i];
 

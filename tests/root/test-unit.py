@@ -62,7 +62,7 @@ def main():
     # stdout 16M, ring 4M) over the agent's own ~40M; a hard stop above
     size = lambda v: int(v[:-1]) << {"K": 10, "M": 20, "G": 30}[v[-1]] if v[-1:] in "KMG" and v[:-1].isdigit() else -1  # noqa: E731
     high, mx = size(one("MemoryHigh")), size(one("MemoryMax"))
-    h.check(high >= (40 + 64 + 16 + 16 + 4) << 20 and mx > high,
+    h.check(high >= (40 + 2 * 64 + 16 + 16 + 4) << 20 and mx > high,
             "MemoryHigh=%s covers the default queues, MemoryMax=%s above it" % (one("MemoryHigh"), one("MemoryMax")))
     for k, v in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("PrivateTmp", "yes"),
                  ("ProtectKernelModules", "yes"), ("ProtectClock", "yes"), ("RestrictRealtime", "yes"),

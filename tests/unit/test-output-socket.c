@@ -241,14 +241,62 @@ static void test_queue_budget_shared(void **state)
 	teardown(&f);
 }
 
+/* Clients that do not read must not take the budget from one that does:
+ * a client within its share (budget / clients) is never refused for the
+ * budget's sake. */
+static void test_budget_fair_to_reader(void **state)
+{
+	struct output_socket_params p = {
+	    .mode = 0600, .max_clients = 8, .client_queue_max = 1 << 20, .queue_budget = 1 << 20};
+	struct output_socket_stats st;
+	struct fixture f;
+	char rec[1024];
+	struct output_record r = {.json = rec, .len = sizeof(rec) - 1, .event = "test", .trace = true};
+	size_t got = 0;
+	int reader;
+
+	memset(rec, 'x', sizeof(rec));
+	rec[0] = '{', rec[sizeof(rec) - 2] = '}', rec[sizeof(rec) - 1] = '\0';
+	memset(&f, 0, sizeof(f));
+	snprintf(f.dir, sizeof(f.dir), "/tmp/test-output-socket.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.path, sizeof(f.path), "%s/events.sock", f.dir);
+	p.path = f.path;
+	assert_int_equal(sd_event_new(&f.ev), 0);
+	assert_int_equal(output_socket_new(&f.o, f.ev, &p), 0);
+	for (f.n = 0; f.n < 3; f.n++) /* three that never read */
+		f.clients[f.n] = connect_client(f.path);
+	reader = f.clients[f.n++] = connect_client(f.path);
+	for (int i = 0; i < 10 && handled(&f) < 4; i++)
+		assert_true(sd_event_run(f.ev, 0) >= 0);
+	assert_int_equal(handled(&f), 4);
+	for (int i = 0; i < 4096; i++) {
+		output_socket_push(f.o, &r);
+		if (i % 32 == 0) {
+			output_socket_flush(f.o);
+			assert_true(sd_event_run(f.ev, 0) >= 0);
+			got += drain(reader);
+		}
+	}
+	for (int i = 0; i < 100; i++) {
+		output_socket_flush(f.o);
+		assert_true(sd_event_run(f.ev, 0) >= 0);
+		got += drain(reader);
+	}
+	output_socket_get_stats(f.o, &st);
+	/* the reader got every record: 4096 of 1024 bytes */
+	assert_int_equal(got, 4096 * 1024);
+	assert_true(st.queued_bytes <= 2 * (1 << 20));
+	teardown(&f);
+}
+
 /* The stall rule judges throughput: a client that takes a little now and
  * then (here 32 KiB per turn of 200 KiB sent) but never catches up is
  * disconnected after the stall timeout. */
 static void test_trickle_reader_stalls(void **state)
 {
 	struct output_socket_params p = {
-	    .mode = 0600, .max_clients = 8, .client_queue_max = 1 << 20, .queue_budget = 8 << 20,
-	    .stall_timeout_s = 1};
+	    .mode = 0600, .max_clients = 8, .client_queue_max = 1 << 20, .queue_budget = 8 << 20, .stall_timeout_s = 1};
 	struct output_socket_stats st;
 	struct fixture f;
 	char rec[1024];
@@ -290,11 +338,9 @@ static void test_trickle_reader_stalls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_accepts_bounded_per_iteration),
-	    cmocka_unit_test(test_emfile_does_not_spin),
-	    cmocka_unit_test(test_blocked_client_batched),
-	    cmocka_unit_test(test_queue_budget_shared),
-	    cmocka_unit_test(test_trickle_reader_stalls),
+	    cmocka_unit_test(test_accepts_bounded_per_iteration), cmocka_unit_test(test_emfile_does_not_spin),
+	    cmocka_unit_test(test_blocked_client_batched),	  cmocka_unit_test(test_queue_budget_shared),
+	    cmocka_unit_test(test_trickle_reader_stalls),	  cmocka_unit_test(test_budget_fair_to_reader),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* as the agent (main.c): EPIPE, not death */
