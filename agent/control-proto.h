@@ -4,7 +4,7 @@
 /*
  * The control socket's protocol, pure (manager-control.c and
  * control-client.c do the I/O): one request line, one reply line.
- *   WATCH [<name>]   -> "OK <session>"
+ *   WATCH [<name>]   -> "OK <session>"; name: 1..31 printable ASCII bytes
  *   STATUS           -> "OK <json>"
  *   anything else    -> "ERR <reason>"
  * Fuzzed by tests/fuzz/fuzz-control.c.
@@ -16,10 +16,10 @@ enum control_cmd {
 	CONTROL_UNKNOWN = 0,
 	CONTROL_WATCH,
 	CONTROL_STATUS,
-	CONTROL_BAD_NAME, /* WATCH with a name that is not 1..63 printable bytes */
+	CONTROL_BAD_NAME, /* WATCH with a name that is not 1..CONTROL_NAME_MAX printable bytes */
 };
 
-#define CONTROL_NAME_MAX 63
+#define CONTROL_NAME_MAX 31 /* as `watch` sends it (watch.h): < 32 bytes */
 
 /* buf: a NUL-terminated request, cut at its first line end in place;
  * *arg: the WATCH name ("watch" when none) inside buf. */

@@ -3,7 +3,7 @@
  * libFuzzer harness for the control protocol (agent/control-proto.c): any
  * request line a local root client sends, and any reply the client reads.
  * The first byte picks the side.  Checked: a WATCH name lies inside the
- * buffer, is 1..63 printable bytes (or the default "watch"); a payload lies
+ * buffer, is 1..CONTROL_NAME_MAX printable bytes (or the default "watch"); a payload lies
  * inside the reply; nothing reads past the NUL.
  */
 
