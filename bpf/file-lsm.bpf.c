@@ -44,7 +44,7 @@ static __always_inline void lsm_set_path(struct clawos_file_event *e, struct fil
 	if (n > 0) {
 		e->path_len = n;
 		e->path_flags |= CLAWOS_PATH_F_RESOLVED;
-		e->path_flags &= ~(CLAWOS_PATH_F_TRUNCATED | CLAWOS_PATH_F_FAULT);
+		e->path_flags &= ~CLAWOS_PATH_F_TRUNCATED;
 	} else if (n == -36 /* ENAMETOOLONG */) {
 		e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
 	}

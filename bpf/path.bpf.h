@@ -137,12 +137,24 @@ static __always_inline __u8 protect_ident(const struct clawos_config *cfg, struc
 	return 0;
 }
 
-/* The task's root is the mount namespace's root (no chroot)? */
+/* The task's root is the mount namespace's root (no chroot)?  The root
+ * of a mount stacked on the namespace's root (a booted system's "/" over
+ * the initramfs) counts as it: both are "/". */
 static __always_inline bool root_is_ns_root(struct vfsmount *vfsmnt, struct dentry *dentry)
 {
 	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
 
-	return dentry == BPF_CORE_READ(vfsmnt, mnt_root) && BPF_CORE_READ(mnt, mnt_parent) == mnt;
+	for (int i = 0; i < 4; i++) {
+		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (dentry != BPF_CORE_READ(mnt, mnt.mnt_root))
+			return false;
+		if (parent == mnt)
+			return true;
+		dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		mnt = parent;
+	}
+	return false;
 }
 
 static __always_inline bool current_root_is_ns_root(void)
@@ -204,7 +216,7 @@ static __always_inline bool file_resolve(struct clawos_file_event *e, struct fil
 		if (n > 0) {
 			e->path_len = n;
 			e->path_flags |= CLAWOS_PATH_F_RESOLVED;
-			e->path_flags &= ~(CLAWOS_PATH_F_TRUNCATED | CLAWOS_PATH_F_FAULT);
+			e->path_flags &= ~CLAWOS_PATH_F_TRUNCATED; /* FAULT stays: the caller's name was not readable */
 			if (n == sizeof(e->path))
 				e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
 			done = true;

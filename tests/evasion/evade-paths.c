@@ -11,7 +11,9 @@
  * (a scratch directory, a link).  Prints "opened <ino>" for every open that
  * returned the target's inode, and exits 0 if at least one did.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,7 +36,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: evade-paths TRICK TARGET [ARG]\n"
 			"tricks: plain double-slash dot dotdot symlink hardlink proc-root proc-cwd bind long\n"
-			"        nonresident thread openat2 creat\n");
+			"        nonresident thread openat2 creat chroot\n");
 	return 2;
 }
 
@@ -127,6 +129,7 @@ static int trick_nonresident(const char *target, const char *scratch)
 	close(fd);
 	if (map == MAP_FAILED)
 		return perror("mmap"), 0;
+	madvise(map, pg, MADV_DONTNEED); /* and no page table entry, surely */
 	return judge(open(map, O_RDONLY));
 }
 
@@ -183,6 +186,25 @@ static int trick_bind(const char *target, const char *scratch)
 	return open_path(p);
 }
 
+/* a chroot with a bind mount of the target's directory at /host-etc, and
+ * a decoy file of the same name at the target's own place in the jail:
+ * the jail's decoy is not the protected file, the host's is */
+static int trick_chroot(const char *target, const char *jail)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1], mnt[2 * PATH_MAX], p[2 * PATH_MAX];
+
+	split(target, dir, base);
+	snprintf(mnt, sizeof(mnt), "%s/host-etc", jail);
+	if (mkdir(mnt, 0755) < 0 && errno != EEXIST)
+		return perror("mkdir"), 0;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(dir, mnt, NULL, MS_BIND, NULL) < 0 || chroot(jail) < 0 || chdir("/") < 0)
+		return perror("unshare/mount/chroot"), 0;
+	close(open(target, O_RDONLY)); /* the jail's own decoy */
+	snprintf(p, sizeof(p), "/host-etc/%s", base);
+	return open_path(p);
+}
+
 int main(int argc, char **argv)
 {
 	char dir[PATH_MAX], base[NAME_MAX + 1], p[2 * PATH_MAX];
@@ -229,6 +251,8 @@ int main(int argc, char **argv)
 
 		snprintf(p, sizeof(p), "%s//%s", dir, base);
 		ok = judge((int)syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof(how)));
+	} else if (!strcmp(trick, "chroot") && arg) {
+		ok = trick_chroot(target, arg);
 	} else if (!strcmp(trick, "creat")) {
 		/* truncates: only ever on a test file */
 		snprintf(p, sizeof(p), "%s/./%s", dir, base);
