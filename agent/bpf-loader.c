@@ -215,6 +215,17 @@ static void plan_fallback(struct hook_status *st, const struct hook_def *d, cons
 		 d->fallback_note ? d->fallback_note : "");
 }
 
+/* file_open's path: bpf_d_path, or the dentry walk where it is refused. */
+static void plan_fopen_variant(struct hook_status *st, bool walk, const char *why)
+{
+	st->lsm_walk = walk;
+	if (walk)
+		snprintf(st->reason, sizeof(st->reason), "BPF-LSM file_open, path from the dentry walk: %s",
+			 why && why[0] ? why : "bpf_d_path refused");
+	else
+		snprintf(st->reason, sizeof(st->reason), "BPF-LSM file_open, path from bpf_d_path");
+}
+
 void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -223,16 +234,20 @@ void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
 		struct hook_status *st = &plan->hooks[h];
 
 		st->name = d->name;
-		if (h == HOOK_FILE_OPEN && pr->lsm_ok[d->lsm_probe] && !pr->task_storage) {
-			/* file_open upgrades the record parked in task storage */
-			plan_fallback(st, d, pr, "no task storage in tracing programs (Linux 5.11)");
-			continue;
-		}
 		if (d->lsm_prog && pr->lsm_ok[d->lsm_probe]) {
 			st->mechanism = CLAWOS_MECH_LSM;
 			st->state = HOOK_ACTIVE;
 			st->n_programs = 1;
 			snprintf(st->reason, sizeof(st->reason), "BPF-LSM %s", probe_lsm_hook_name(d->lsm_probe));
+			if (h == HOOK_FILE_OPEN && !pr->task_storage)
+				/* the record is parked in the LRU hash: only the
+				 * walk variant has a build that finds it there */
+				plan_fopen_variant(st, true,
+						   pr->lsm_fopen_walk
+						       ? pr->d_path_reason
+						       : "no task storage (Linux 5.11), open records in an LRU hash");
+			else if (h == HOOK_FILE_OPEN)
+				plan_fopen_variant(st, pr->lsm_fopen_walk, pr->d_path_reason);
 			continue;
 		}
 		plan_fallback(st, d, pr, d->lsm_prog ? pr->lsm_reason[d->lsm_probe] : NULL);
@@ -269,7 +284,10 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 		const struct hook_status *st = &plan->hooks[h];
 
 		if (st->mechanism == CLAWOS_MECH_LSM) {
-			p = bpf_object__find_program_by_name(skel->obj, d->lsm_prog);
+			char walk[64];
+
+			snprintf(walk, sizeof(walk), "%s_w%s", d->lsm_prog, pr->task_storage ? "" : "h");
+			p = bpf_object__find_program_by_name(skel->obj, st->lsm_walk ? walk : d->lsm_prog);
 			if (p)
 				bpf_program__set_autoload(p, true);
 			continue;
@@ -410,6 +428,7 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 			continue;
 		snprintf(why, sizeof(why), "BPF-LSM program failed to load with the agent's object: %s",
 			 strerror(-err));
+		plan->hooks[h].lsm_walk = false;
 		plan_fallback(&plan->hooks[h], &hook_defs[h], pr, why);
 	}
 }
@@ -432,15 +451,28 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 			had_lsm |= plan->hooks[h].mechanism == CLAWOS_MECH_LSM;
 		if (!had_lsm)
 			goto fail;
-		/* The probe loaded, the real LSM program did not: fall back
-		 * rather than run without those hooks. */
-		log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
 		clawos__destroy(l->skel);
 		l->skel = NULL;
-		loader_drop_lsm(plan, pr, r);
-		r = loader_open_load(l, plan, pr, ring_size);
-		if (r < 0)
-			goto fail;
+		if (plan->hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM && !plan->hooks[HOOK_FILE_OPEN].lsm_walk) {
+			/* bpf_d_path refused in the real program: the walk */
+			log_warning_errno(r, "Loading with BPF-LSM file_open (bpf_d_path) failed (%m); retrying with "
+					     "the dentry walk");
+			plan_fopen_variant(&plan->hooks[HOOK_FILE_OPEN], true, "the bpf_d_path variant failed to load");
+			r = loader_open_load(l, plan, pr, ring_size);
+			if (r < 0) {
+				clawos__destroy(l->skel);
+				l->skel = NULL;
+			}
+		}
+		if (r < 0) {
+			/* The probe loaded, the real LSM program did not: fall
+			 * back rather than run without those hooks. */
+			log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
+			loader_drop_lsm(plan, pr, r);
+			r = loader_open_load(l, plan, pr, ring_size);
+			if (r < 0)
+				goto fail;
+		}
 	}
 	r = prepare(l, userdata);
 	if (r < 0)

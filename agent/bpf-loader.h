@@ -43,6 +43,7 @@ struct hook_status {
 	enum hook_state state;
 	char reason[256]; /* why the fallback, or what is degraded */
 	unsigned n_programs;
+	bool lsm_walk; /* file_open: the dentry-walk variant (no bpf_d_path) */
 };
 
 struct hook_plan {

@@ -50,6 +50,9 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 	printf("  %-12s %s\n", "btf", pr->btf ? "yes" : "no");
 	printf("  %-12s %s\n", "ringbuf", pr->ringbuf ? "yes" : "no");
 	printf("  %-12s %s (%s)\n", "bpf_lsm", pr->lsm_ok[PROBE_LSM_FILE_OPEN] ? "yes" : "no", pr->lsm_list);
+	if (pr->lsm_ok[PROBE_LSM_FILE_OPEN])
+		printf("  %-12s %s%s%s\n", "bpf_d_path", pr->lsm_fopen_walk ? "no: " : "yes",
+		       pr->lsm_fopen_walk ? pr->d_path_reason : "", pr->lsm_fopen_walk ? " (dentry walk)" : "");
 	printf("  %-12s %s%s%s\n", "trampoline", pr->trampoline ? "yes" : "no", pr->trampoline ? "" : ": ",
 	       pr->trampoline ? "" : pr->trampoline_reason);
 	printf("  %-12s %s\n", "task_storage", pr->task_storage ? "yes" : "no (open records parked in an LRU hash)");
@@ -79,6 +82,9 @@ static void probe_print_json(const struct probe_result *pr, const struct hook_pl
 
 		json_object_object_add(j, "loads", json_object_new_boolean(pr->lsm_ok[h]));
 		json_object_object_add(j, "reason", pr->lsm_ok[h] ? NULL : json_object_new_string(pr->lsm_reason[h]));
+		if (h == PROBE_LSM_FILE_OPEN && pr->lsm_ok[h])
+			json_object_object_add(j, "path",
+					       json_object_new_string(pr->lsm_fopen_walk ? "dentry_walk" : "d_path"));
 		json_object_object_add(lsm, probe_lsm_hook_name(h), j);
 	}
 	json_object_object_add(k, "bpf_lsm", lsm);

@@ -7,16 +7,35 @@
  * binary, io_uring, kernel-internal opens on behalf of a task) it emits its
  * own.  Loaded only where the kernel accepts BPF-LSM programs.
  *
- * Two builds of this file: the path from bpf_d_path() (clawos_lsm_fopen),
+ * Three builds of this file: the path from bpf_d_path() (clawos_lsm_fopen),
  * and, built with CLAWOS_LSM_WALK, from the dentry walk of path.bpf.h
  * (clawos_lsm_fopen_w) for kernels that load BPF-LSM programs but refuse
- * bpf_d_path in them (5.10).  The loader picks one (agent/bpf-loader.c).
+ * bpf_d_path in them; with CLAWOS_OPEN_HASH too (clawos_lsm_fopen_wh) for
+ * those without task storage either (5.10), where the open programs park
+ * their record in the LRU hash.  The loader picks one (agent/bpf-loader.c).
  */
 #include "common.bpf.h"
 #include "path.bpf.h"
 
+#ifdef CLAWOS_OPEN_HASH
+/* before 5.11 (no task storage): the record parked in the LRU hash */
+static __always_inline struct clawos_file_event *lsm_parked(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct clawos_file_event *e = bpf_map_lookup_elem(&clawos_open_st, &tid);
+
+	return e && e->hdr.type == CLAWOS_EV_FILE ? e : NULL;
+}
+#else
+#define lsm_parked open_parked
+#endif
+
 #ifdef CLAWOS_LSM_WALK
+#ifdef CLAWOS_OPEN_HASH
+#define LSM_FOPEN clawos_lsm_fopen_wh
+#else
 #define LSM_FOPEN clawos_lsm_fopen_w
+#endif
 
 static __always_inline void lsm_set_path(struct clawos_file_event *e, struct file *file)
 {
@@ -80,7 +99,7 @@ int BPF_PROG(LSM_FOPEN, struct file *file)
 
 	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return 0;
-	e = open_parked();
+	e = lsm_parked();
 	if (e) {
 		lsm_set_path(e, file);
 		return lsm_verdict(cfg, e, file);

@@ -215,7 +215,7 @@ def main():
             results.append(("include_path_prefix via a link", rec is not None))
             if rec is not None:
                 h.check(rec["file"]["path"] == wd.join("plain") and rec["file"].get("requested_path") == outside,
-                        "include_path_prefix: a link from outside is matched on what it opened")
+                        "include_path_prefix: a link from outside is matched on what it opened (%s)" % h.short(rec))
             ex = file_records(agent, p_ex.pid)
             h.log("exclude_path_prefix vs %s/./excluded/f: %s" % (wd.path, [h.short(x) for x in ex[:1]]))
             results.append(("exclude_path_prefix via ./", not ex))
