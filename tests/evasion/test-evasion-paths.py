@@ -19,7 +19,11 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "root"))
 import clawos_harness as h  # noqa: E402
 
-T = 10
+T = int(os.environ.get("CLAWOS_EVASION_WAIT", "10"))
+# file_access_violation_mode: 1 here; the guest suite (tests/vm/test-vm-evasion.sh)
+# runs 2 too, where BPF-LSM denies every spelling
+MODE = os.environ.get("CLAWOS_EVASION_MODE", "1")
+DENY = MODE == "2"
 SHADOW = "/etc/shadow"
 DECOY = "/etc/passwd"  # as long as SHADOW: the thread's rewrite is atomic enough
 
@@ -37,9 +41,17 @@ def file_records(agent, pid):
 def run_trick(evade, trick, target, arg=None):
     cmd = [evade, trick, target] + ([arg] if arg else [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = p.communicate(timeout=120)
-    h.check(p.returncode == 0, "%s: the trick opened %s (%s)" % (trick, target, (out + err).strip()[-300:]))
+    out, err = p.communicate(timeout=600)
+    if DENY:  # mode 2 on BPF-LSM: the open is refused
+        h.check(p.returncode != 0, "%s: the trick did not open %s (%s)" % (trick, target, (out + err).strip()[-300:]))
+    else:
+        h.check(p.returncode == 0, "%s: the trick opened %s (%s)" % (trick, target, (out + err).strip()[-300:]))
     return p.pid, out
+
+
+def enforced_ok(a):
+    """mode 2 denies and says so; mode 1 only alerts"""
+    return a is not None and a["anomaly"]["enforced"] is DENY
 
 
 def same_fs_dir(path):
@@ -80,13 +92,22 @@ def main():
         # defaults plus a test file; file records only under the work dir
         # (protected files are reported whatever the filters say)
         conf = h.write_config(wd, anomaly_cooldown="60", include_path_prefix=wd.join(""),
+                              file_access_violation_mode=MODE,
                               exclude_path_prefix=excluded + "/",
                               protected_paths="/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d/, "
                               "/root/.ssh/, /etc/ssh/ssh_host_*, " + secret)
         agent = h.Agent(binary, conf, wd)
         try:
             agent.start(wd.join("events.sock"))
-            h.log("open hook: %s, file_open: %s" % (agent.hook_mechanism("open"), agent.hook_mechanism("file_open")))
+            h.log("open hook: %s, file_open: %s (%s)" % (agent.hook_mechanism("open"), agent.hook_mechanism("file_open"),
+                                                        h.dig(agent.startup, "hooks", "file_open", "reason")))
+            want = os.environ.get("CLAWOS_EVASION_FILE_OPEN")  # the guest suite: lsm
+            if want:
+                h.check(agent.hook_mechanism("file_open") == want, "file_open runs on %s" % want)
+            want = os.environ.get("CLAWOS_EVASION_PATH_FROM")  # d_path or dentry walk
+            if want:
+                h.check(want in (h.dig(agent.startup, "hooks", "file_open", "reason") or ""),
+                        "file_open's path from %s" % want)
 
             deep = wd.join(*["d%d" % i for i in range(12)])
             os.makedirs(deep)
@@ -126,7 +147,7 @@ def main():
                 start = agent.client.count()
                 pid, out = run_trick(evade, trick, target, arg)
                 a = violation(agent, pid, start)
-                seen = a is not None
+                seen = enforced_ok(a)
                 results.append((trick, seen))
                 h.log("%-13s %s" % (trick, "seen" if seen else "MISSED"))
                 if not seen:
@@ -177,7 +198,7 @@ def main():
                                       r["anomaly"]["kind"] == "file_violation" and
                                       r["anomaly"]["subject"].endswith("/host-etc/shadow"), T,
                                       what="the violation of the host's file", start=start)
-            results.append(("chroot+bind", a is not None))
+            results.append(("chroot+bind", enforced_ok(a)))
             if a is not None:
                 recs = file_records(agent, pid)
                 host = [r for r in recs if r["file"]["path"] == os.path.join(jail, "host-etc", "shadow")]
@@ -187,6 +208,8 @@ def main():
 
             # exact entries: secret123 is not secret; the jail's decoy is
             # not /etc/shadow.  Asserted after a later violation was read.
+            if DENY:
+                h.check(agent.hook_mechanism("file_open") == "lsm", "mode 2 needs BPF-LSM file_open")
             neg_pid = subprocess.Popen(["cat", secret + "123"], stdout=subprocess.DEVNULL)
             neg_pid.wait()
             start = agent.client.count()
