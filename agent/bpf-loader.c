@@ -68,7 +68,10 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 		const struct hook_status *st = &plan->hooks[h];
 
 		if (st->mechanism == CLAWOS_MECH_LSM) {
-			p = bpf_object__find_program_by_name(skel->obj, d->lsm_prog);
+			char walk[64];
+
+			snprintf(walk, sizeof(walk), "%s_w%s", d->lsm_prog, pr->task_storage ? "" : "h");
+			p = bpf_object__find_program_by_name(skel->obj, st->lsm_walk ? walk : d->lsm_prog);
 			if (p)
 				bpf_program__set_autoload(p, true);
 			continue;
@@ -209,6 +212,7 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 			continue;
 		snprintf(why, sizeof(why), "BPF-LSM program failed to load with the agent's object: %s",
 			 strerror(-err));
+		plan->hooks[h].lsm_walk = false;
 		hook_plan_fallback(plan, h, pr, why);
 	}
 }
@@ -231,15 +235,29 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 			had_lsm |= plan->hooks[h].mechanism == CLAWOS_MECH_LSM;
 		if (!had_lsm)
 			goto fail;
-		/* The probe loaded, the real LSM program did not: fall back
-		 * rather than run without those hooks. */
-		log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
 		clawos__destroy(l->skel);
 		l->skel = NULL;
-		loader_drop_lsm(plan, pr, r);
-		r = loader_open_load(l, plan, pr, ring_size);
-		if (r < 0)
-			goto fail;
+		if (plan->hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM && !plan->hooks[HOOK_FILE_OPEN].lsm_walk) {
+			/* bpf_d_path refused in the real program: the walk */
+			log_warning_errno(r, "Loading with BPF-LSM file_open (bpf_d_path) failed (%m); retrying with "
+					     "the dentry walk");
+			hook_plan_fopen_variant(&plan->hooks[HOOK_FILE_OPEN], true,
+						"the bpf_d_path variant failed to load");
+			r = loader_open_load(l, plan, pr, ring_size);
+			if (r < 0) {
+				clawos__destroy(l->skel);
+				l->skel = NULL;
+			}
+		}
+		if (r < 0) {
+			/* The probe loaded, the real LSM program did not: fall
+			 * back rather than run without those hooks. */
+			log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
+			loader_drop_lsm(plan, pr, r);
+			r = loader_open_load(l, plan, pr, ring_size);
+			if (r < 0)
+				goto fail;
+		}
 	}
 	r = prepare(l, userdata);
 	if (r < 0)

@@ -183,6 +183,16 @@ static void plan_fallback(struct hook_status *st, const struct hook_def *d, cons
 		 d->fallback_note ? d->fallback_note : "");
 }
 
+void hook_plan_fopen_variant(struct hook_status *st, bool walk, const char *why)
+{
+	st->lsm_walk = walk;
+	if (walk)
+		snprintf(st->reason, sizeof(st->reason), "BPF-LSM file_open, path from the dentry walk: %s",
+			 why && why[0] ? why : "bpf_d_path refused");
+	else
+		snprintf(st->reason, sizeof(st->reason), "BPF-LSM file_open, path from bpf_d_path");
+}
+
 void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -191,16 +201,20 @@ void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
 		struct hook_status *st = &plan->hooks[h];
 
 		st->name = d->name;
-		if (h == HOOK_FILE_OPEN && pr->lsm_ok[d->lsm_probe] && !pr->task_storage) {
-			/* file_open upgrades the record parked in task storage */
-			plan_fallback(st, d, pr, "no task storage in tracing programs (Linux 5.11)");
-			continue;
-		}
 		if (d->lsm_prog && pr->lsm_ok[d->lsm_probe]) {
 			st->mechanism = CLAWOS_MECH_LSM;
 			st->state = HOOK_ACTIVE;
 			st->n_programs = 1;
 			snprintf(st->reason, sizeof(st->reason), "BPF-LSM %s", probe_lsm_hook_name(d->lsm_probe));
+			if (h == HOOK_FILE_OPEN && !pr->task_storage)
+				/* the record is parked in the LRU hash: only the
+				 * walk variant has a build that finds it there */
+				hook_plan_fopen_variant(
+				    st, true,
+				    pr->lsm_fopen_walk ? pr->d_path_reason
+						       : "no task storage (Linux 5.11), open records in an LRU hash");
+			else if (h == HOOK_FILE_OPEN)
+				hook_plan_fopen_variant(st, pr->lsm_fopen_walk, pr->d_path_reason);
 			continue;
 		}
 		plan_fallback(st, d, pr, d->lsm_prog ? pr->lsm_reason[d->lsm_probe] : NULL);

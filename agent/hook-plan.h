@@ -43,6 +43,7 @@ struct hook_status {
 	enum hook_state state;
 	char reason[256]; /* why the fallback, or what is degraded */
 	unsigned n_programs;
+	bool lsm_walk; /* file_open: the dentry-walk variant (no bpf_d_path) */
 };
 
 struct hook_plan {
@@ -76,6 +77,10 @@ int hook_tracepoint_index(const char *tracepoint);
 
 /* Decides the mechanism per hook from a probe (no BPF loaded here). */
 void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr);
+
+/* file_open on BPF-LSM: its path from bpf_d_path, or from the dentry walk
+ * (walk) where the helper is refused, why saying so. */
+void hook_plan_fopen_variant(struct hook_status *st, bool walk, const char *why);
 
 /* Hook h on its fallback mechanism, `why` (may be NULL) saying why. */
 void hook_plan_fallback(struct hook_plan *plan, enum hook_id h, const struct probe_result *pr, const char *why);

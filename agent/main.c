@@ -51,6 +51,9 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 	printf("  %-12s %s\n", "btf", pr->btf ? "yes" : "no");
 	printf("  %-12s %s\n", "ringbuf", pr->ringbuf ? "yes" : "no");
 	printf("  %-12s %s (%s)\n", "bpf_lsm", pr->lsm_ok[PROBE_LSM_FILE_OPEN] ? "yes" : "no", pr->lsm_list);
+	if (pr->lsm_ok[PROBE_LSM_FILE_OPEN])
+		printf("  %-12s %s%s%s\n", "bpf_d_path", pr->lsm_fopen_walk ? "no: " : "yes",
+		       pr->lsm_fopen_walk ? pr->d_path_reason : "", pr->lsm_fopen_walk ? " (dentry walk)" : "");
 	printf("  %-12s %s%s%s\n", "trampoline", pr->trampoline ? "yes" : "no", pr->trampoline ? "" : ": ",
 	       pr->trampoline ? "" : pr->trampoline_reason);
 	printf("  %-12s %s\n", "task_storage", pr->task_storage ? "yes" : "no (open records parked in an LRU hash)");

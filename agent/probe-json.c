@@ -41,6 +41,13 @@ struct json_object *probe_to_json(const struct probe_result *pr)
 
 		json_object_object_add(j, "loads", json_object_new_boolean(pr->lsm_ok[h]));
 		json_object_object_add(j, "reason", pr->lsm_ok[h] ? NULL : json_object_new_string(pr->lsm_reason[h]));
+		if (h == PROBE_LSM_FILE_OPEN && pr->lsm_ok[h]) {
+			/* where file_open's path comes from, and why not bpf_d_path */
+			json_object_object_add(j, "path",
+					       json_object_new_string(pr->lsm_fopen_walk ? "dentry_walk" : "d_path"));
+			json_object_object_add(j, "path_reason",
+					       pr->d_path_reason[0] ? json_object_new_string(pr->d_path_reason) : NULL);
+		}
 		json_object_object_add(lsm, probe_lsm_hook_name(h), j);
 	}
 	json_object_object_add(k, "bpf_lsm", lsm);
@@ -116,6 +123,20 @@ int probe_from_json(struct json_object *k, struct probe_result *r, char *err, si
 		}
 		if (reason)
 			snprintf(r->lsm_reason[h], sizeof(r->lsm_reason[h]), "%s", json_object_get_string(reason));
+		if (h == PROBE_LSM_FILE_OPEN && r->lsm_ok[h]) {
+			const char *path;
+
+			WANT(j, "path", json_type_string, false, &v, where);
+			path = json_object_get_string(v);
+			if (strcmp(path, "dentry_walk") != 0 && strcmp(path, "d_path") != 0) {
+				snprintf(err, err_size, "%spath: '%s' is neither d_path nor dentry_walk", where, path);
+				return -EINVAL;
+			}
+			r->lsm_fopen_walk = strcmp(path, "dentry_walk") == 0;
+			WANT(j, "path_reason", json_type_string, true, &v, where);
+			if (v)
+				snprintf(r->d_path_reason, sizeof(r->d_path_reason), "%s", json_object_get_string(v));
+		}
 	}
 	WANT(k, "trampoline", json_type_boolean, false, &v, "kernel.");
 	r->trampoline = json_object_get_boolean(v);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -80,6 +81,31 @@ static void probe_lsm_list(struct probe_result *r)
 			r->lsm_listed = true;
 }
 
+/* file_open refused with bpf_d_path: does it load with the dentry walk? */
+static void probe_fopen_walk(struct probe_result *r)
+{
+	const char *force = getenv("CLAWOS_LSM_WALK");
+	char why[160];
+	int err;
+
+	if (r->lsm_ok[PROBE_LSM_FILE_OPEN]) {
+		if (!force || strcmp(force, "1") != 0)
+			return;
+		snprintf(r->d_path_reason, sizeof(r->d_path_reason), "CLAWOS_LSM_WALK=1 in the environment");
+		r->lsm_fopen_walk = true;
+		return;
+	}
+	err = probe_load_one("clawos_p_fopen_w", why, sizeof(why));
+	if (err < 0)
+		return; /* BPF-LSM itself is refused: keep the first reason */
+	snprintf(r->d_path_reason, sizeof(r->d_path_reason), "bpf_d_path refused in BPF-LSM programs (%s)",
+		 strrchr(r->lsm_reason[PROBE_LSM_FILE_OPEN], ':') ? strrchr(r->lsm_reason[PROBE_LSM_FILE_OPEN], ':') + 2
+								  : r->lsm_reason[PROBE_LSM_FILE_OPEN]);
+	r->lsm_ok[PROBE_LSM_FILE_OPEN] = true;
+	r->lsm_reason[PROBE_LSM_FILE_OPEN][0] = '\0';
+	r->lsm_fopen_walk = true;
+}
+
 static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 {
 	static const char *const progs[_PROBE_LSM_MAX] = {
@@ -99,6 +125,8 @@ static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 			continue;
 		}
 		r->lsm_ok[h] = probe_load_one(progs[h], r->lsm_reason[h], sizeof(r->lsm_reason[h])) == 0;
+		if (h == PROBE_LSM_FILE_OPEN)
+			probe_fopen_walk(r);
 	}
 }
 

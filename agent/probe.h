@@ -34,6 +34,11 @@ struct probe_result {
 	/* bpf_task_storage_get() in tracepoint programs (5.11): the open
 	 * record is parked in task storage, else in an LRU hash */
 	bool task_storage;
+	/* file_open loads only without bpf_d_path (5.10 refuses the helper in
+	 * BPF-LSM programs): the path comes from the in-program dentry walk.
+	 * $CLAWOS_LSM_WALK=1 chooses the walk where bpf_d_path works (tests). */
+	bool lsm_fopen_walk;
+	char d_path_reason[160];
 	bool trampoline; /* fentry loads */
 	char trampoline_reason[160];
 	bool tracefs;

@@ -20,6 +20,8 @@ BEGIN, END = "<!-- probe-table begin -->", "<!-- probe-table end -->"
 
 def cell(hook):
     m = hook["mechanism"]
+    if m == "lsm" and "dentry walk" in hook["reason"]:
+        m = "lsm (path from the dentry walk)"
     return m if hook["state"] == "active" else "%s (%s)" % (m, hook["state"])
 
 
