@@ -155,7 +155,7 @@ static const struct clawos_settings settings_defaults = {
 };
 
 static const char *const default_protected_paths[] = {
-    "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_", NULL,
+    "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_*", NULL,
 };
 
 /* Programs whose job is to read those files. */

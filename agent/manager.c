@@ -132,6 +132,8 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 		manager_raise(m, &a);
 		manager_flush_outputs(m);
 	}
+	/* protected files replaced (new inode) or created since */
+	targets_protect_refresh(m->loader, &m->settings, &m->tpaths);
 	return sd_event_source_set_time_relative(s, 5 * 1000000ULL);
 }
 

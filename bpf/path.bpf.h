@@ -95,4 +95,177 @@ static __always_inline int path_walk_base(struct task_struct *task, int dirfd, c
 	return path_walk(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), buf);
 }
 
+/* ---- What was opened, read from the struct file ------------------------
+ * Used at sys_exit of the open syscalls (file.bpf.c) and in BPF-LSM
+ * file_open where bpf_d_path is refused (file-lsm.bpf.c built with
+ * CLAWOS_LSM_WALK): the caller's string can say anything (//, ., .., a
+ * symlink, /proc/self/root, a bind mount, a page not resident, a buffer
+ * rewritten by another thread), the struct file cannot. */
+
+#define CLAWOS_IDENT_DEPTH 32
+
+/* Protected by identity: the file's (device, inode), or, for entries that
+ * are directories, one of its parents' on the same filesystem (d_parent
+ * stays on one superblock, so a bind mount of a protected directory is
+ * still below it).  Returns the entry's CLAWOS_PROTECT_V_* or 0. */
+static __always_inline __u8 protect_ident(const struct clawos_config *cfg, struct clawos_file_event *e,
+					  struct file *file)
+{
+	struct clawos_exe_key k = {.ino = e->ino, .dev = e->dev};
+	struct dentry *d;
+	__u8 *v;
+
+	if (!(cfg->flags & CLAWOS_CFG_PROTECT_IDENT) || !e->ino)
+		return 0;
+	v = bpf_map_lookup_elem(&clawos_p_ident, &k);
+	if (v && !(*v & CLAWOS_PROTECT_V_DIR))
+		return *v;
+	if (!(cfg->flags & CLAWOS_CFG_PROTECT_DIRS))
+		return 0;
+	d = BPF_CORE_READ(file, f_path.dentry);
+	for (int i = 0; i < CLAWOS_IDENT_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+
+		if (!parent || parent == d)
+			break;
+		k.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+		v = bpf_map_lookup_elem(&clawos_p_ident, &k);
+		if (v && (*v & CLAWOS_PROTECT_V_DIR))
+			return *v;
+		d = parent;
+	}
+	return 0;
+}
+
+/* The task's root is the mount namespace's root (no chroot)?  The root
+ * of a mount stacked on the namespace's root (a booted system's "/" over
+ * the initramfs) counts as it: both are "/". */
+static __always_inline bool root_is_ns_root(struct vfsmount *vfsmnt, struct dentry *dentry)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+
+	for (int i = 0; i < 4; i++) {
+		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (dentry != BPF_CORE_READ(mnt, mnt.mnt_root))
+			return false;
+		if (parent == mnt)
+			return true;
+		dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		mnt = parent;
+	}
+	return false;
+}
+
+static __always_inline bool current_root_is_ns_root(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct vfsmount *rmnt = BPF_CORE_READ(fs, root.mnt);
+
+	return !rmnt || root_is_ns_root(rmnt, BPF_CORE_READ(fs, root.dentry));
+}
+
+/* e->root: where the process is chrooted, as the namespace sees it. */
+static __always_inline void file_root(struct clawos_file_event *e, char *buf)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct vfsmount *rmnt = BPF_CORE_READ(fs, root.mnt);
+	struct dentry *rdentry = BPF_CORE_READ(fs, root.dentry);
+	int off;
+	long n;
+
+	e->root_len = 0;
+	if (!rmnt || root_is_ns_root(rmnt, rdentry))
+		return;
+	e->xflags |= CLAWOS_FILE_X_ROOT;
+	off = path_walk(rdentry, rmnt, buf);
+	if (off < 0) {
+		e->xflags |= CLAWOS_FILE_X_ROOT_CUT;
+		return;
+	}
+	n = bpf_probe_read_kernel_str(e->root, sizeof(e->root), &buf[off & (CLAWOS_PATH_HALF - 1)]);
+	if (n <= 0)
+		return;
+	e->root_len = n;
+	if (n == sizeof(e->root))
+		e->xflags |= CLAWOS_FILE_X_ROOT_CUT;
+}
+
+/* path, ino, dev and root of the record from the opened file, the path
+ * walked to the mount namespace's root (not the process's chroot).  A path
+ * deeper or longer than the walk allows keeps the caller's string, flagged
+ * truncated; identity still holds then. */
+static __always_inline bool file_resolve(struct clawos_file_event *e, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	char *buf = scratch_get(1);
+	bool done = false;
+	int off;
+	long n;
+
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->xflags |= CLAWOS_FILE_X_FROM_FILE;
+	if (!buf)
+		return false;
+	off = path_walk(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), buf);
+	if (off >= 0) {
+		n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), &buf[off & (CLAWOS_PATH_HALF - 1)]);
+		if (n > 0) {
+			e->path_len = n;
+			e->path_flags |= CLAWOS_PATH_F_RESOLVED;
+			e->path_flags &= ~CLAWOS_PATH_F_TRUNCATED; /* FAULT stays: the caller's name was not readable */
+			if (n == sizeof(e->path))
+				e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
+			done = true;
+		}
+	}
+	if (!done)
+		e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
+	file_root(e, buf);
+	return done;
+}
+
+/* Protected by identity or by the (resolved) path; true if it is. */
+static __always_inline bool file_protect(const struct clawos_config *cfg, struct clawos_file_event *e,
+					 struct file *file)
+{
+	__u8 v = file ? protect_ident(cfg, e, file) : 0;
+
+	if (v) {
+		protect_apply(e, v);
+		e->xflags |= CLAWOS_FILE_X_IDENTITY;
+	}
+	return protect_check(cfg, e);
+}
+
+/* requested travels only when it says something path does not. */
+static __always_inline void file_requested_trim(struct clawos_file_event *e)
+{
+	__u32 len = e->requested_len;
+
+	if (!len || len != e->path_len)
+		return;
+	for (int i = 0; i < CLAWOS_FILE_PATH_LEN; i++) {
+		if (i >= len)
+			break;
+		if (e->requested[i] != e->path[i])
+			return;
+	}
+	e->requested_len = 0;
+}
+
+/* Sends a file record: its fixed part and requested_len bytes of requested. */
+static __always_inline void file_emit(struct clawos_file_event *e)
+{
+	__u32 tail = e->requested_len;
+
+	if (tail > CLAWOS_FILE_PATH_LEN)
+		tail = CLAWOS_FILE_PATH_LEN;
+	e->hdr.size = CLAWOS_FILE_FIXED_SIZE + tail;
+	emit_copy(e, CLAWOS_FILE_FIXED_SIZE + tail, CLAWOS_EV_FILE);
+}
+
 #endif /* CLAWOS_PATH_BPF_H */
