@@ -68,6 +68,15 @@ int lq_push(struct line_queue *q, const char *s, size_t len)
 	return 0;
 }
 
+void lq_trim(struct line_queue *q)
+{
+	if (q->head == q->tail && q->cap > 65536) {
+		free(q->buf);
+		q->buf = NULL;
+		q->head = q->tail = q->cap = 0;
+	}
+}
+
 int lq_flush(struct line_queue *q, int fd, size_t *written)
 {
 	size_t total = 0;

@@ -47,6 +47,7 @@ struct output_socket_params {
 	uint32_t max_clients;
 	size_t client_queue_max;
 	uint32_t stall_timeout_s; /* 0: never disconnect a stalled client */
+	size_t queue_budget;	  /* bytes queued for all clients together; 0: no bound */
 };
 
 struct output_socket_stats {
@@ -55,6 +56,7 @@ struct output_socket_stats {
 	uint64_t dropped;	/* records dropped for all clients together */
 	uint64_t stalled;	/* clients disconnected for not reading */
 	uint64_t accept_errors; /* accept() failed: out of descriptors or memory */
+	uint64_t queued_bytes;	/* queued now, all clients together (within queue_budget) */
 };
 
 struct output_socket;
@@ -72,7 +74,7 @@ void output_socket_set_format(struct output_socket *o, int format, const char *h
 int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len);
 /* Live settings: apply to clients from now on. */
 void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
-			      uint32_t stall_timeout_s);
+			      uint32_t stall_timeout_s, size_t queue_budget);
 
 /* ---- Unix stream socket, connect mode (to a listening shipper) ---- */
 struct output_connect_stats {

@@ -29,6 +29,14 @@ anomaly)
 		"$root"/agent/event-ocsf.c "$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
+control)
+	srcs=("$root"/agent/control-proto.c)
+	libs=""
+	;;
+proc)
+	srcs=("$root"/agent/proctable.c "$root"/agent/passwd.c)
+	libs=""
+	;;
 text)
 	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c "$root"/agent/status-text.c)
 	libs=$(pkg-config --cflags --libs json-c)
