@@ -193,6 +193,7 @@ static __always_inline void open_end(long ret)
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_file_event *e = park_find();
 	struct file *file = NULL;
+	struct dentry *dentry = NULL;
 	bool wanted;
 
 	if (!e)
@@ -211,13 +212,12 @@ static __always_inline void open_end(long ret)
 	if (!(e->xflags & CLAWOS_FILE_X_FROM_FILE)) { /* BPF-LSM file_open has not judged it */
 		if (file &&
 		    (cfg->flags & (CLAWOS_CFG_PROTECT | CLAWOS_FILTER_EXCLUDE_PREFIX | CLAWOS_FILTER_INCLUDE_PREFIX))) {
-			if (!file_resolve(e, file))
+			if (!file_resolve(e, file, &dentry))
 				open_path_from_request(e); /* deeper than the walk goes */
 		} else {
 			open_path_from_request(e);
-			file = NULL;
 		}
-		file_protect(cfg, e, file);
+		file_protect(cfg, e, dentry);
 	}
 	if (wanted && filter_path(cfg, e))
 		wanted = false;
