@@ -363,6 +363,32 @@ static int config_handler(void *userdata, const char *section, const char *name,
 	return c->r >= 0;
 }
 
+/* Keys that are valid alone but not as the agent would use them. */
+static int config_check_paths(struct parse_ctx *c)
+{
+	const struct clawos_settings *s = c->settings;
+	const char *slash = s->socket_path ? strrchr(s->socket_path, '/') : NULL;
+	size_t dir = slash ? (size_t)(slash - s->socket_path) : 0, rt = strlen(CLAWOS_RUNTIME_DIR);
+
+	/* manager-control.c puts control.sock beside the event socket */
+	if (s->socket_path && dir + strlen("/control.sock") > 107)
+		return config_error_set(c->err, c->filename, c->seen[key_index("output", "socket_path")], "output",
+					"socket_path",
+					"the control socket %.*s/control.sock beside it would be %zu bytes, more than "
+					"the 107 a Unix socket path may have: use a shorter directory",
+					(int)dir, s->socket_path, dir + strlen("/control.sock"));
+	/* systemd removes the RuntimeDirectory whenever the agent stops */
+	if (s->connect_enabled || c->seen[key_index("output", "connect_path")])
+		if (s->connect_path && !strncmp(s->connect_path, CLAWOS_RUNTIME_DIR, rt) &&
+		    (s->connect_path[rt] == '/' || s->connect_path[rt] == '\0'))
+			return config_error_set(c->err, c->filename, c->seen[key_index("output", "connect_path")],
+						"output", "connect_path",
+						"is inside the agent's runtime directory " CLAWOS_RUNTIME_DIR
+						", which systemd removes whenever the agent stops or restarts: put the "
+						"shipper's socket elsewhere (e.g. " CLAWOS_DEFAULT_CONNECT_PATH ")");
+	return 0;
+}
+
 int config_parse_buffer(const char *filename, const char *buf, size_t len, struct clawos_settings *out,
 			struct clawos_config_error *err)
 {
@@ -389,6 +415,8 @@ int config_parse_buffer(const char *filename, const char *buf, size_t len, struc
 		else if (r != 0)
 			/* config_scan() should have caught whatever inih refuses. */
 			r = config_error_set(err, c.filename, r > 0 ? (unsigned)r : 0, "", "", "syntax error");
+		if (r >= 0)
+			r = config_check_paths(&c);
 	}
 	if (r < 0) {
 		settings_done(out);

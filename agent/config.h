@@ -14,7 +14,9 @@
 #include "bpf/clawos-abi.h"
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
-#define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
+/* the unit's RuntimeDirectory= */
+#define CLAWOS_RUNTIME_DIR "/run/clawos-ebpf"
+#define CLAWOS_DEFAULT_SOCKET_PATH CLAWOS_RUNTIME_DIR "/events.sock"
 /* Not in the agent's RuntimeDirectory (/run/clawos-ebpf): systemd removes
  * that whenever the agent stops, the shipper's socket with it. */
 #define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf-shipper/shipper.sock"

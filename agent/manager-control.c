@@ -113,8 +113,11 @@ int manager_control_start(struct manager *m)
 	mode_t old;
 	int fd, r;
 
-	snprintf(m->control_path, sizeof(m->control_path), "%.*s/control.sock", (int)(slash ? slash - events : 0),
-		 events);
+	/* the configuration refuses a directory this long (config.c) */
+	if (snprintf(m->control_path, sizeof(m->control_path), "%.*s/control.sock", (int)(slash ? slash - events : 0),
+		     events) >= (int)MIN(sizeof(m->control_path), sizeof(sa.sun_path)))
+		return log_error_errno(-ENAMETOOLONG, "The control socket beside %s would have too long a path",
+				       events);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->control_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -465,6 +465,7 @@ static struct json_object *stats_outputs(struct manager *m)
 	json_object_object_add(out, "socket_refused", json_object_new_uint64(ss.refused));
 	json_object_object_add(out, "socket_dropped", json_object_new_uint64(ss.dropped));
 	json_object_object_add(out, "socket_stalled", json_object_new_uint64(ss.stalled));
+	json_object_object_add(out, "socket_accept_errors", json_object_new_uint64(ss.accept_errors));
 	if (m->out_connect) {
 		struct output_connect_stats cs;
 

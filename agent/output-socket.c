@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,13 @@
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
+
+/* Connections taken per loop iteration: a flood of connects must leave the
+ * ring buffer, the timers and the clients their turn. */
+#define ACCEPT_BATCH 16
+/* Out of descriptors (EMFILE): the listening socket stays readable, so it is
+ * switched off for this long instead of waking the loop again and again. */
+#define ACCEPT_RETRY_USEC 100000ULL
 
 struct client {
 	struct output_socket *server;
@@ -36,6 +44,7 @@ struct output_socket {
 	struct client **clients;
 	uint32_t clients_cap; /* entries in clients[] */
 	sd_event_source *stall_timer;
+	sd_event_source *accept_retry;
 	char *greeting;
 	size_t greeting_len;
 	struct output_socket_stats stats;
@@ -98,11 +107,10 @@ static void client_report_lost(struct client *c)
 /* Returns false when the client was freed. */
 static bool client_flush(struct client *c)
 {
-	ssize_t n;
+	size_t n;
 
 	client_report_lost(c);
-	n = lq_flush(&c->q, c->fd);
-	if (n < 0) {
+	if (lq_flush(&c->q, c->fd, &n) < 0) {
 		client_free(c);
 		return false;
 	}
@@ -110,7 +118,7 @@ static bool client_flush(struct client *c)
 		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
 	if (!lq_pending(&c->q) && c->lost_unreported) {
 		client_report_lost(c);
-		lq_flush(&c->q, c->fd);
+		lq_flush(&c->q, c->fd, NULL);
 	}
 	sd_event_source_set_io_events(c->io, EPOLLIN | (lq_pending(&c->q) ? EPOLLOUT : 0));
 	return true;
@@ -139,14 +147,36 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
+static int server_on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct output_socket *o = userdata;
+
+	return sd_event_source_set_enabled(o->listen_io, SD_EVENT_ON);
+}
+
+static void server_accept_failed(struct output_socket *o, int error)
+{
+	o->stats.accept_errors++;
+	if ((o->stats.accept_errors & (o->stats.accept_errors - 1)) == 0) /* 1, 2, 4, ...: not a flood of lines */
+		log_warning_errno(error, "Accepting a client on %s failed (%" PRIu64 " times so far): %m", o->path,
+				  o->stats.accept_errors);
+	sd_event_source_set_enabled(o->listen_io, SD_EVENT_OFF);
+	sd_event_source_set_time_relative(o->accept_retry, ACCEPT_RETRY_USEC);
+	sd_event_source_set_enabled(o->accept_retry, SD_EVENT_ONESHOT);
+}
+
 static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct output_socket *o = userdata;
 	struct client *c;
 	int cfd, r;
 
-	for (;;) {
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && (errno == ECONNABORTED || errno == EINTR))
+			continue;
+		if (cfd < 0 && errno != EAGAIN)
+			server_accept_failed(o, -errno); /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
 		if (cfd < 0)
 			return 0;
 		if (o->stats.clients >= o->p.max_clients || !(c = calloc(1, sizeof(*c)))) {
@@ -171,6 +201,7 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 		}
 		o->stats.accepted++;
 	}
+	return 0; /* the rest on the next iteration */
 }
 
 /* A client that has had records waiting and read nothing for longer than
@@ -319,6 +350,11 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 		r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
 	if (r >= 0) /* a time source fires once unless switched on */
 		r = sd_event_source_set_enabled(o->stall_timer, SD_EVENT_ON);
+	if (r >= 0)
+		r = sd_event_add_time_relative(ev, &o->accept_retry, CLOCK_MONOTONIC, ACCEPT_RETRY_USEC, 0,
+					       server_on_accept_retry, o);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(o->accept_retry, SD_EVENT_OFF);
 	if (r < 0) {
 		output_socket_free(o);
 		return r;
@@ -332,8 +368,9 @@ struct output_socket *output_socket_free(struct output_socket *o)
 	if (!o)
 		return NULL;
 	sd_event_source_disable_unref(o->stall_timer);
+	sd_event_source_disable_unref(o->accept_retry);
 	for (uint32_t i = o->stats.clients; o->clients && i-- > 0;) {
-		lq_flush(&o->clients[i]->q, o->clients[i]->fd);
+		lq_flush(&o->clients[i]->q, o->clients[i]->fd, NULL);
 		client_free(o->clients[i]);
 	}
 	sd_event_source_disable_unref(o->listen_io);
@@ -358,8 +395,13 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 			c->stalled_since = now_usec();
 		/* a client that keeps up must not lose records because one
 		 * batch is bigger than its queue: write early */
-		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 && lq_flush(&c->q, c->fd) > 0)
-			c->stalled_since = now_usec();
+		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2) {
+			size_t n = 0;
+
+			lq_flush(&c->q, c->fd, &n);
+			if (n > 0)
+				c->stalled_since = now_usec();
+		}
 		if (lq_push(&c->q, r->json, r->len) < 0) {
 			c->lost_unreported++;
 			c->lost_total++;

@@ -52,8 +52,9 @@ struct output_socket_params {
 struct output_socket_stats {
 	uint32_t clients;
 	uint64_t accepted, refused, disconnected;
-	uint64_t dropped; /* records dropped for all clients together */
-	uint64_t stalled; /* clients disconnected for not reading */
+	uint64_t dropped;	/* records dropped for all clients together */
+	uint64_t stalled;	/* clients disconnected for not reading */
+	uint64_t accept_errors; /* accept() failed: out of descriptors or memory */
 };
 
 struct output_socket;
@@ -77,6 +78,7 @@ void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, siz
 struct output_connect_stats {
 	bool connected;
 	uint64_t connects, disconnects, dropped, sent_bytes;
+	uint64_t received_bytes; /* read from the shipper and thrown away */
 };
 
 struct output_connect;

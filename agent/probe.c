@@ -13,19 +13,9 @@
 #include <linux/magic.h>
 
 #include "log.h"
+#include "hook-plan.h"
 #include "probe.h"
 #include "probe.skel.h"
-
-static const char *const lsm_hook_names[_PROBE_LSM_MAX] = {
-    [PROBE_LSM_FILE_OPEN] = "file_open",	 [PROBE_LSM_SOCKET_CONNECT] = "socket_connect",
-    [PROBE_LSM_SOCKET_BIND] = "socket_bind",	 [PROBE_LSM_SOCKET_LISTEN] = "socket_listen",
-    [PROBE_LSM_SOCKET_CREATE] = "socket_create",
-};
-
-const char *probe_lsm_hook_name(enum probe_lsm_hook h)
-{
-	return h < _PROBE_LSM_MAX ? lsm_hook_names[h] : NULL;
-}
 
 /* libbpf's last message during a probe load: the kernel's reason. */
 static char probe_msg[160];
@@ -197,6 +187,15 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	if (r->ringbuf_error == 0)
 		r->ringbuf_error = -ENOTSUP;
 	probe_tracefs(r);
+	for (size_t i = 0; i < hook_tracepoints_n; i++) {
+		char cat[64];
+		const char *name = strchr(hook_tracepoints[i].tracepoint, '/');
+
+		snprintf(cat, sizeof(cat), "%.*s", (int)(name - hook_tracepoints[i].tracepoint),
+			 hook_tracepoints[i].tracepoint);
+		if (probe_tracepoint(r, cat, name + 1))
+			r->tracepoints |= UINT64_C(1) << i;
+	}
 	probe_cgroup2(r);
 	old = libbpf_set_print(probe_print);
 	probe_lsm(r, force_no_lsm);

@@ -8,6 +8,10 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
 
 enum probe_lsm_hook {
 	PROBE_LSM_FILE_OPEN,
@@ -44,6 +48,8 @@ struct probe_result {
 	bool tracefs_mounted_by_us;
 	bool securityfs_mounted_by_us;
 	char cgroup2_path[256]; /* "" when there is no cgroup v2 mount */
+	/* bit i: hook_tracepoints[i] exists (hook-plan.h) */
+	uint64_t tracepoints;
 };
 
 /* Runs every probe.  force_no_lsm skips the LSM loads and marks them
@@ -54,3 +60,10 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm);
 bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name);
 
 const char *probe_lsm_hook_name(enum probe_lsm_hook h);
+enum probe_lsm_hook probe_lsm_hook_from_name(const char *name); /* _PROBE_LSM_MAX: unknown */
+
+/* The "kernel" object of `--probe --json` (probe-json.c, pure), and back:
+ * a probe recorded on one kernel replays on any machine.  probe_from_json
+ * returns 0, or -EINVAL with err naming the key that is missing or wrong. */
+struct json_object *probe_to_json(const struct probe_result *r);
+int probe_from_json(struct json_object *kernel, struct probe_result *r, char *err, size_t err_size);

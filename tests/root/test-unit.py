@@ -55,6 +55,9 @@ def main():
     h.check(one("Restart") == "on-failure", "Restart=on-failure")
     h.check(one("WatchdogSec") not in ("", "0", "infinity"), "WatchdogSec=%s" % one("WatchdogSec"))
     h.check(one("RuntimeDirectory") == "clawos-ebpf", "RuntimeDirectory=clawos-ebpf")
+    # max_clients (at most 1024) descriptors plus the agent's own (issue 16)
+    nofile = one("LimitNOFILE").split(":")[0]
+    h.check(nofile.isdigit() and int(nofile) >= 1024 + 512, "LimitNOFILE=%s covers max_clients = 1024" % nofile)
     for k, v in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("PrivateTmp", "yes"),
                  ("ProtectKernelModules", "yes"), ("ProtectClock", "yes"), ("RestrictRealtime", "yes"),
                  ("RestrictSUIDSGID", "yes"), ("LockPersonality", "yes"), ("MemoryDenyWriteExecute", "yes"),
