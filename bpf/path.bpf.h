@@ -361,13 +361,20 @@ static __always_inline void file_requested_trim(struct clawos_file_event *e)
 	e->requested_len = 0;
 }
 
-/* Sends a file record: its fixed part and requested_len bytes of requested. */
+/* Sends a file record: its short form, or its fixed part and requested_len
+ * bytes of requested (clawos-abi.h). */
 static __always_inline void file_emit(struct clawos_file_event *e)
 {
 	__u32 tail = e->requested_len;
 
 	if (tail > CLAWOS_FILE_PATH_LEN)
 		tail = CLAWOS_FILE_PATH_LEN;
+	if (!tail && !(e->xflags & CLAWOS_FILE_X_ROOT)) {
+		/* nearly every record: no root, no requested */
+		e->hdr.size = CLAWOS_FILE_MIN_SIZE;
+		emit_copy(e, CLAWOS_FILE_MIN_SIZE, CLAWOS_EV_FILE);
+		return;
+	}
 	e->hdr.size = CLAWOS_FILE_FIXED_SIZE + tail;
 	emit_copy(e, CLAWOS_FILE_FIXED_SIZE + tail, CLAWOS_EV_FILE);
 }
