@@ -24,7 +24,8 @@ const struct hook_def hook_defs[_HOOK_MAX] = {
 			PROBE_LSM_FILE_OPEN,
 			CLAWOS_MECH_TRACEPOINT,
 			{},
-			"paths from the open tracepoints, relative ones joined to cwd/dirfd in the kernel"},
+			"what was opened, from the struct file at the open tracepoints' exit (failed opens: the path "
+			"as passed); alerts, cannot deny"},
     [HOOK_CONNECT] = {"connect",
 		      "clawos_lsm_conn",
 		      PROBE_LSM_SOCKET_CONNECT,

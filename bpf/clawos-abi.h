@@ -18,11 +18,13 @@
  *    are in network byte order as the kernel holds them.
  *
  * Sizes that are part of the contract: AnomalyEvent 1056, SyscallTraceEvent
- * 104, FileAccessEvent 456..672, NetworkEvent 72, CgroupEvent 304.  ExecEvent
- * and FileAccessEvent are of variable size: their fixed part, then args_len
- * bytes of args (hdr.size = offsetof(args) + args_len), requested_len bytes of
- * requested (hdr.size = offsetof(requested) + requested_len); readers must
- * not touch the tail past its length.  The 64-byte
+ * 104, FileAccessEvent 328 or 456..672, NetworkEvent 72, CgroupEvent 304.
+ * ExecEvent and FileAccessEvent are of variable size: their fixed part, then
+ * args_len bytes of args (hdr.size = offsetof(args) + args_len); a file
+ * record without root and requested stops before root (328 bytes), else it
+ * carries root and requested_len bytes of requested (hdr.size =
+ * offsetof(requested) + requested_len); readers must not touch the tail
+ * past its length.  The 64-byte
  * header leaves NetworkEvent 8 bytes of payload: room for an IPv4 endpoint,
  * not an IPv6 one, so IPv6 endpoints travel in the additional Network6Event.
  * Both decode to the same JSON "network" record.
@@ -58,7 +60,7 @@ enum clawos_event_type {
 	CLAWOS_EV_NONE = 0,
 	CLAWOS_EV_ANOMALY = 1, /* struct clawos_anomaly_event, 1056 bytes */
 	CLAWOS_EV_SYSCALL = 2, /* struct clawos_syscall_event, 104 bytes */
-	CLAWOS_EV_FILE = 3,    /* struct clawos_file_event, 456..672 bytes */
+	CLAWOS_EV_FILE = 3,    /* struct clawos_file_event, 328 or 456..672 bytes */
 	CLAWOS_EV_NET = 4,     /* struct clawos_net_event, 72 bytes (IPv4) */
 	CLAWOS_EV_CGROUP = 5,  /* struct clawos_cgroup_event, 304 bytes */
 	CLAWOS_EV_EXEC = 6,    /* struct clawos_exec_event, 592..4688 bytes */
@@ -151,6 +153,10 @@ struct clawos_file_event {
 					       * from path; only requested_len bytes travel */
 };
 
+/* A file record travels as its first CLAWOS_FILE_MIN_SIZE bytes when it has
+ * neither root nor requested (xflags without CLAWOS_FILE_X_ROOT, requested_len
+ * 0), else as CLAWOS_FILE_FIXED_SIZE + requested_len bytes. */
+#define CLAWOS_FILE_MIN_SIZE __builtin_offsetof(struct clawos_file_event, root)
 #define CLAWOS_FILE_FIXED_SIZE __builtin_offsetof(struct clawos_file_event, requested)
 
 /* ---- NetworkEvent / Network6Event --------------------------------------- */
@@ -430,6 +436,7 @@ _Static_assert(sizeof(struct clawos_event_hdr) == 64, "header is 64 bytes");
 _Static_assert(sizeof(struct clawos_anomaly_event) == 1056, "AnomalyEvent is 1056 bytes");
 _Static_assert(sizeof(struct clawos_syscall_event) == 104, "SyscallTraceEvent is 104 bytes");
 _Static_assert(sizeof(struct clawos_file_event) == 672, "FileAccessEvent is at most 672 bytes");
+_Static_assert(__builtin_offsetof(struct clawos_file_event, root) == 328, "FileAccessEvent's short form is 328 bytes");
 _Static_assert(__builtin_offsetof(struct clawos_file_event, requested) == 456, "FileAccessEvent's fixed part is 456 bytes");
 /* the BPF side looks paths up in place: {reserved, path} is a clawos_prefix_key */
 _Static_assert(__builtin_offsetof(struct clawos_file_event, path) ==

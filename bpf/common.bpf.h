@@ -206,6 +206,22 @@ CLAWOS_MAP struct {
 	__type(value, __u8); /* CLAWOS_PROTECT_V_* */
 } clawos_p_ident SEC(".maps");
 
+/* The last process root seen on this CPU and whether it is the mount
+ * namespace's root (path.bpf.h, current_root). */
+struct clawos_root_cache {
+	__u64 mnt;
+	__u64 dentry;
+	__u32 is_root;
+	__u32 reserved;
+};
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_root_cache);
+} clawos_root_c SEC(".maps");
+
 /* Binaries allowed to read protected paths (sudo, sshd, ...). */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -335,7 +351,7 @@ static __always_inline bool is_tracked(__u32 tgid)
  * afterwards.  A macro: the map must be a constant at the call. */
 #define path_trie_lookup(map_, e_)                                                                                     \
 	({                                                                                                             \
-		__u32 l_ = (e_)->path_len; /* with the NUL: exact entries end in one */                              \
+		__u32 l_ = (e_)->path_len; /* with the NUL: exact entries end in one */                                \
 		void *v_;                                                                                              \
 		(e_)->reserved = (l_ > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : l_) * 8;                                \
 		v_ = bpf_map_lookup_elem((map_), &(e_)->reserved);                                                     \

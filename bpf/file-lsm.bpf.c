@@ -37,26 +37,30 @@ static __always_inline struct clawos_file_event *lsm_parked(void)
 #define LSM_FOPEN clawos_lsm_fopen_w
 #endif
 
-static __always_inline void lsm_set_path(struct clawos_file_event *e, struct file *file)
+static __always_inline struct dentry *lsm_set_path(struct clawos_file_event *e, struct file *file)
 {
-	file_resolve(e, file);
+	struct dentry *dentry = NULL;
+
+	file_resolve(e, file, &dentry);
 	e->xflags |= CLAWOS_FILE_X_WALK;
 	e->mechanism = CLAWOS_MECH_LSM;
+	return dentry;
 }
 #else
 #define LSM_FOPEN clawos_lsm_fopen
 
-static __always_inline void lsm_set_path(struct clawos_file_event *e, struct file *file)
+static __always_inline struct dentry *lsm_set_path(struct clawos_file_event *e, struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct dentry *dentry = NULL;
 	long n;
 
 	if (!current_root_is_ns_root()) {
 		/* d_path stops at a chroot: the host's view needs the walk */
-		file_resolve(e, file);
+		file_resolve(e, file, &dentry);
 		e->xflags |= CLAWOS_FILE_X_WALK;
 		e->mechanism = CLAWOS_MECH_LSM;
-		return;
+		return dentry;
 	}
 	n = bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
 
@@ -71,15 +75,17 @@ static __always_inline void lsm_set_path(struct clawos_file_event *e, struct fil
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->xflags |= CLAWOS_FILE_X_FROM_FILE;
 	e->mechanism = CLAWOS_MECH_LSM;
+	return BPF_CORE_READ(file, f_path.dentry);
 }
 #endif
 
 /* mode 2: a protected file is refused here, before the open completes. */
-static __always_inline int lsm_verdict(const struct clawos_config *cfg, struct clawos_file_event *e, struct file *file)
+static __always_inline int lsm_verdict(const struct clawos_config *cfg, struct clawos_file_event *e,
+				       struct dentry *dentry)
 {
 	e->path_flags &= ~(CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER);
 	e->xflags &= ~CLAWOS_FILE_X_IDENTITY;
-	if (!file_protect(cfg, e, file))
+	if (!file_protect(cfg, e, dentry))
 		return 0;
 	if ((e->path_flags & CLAWOS_PATH_F_VIOLATION) && cfg->file_access_violation_mode == 2) {
 		e->verdict = CLAWOS_VERDICT_DENY;
@@ -100,10 +106,8 @@ int BPF_PROG(LSM_FOPEN, struct file *file)
 	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return 0;
 	e = lsm_parked();
-	if (e) {
-		lsm_set_path(e, file);
-		return lsm_verdict(cfg, e, file);
-	}
+	if (e)
+		return lsm_verdict(cfg, e, lsm_set_path(e, file));
 	wanted = !skip_current(cfg) && cfg->enable_file_monitoring;
 	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
 		return 0;
@@ -129,8 +133,7 @@ int BPF_PROG(LSM_FOPEN, struct file *file)
 	e->requested_len = 0;
 	e->reserved2[0] = e->reserved2[1] = e->reserved2[2] = 0;
 	e->root[0] = '\0';
-	lsm_set_path(e, file);
-	ret = lsm_verdict(cfg, e, file);
+	ret = lsm_verdict(cfg, e, lsm_set_path(e, file));
 	if (wanted && filter_path(cfg, e))
 		wanted = false; /* the path filters hold on this path too */
 	if (wanted || (e->path_flags & (CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER)))

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
 /*
- * open: the path is copied at syscall entry (what the caller asked for, read
- * before the syscall can race with a change of the user buffer) and parked
- * per thread; sys_exit adds the result and emits.  The record is written in
- * place in the thread's task storage; built with CLAWOS_OPEN_HASH, the same
- * programs (named with an "_h" suffix) park in an LRU hash instead, for
- * kernels before 5.11 (see common.bpf.h).  Relative paths are joined
- * to the cwd or dirfd here, in the kernel, because the process may be gone
- * before user space could look at /proc.  With BPF-LSM, file_open replaces
- * the parked path with bpf_d_path()'s fully resolved one (file-lsm.bpf.c).
+ * open: the caller's path is copied at syscall entry and parked per thread;
+ * sys_exit judges the open on what was opened: for a successful one, while
+ * protected entries or path filters exist, the struct file behind the new
+ * fd gives the path (dentry and mount walk, path.bpf.h), device, inode and
+ * the process's root, so that no spelling, link, mount, unreadable page or
+ * buffer rewritten by another thread changes the verdict; a failed one is
+ * judged on the string (relative names joined to the cwd or dirfd here,
+ * because the process may be gone before user space could look at /proc).
+ * The record is written in place in the thread's task storage; built with
+ * CLAWOS_OPEN_HASH, the same programs (named with an "_h" suffix) park in an
+ * LRU hash instead, for kernels before 5.11 (see common.bpf.h).  With
+ * BPF-LSM, file_open judges the parked record before the open completes
+ * (file-lsm.bpf.c) and sys_exit only adds the result.
  */
 #include "common.bpf.h"
 #include "path.bpf.h"
@@ -193,6 +197,7 @@ static __always_inline void open_end(long ret)
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_file_event *e = park_find();
 	struct file *file = NULL;
+	struct dentry *dentry = NULL;
 	bool wanted;
 
 	if (!e)
@@ -211,13 +216,12 @@ static __always_inline void open_end(long ret)
 	if (!(e->xflags & CLAWOS_FILE_X_FROM_FILE)) { /* BPF-LSM file_open has not judged it */
 		if (file &&
 		    (cfg->flags & (CLAWOS_CFG_PROTECT | CLAWOS_FILTER_EXCLUDE_PREFIX | CLAWOS_FILTER_INCLUDE_PREFIX))) {
-			if (!file_resolve(e, file))
+			if (!file_resolve(e, file, &dentry))
 				open_path_from_request(e); /* deeper than the walk goes */
 		} else {
 			open_path_from_request(e);
-			file = NULL;
 		}
-		file_protect(cfg, e, file);
+		file_protect(cfg, e, dentry);
 	}
 	if (wanted && filter_path(cfg, e))
 		wanted = false;

@@ -154,7 +154,7 @@ static void *race_flipper(void *arg)
 static int trick_thread(const char *target, const char *decoy)
 {
 	pthread_t t;
-	int hits = 0;
+	int hits = 0, denied = 0;
 
 	if (strlen(decoy) != strlen(target))
 		return fprintf(stderr, "decoy and target must have the same length\n"), 0;
@@ -163,11 +163,17 @@ static int trick_thread(const char *target, const char *decoy)
 	memcpy(race_buf, race_a, strlen(race_a) + 1);
 	if (pthread_create(&t, NULL, race_flipper, NULL) != 0)
 		return 0;
-	for (int i = 0; i < 200000 && hits < 20; i++)
-		hits += judge(open(race_buf, O_RDONLY));
+	for (int i = 0; i < 200000 && hits + denied < 20; i++) {
+		int fd = open(race_buf, O_RDONLY);
+
+		if (fd < 0 && errno == EPERM)
+			denied++; /* BPF-LSM in mode 2 */
+		else
+			hits += judge(fd);
+	}
 	atomic_store(&race_stop, 1);
 	pthread_join(t, NULL);
-	printf("hits %d\n", hits);
+	printf("hits %d denied %d\n", hits, denied);
 	return hits > 0;
 }
 

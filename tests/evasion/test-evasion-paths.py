@@ -12,6 +12,7 @@ hold on the resolved path.  The summary table at the end says, per trick,
 whether the agent saw it; every row must say "seen"."""
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -168,6 +169,11 @@ def main():
                         (trick, expect, [r["file"]["path"] for r in file_records(agent, pid)][:3]))
                 f = recs[0]["file"]
                 if trick == "thread":
+                    m = re.search(r"hits (\d+) denied (\d+)", out)
+                    want = int(m.group(1)) + int(m.group(2)) if m else 1
+                    h.wait_for(lambda: len([r for r in file_records(agent, pid) if r["file"]["path"] == expect])
+                               >= want, T, what="a record for each of the %d opens of the target" % want)
+                    recs = [r for r in file_records(agent, pid) if r["file"]["path"] == expect]
                     # the rewrite won the race where the tracepoint read the
                     # decoy and the kernel opened the target
                     raced = [r for r in recs if r["file"].get("requested_path") == DECOY]

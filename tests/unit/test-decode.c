@@ -54,6 +54,7 @@ static void test_abi_sizes(void **state)
 	assert_int_equal(sizeof(struct clawos_syscall_event), 104);
 	assert_int_equal(sizeof(struct clawos_file_event), 672); /* variable size */
 	assert_int_equal(CLAWOS_FILE_FIXED_SIZE, 456);
+	assert_int_equal(CLAWOS_FILE_MIN_SIZE, 328);
 	assert_int_equal(sizeof(struct clawos_net_event), 72);
 	assert_int_equal(sizeof(struct clawos_cgroup_event), 304);
 	/* and the additional ones */
@@ -270,7 +271,7 @@ static void test_decode_exec(void **state)
 	struct clawos_exec_event *e;
 
 	assert_int_equal(event_type_min_size(CLAWOS_EV_EXEC), fixed);
-	assert_int_equal(event_type_min_size(CLAWOS_EV_FILE), CLAWOS_FILE_FIXED_SIZE);
+	assert_int_equal(event_type_min_size(CLAWOS_EV_FILE), CLAWOS_FILE_MIN_SIZE);
 	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
 		e = record_new(CLAWOS_EV_EXEC, good[i], (uint16_t)good[i]);
 		assert_int_equal(event_decode(e, good[i], &h), DECODE_OK);
@@ -312,8 +313,21 @@ static void test_decode_file(void **state)
 		assert_int_equal(event_decode(e, good[i], &h), DECODE_SIZE_MISMATCH);
 		free(e);
 	}
-	e = record_new(CLAWOS_EV_FILE, fixed, (uint16_t)(fixed - 1));
-	assert_int_equal(event_decode(e, fixed - 1, &h), DECODE_TRUNCATED);
+	/* the short form: no root, no requested */
+	e = record_new(CLAWOS_EV_FILE, CLAWOS_FILE_MIN_SIZE, CLAWOS_FILE_MIN_SIZE);
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE, &h), DECODE_OK);
+	e->requested_len = 1;
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE, &h), DECODE_SIZE_MISMATCH);
+	e->requested_len = 0;
+	e->xflags = CLAWOS_FILE_X_ROOT; /* root announced, not carried */
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE, &h), DECODE_SIZE_MISMATCH);
+	free(e);
+	/* between the short form and the fixed part */
+	e = record_new(CLAWOS_EV_FILE, fixed - 8, (uint16_t)(fixed - 8));
+	assert_int_equal(event_decode(e, fixed - 8, &h), DECODE_SIZE_MISMATCH);
+	free(e);
+	e = record_new(CLAWOS_EV_FILE, fixed, (uint16_t)(CLAWOS_FILE_MIN_SIZE - 1));
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE - 1, &h), DECODE_TRUNCATED);
 	assert_int_equal(event_decode(e, 304, &h), DECODE_TRUNCATED); /* the ABI 2 size */
 	free(e);
 	e = record_new(CLAWOS_EV_FILE, max + 8, (uint16_t)(max + 8));

@@ -21,9 +21,11 @@ skip() { echo "SKIP: $*"; exit 77; }
 [ -n "$agent" ] && [ -n "$evade" ] || { echo "FAIL: agent and evade-paths binaries needed"; exit 1; }
 agent=$(realpath "$agent")
 evade=$(realpath "$evade")
-case "$agent$evade" in
-*/tmp/* | */run/*) skip "binaries under /tmp or /run are hidden in the guest" ;;
-esac
+for b in "$agent" "$evade"; do
+	case "$b" in
+	/tmp/* | /run/*) skip "$b is hidden in the guest (tmpfs over /tmp and /run)" ;;
+	esac
+done
 command -v python3 >/dev/null || skip "python3 not found"
 
 envs=(--env "CLAWOS_SOURCE_ROOT=$SRC" --env PYTHONDONTWRITEBYTECODE=1)
