@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/vfs.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf-loader.h"
@@ -92,9 +94,58 @@ static const struct hook_def hook_defs[_HOOK_MAX] = {
 		     CLAWOS_MECH_TRACEPOINT,
 		     {"clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
 		      "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
-		      "clawos_tp_unlink"},
+		      "clawos_tp_unlink", "clawos_agent_thread"},
 		     "bpf, ptrace, signals, module loads, unlink/rename of the agent's files"},
+    [HOOK_COMPAT] =
+	{"compat_syscall",
+	 NULL,
+	 -1,
+	 CLAWOS_MECH_TP_BTF,
+	 {"clawos_compat"},
+	 "tp_btf/sys_enter: 32-bit system calls raise evasion anomalies (no syscalls:* tracepoint sees them)"},
+    [HOOK_URING] = {"io_uring",
+		    NULL,
+		    -1,
+		    CLAWOS_MECH_TP_BTF,
+		    {"clawos_uring"},
+		    "tp_btf/io_uring_submit_req: opcode, fd, path or peer of each request; no result"},
 };
+
+/* Hooks whose failure to load or attach is reported, not fatal. */
+static bool hook_optional(int h)
+{
+	return h == HOOK_COMPAT || h == HOOK_URING;
+}
+
+static uint32_t tracked_max;
+
+void bpf_loader_set_tracked_max(uint32_t n)
+{
+	tracked_max = n;
+}
+
+/* "tp_btf/NAME": does the kernel's BTF have the tracepoint (and, for
+ * io_uring, the request types the program reads)? */
+static bool btf_tp_available(const char *name)
+{
+	static struct btf *vmlinux;
+	char tname[160];
+
+	if (!vmlinux) {
+		vmlinux = btf__load_vmlinux_btf();
+		if (!vmlinux) {
+			vmlinux = NULL;
+			return false;
+		}
+	}
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) < 0)
+		return false;
+	if (strcmp(name, "io_uring_submit_req") == 0)
+		return btf__find_by_name_kind(vmlinux, "io_open", BTF_KIND_STRUCT) >= 0 &&
+		       btf__find_by_name_kind(vmlinux, "io_kiocb", BTF_KIND_STRUCT) >= 0;
+	return true;
+}
 
 struct bpf_loader {
 	struct clawos *skel;
@@ -118,6 +169,8 @@ static bool tracepoint_available(const struct probe_result *pr, const char *sect
 {
 	char cat[64], name[128];
 
+	if (sscanf(section, "tp_btf/%127s", name) == 1)
+		return btf_tp_available(name);
 	if (sscanf(section, "tracepoint/%63[^/]/%127s", cat, name) != 2)
 		return true;
 	return probe_tracepoint(pr, cat, name);
@@ -145,12 +198,15 @@ static unsigned fallback_available(const struct hook_def *d, const struct probe_
 	    {"clawos_tp_listen", "tracepoint/syscalls/sys_enter_listen"},
 	    {"clawos_tp_accept", "tracepoint/syscalls/sys_exit_accept"},
 	    {"clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4"},
-	    {"clawos_fork", "tracepoint/sched/sched_process_fork"},
+	    {"clawos_fork", "tp_btf/sched_process_fork"},
+	    {"clawos_agent_thread", "tp_btf/sched_process_fork"},
+	    {"clawos_compat", "tp_btf/sys_enter"},
+	    {"clawos_uring", "tp_btf/io_uring_submit_req"},
 	    {"clawos_exit", "tracepoint/sched/sched_process_exit"},
 	    {"clawos_sys_enter", "tracepoint/raw_syscalls/sys_enter"},
 	    {"clawos_tp_bpf", "tracepoint/syscalls/sys_enter_bpf"},
 	    {"clawos_tp_ptrace", "tracepoint/syscalls/sys_enter_ptrace"},
-	    {"clawos_tp_signal", "tracepoint/signal/signal_generate"},
+	    {"clawos_tp_signal", "tp_btf/signal_generate"},
 	    {"clawos_tp_initmod", "tracepoint/syscalls/sys_enter_init_module"},
 	    {"clawos_tp_finitmod", "tracepoint/syscalls/sys_enter_finit_module"},
 	    {"clawos_tp_unlinkat", "tracepoint/syscalls/sys_enter_unlinkat"},
@@ -280,7 +336,8 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 			p = loader_find_prog(skel, d->fallback_progs[i], pr);
 			if (!p)
 				continue;
-			if (bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT &&
+			if ((bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT ||
+			     bpf_program__type(p) == BPF_PROG_TYPE_TRACING) &&
 			    !tracepoint_available(pr, bpf_program__section_name(p)))
 				continue;
 			bpf_program__set_autoload(p, true);
@@ -347,6 +404,11 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 	r = bpf_map__set_max_entries(l->skel->maps.clawos_events, ring_size);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set the ring buffer size to %u: %m", ring_size);
+	if (tracked_max) {
+		r = bpf_map__set_max_entries(l->skel->maps.clawos_tracked, tracked_max);
+		if (r < 0)
+			return log_error_errno(r, "Failed to size the tracked-process map to %u: %m", tracked_max);
+	}
 	loader_set_autoload(l->skel, plan, pr);
 	loader_reuse_killlog(l);
 	r = clawos__load(l->skel);
@@ -372,7 +434,25 @@ static int loader_attach_prog(struct bpf_loader *l, struct bpf_program *p)
 	return 0;
 }
 
-static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr)
+/* The optional hook a program belongs to, or -1. */
+static int prog_optional_hook(const struct bpf_program *p)
+{
+	for (int h = 0; h < _HOOK_MAX; h++)
+		for (int i = 0; hook_optional(h) && i < HOOK_MAX_PROGS && hook_defs[h].fallback_progs[i]; i++)
+			if (strcmp(hook_defs[h].fallback_progs[i], bpf_program__name(p)) == 0)
+				return h;
+	return -1;
+}
+
+static void hook_set_missing(struct hook_status *st, const char *what, int err)
+{
+	st->state = HOOK_MISSING;
+	st->mechanism = CLAWOS_MECH_NONE;
+	st->n_programs = 0;
+	snprintf(st->reason, sizeof(st->reason), "%s: %s", what, strerror(-err));
+}
+
+static int loader_attach_all(struct bpf_loader *l, struct hook_plan *plan, const struct probe_result *pr)
 {
 	struct bpf_program *p;
 	size_t n = 0;
@@ -394,6 +474,13 @@ static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr
 		if (p == l->skel->progs.clawos_sys_enter)
 			continue; /* attached on demand */
 		r = loader_attach_prog(l, p);
+		if (r < 0 && prog_optional_hook(p) >= 0) {
+			log_warning_errno(r, "Failed to attach BPF program '%s' (%s): %m; hook %s missing",
+					  bpf_program__name(p), bpf_program__section_name(p),
+					  hook_defs[prog_optional_hook(p)].name);
+			hook_set_missing(&plan->hooks[prog_optional_hook(p)], "failed to attach", r);
+			continue;
+		}
 		if (r < 0)
 			return log_error_errno(r, "Failed to attach BPF program '%s' (%s): %m", bpf_program__name(p),
 					       bpf_program__section_name(p));
@@ -414,6 +501,36 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 	}
 }
 
+/* The tamper programs' view of the agent: its maps by id (a write to one
+ * by another process is tamper) and its threads by tid (a ptrace of one). */
+static void loader_fill_own(struct bpf_loader *l)
+{
+	int maps = bpf_map__fd(l->skel->maps.clawos_own_maps), tids = bpf_map__fd(l->skel->maps.clawos_agent_tids);
+	struct bpf_map *m;
+	struct dirent *de;
+	uint8_t one = 1;
+	DIR *d;
+
+	bpf_object__for_each_map(m, l->skel->obj)
+	{
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_map__fd(m) >= 0 && bpf_obj_get_info_by_fd(bpf_map__fd(m), &info, &len) == 0 &&
+		    bpf_map_update_elem(maps, &info.id, &one, BPF_ANY) < 0)
+			log_warning_errno(-errno, "Cannot list map %s as the agent's: %m", bpf_map__name(m));
+	}
+	d = opendir("/proc/self/task");
+	while (d && (de = readdir(d))) {
+		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
+
+		if (tid && tid != (uint32_t)getpid())
+			bpf_map_update_elem(tids, &tid, &one, BPF_ANY);
+	}
+	if (d)
+		closedir(d);
+}
+
 int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr, uint32_t ring_size,
 		     int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata)
 {
@@ -425,6 +542,23 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 		return -ENOMEM;
 	l->cgroup_fd = -1;
 	r = loader_open_load(l, plan, pr, ring_size);
+	if (r < 0) {
+		bool had_optional = false;
+
+		for (int h = 0; h < _HOOK_MAX; h++)
+			if (hook_optional(h) && plan->hooks[h].state != HOOK_MISSING) {
+				had_optional = true;
+				log_warning_errno(r,
+						  "Loading with the optional hook %s failed (%m); retrying without it",
+						  plan->hooks[h].name);
+				hook_set_missing(&plan->hooks[h], "failed to load", r);
+			}
+		if (had_optional) {
+			clawos__destroy(l->skel);
+			l->skel = NULL;
+			r = loader_open_load(l, plan, pr, ring_size);
+		}
+	}
 	if (r < 0) {
 		bool had_lsm = false;
 
@@ -442,10 +576,11 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 		if (r < 0)
 			goto fail;
 	}
+	loader_fill_own(l);
 	r = prepare(l, userdata);
 	if (r < 0)
 		goto fail;
-	r = loader_attach_all(l, pr);
+	r = loader_attach_all(l, plan, pr);
 	if (r < 0)
 		goto fail;
 	*ret = l;
@@ -544,6 +679,28 @@ int bpf_loader_foreach_cgroup(struct bpf_loader *l,
 			sum.tx_bytes += vals[c].tx_bytes;
 		}
 		fn(key, &sum, userdata);
+	}
+	free(vals);
+	return 0;
+}
+
+int bpf_loader_read_track_full(struct bpf_loader *l, uint64_t out[2])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < 2; i++) {
+		out[i] = 0;
+		if (bpf_map__lookup_elem(l->skel->maps.clawos_track_full, &i, sizeof(i), vals, ncpu * sizeof(*vals),
+					 0) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
 	}
 	free(vals);
 	return 0;

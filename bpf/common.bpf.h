@@ -56,8 +56,8 @@ CLAWOS_MAP struct {
 union clawos_scratch {
 	struct clawos_exec_event exec;
 	struct clawos_file_event file;
-	char path[1024]; /* see path.bpf.h */
-	char raw[16384]; /* headroom for variable-offset reads (exec.bpf.c) */
+	char path[1024];      /* see path.bpf.h */
+	char raw[16384 + 16]; /* headroom for variable-offset reads (exec.bpf.c) */
 };
 
 CLAWOS_MAP struct {
@@ -74,7 +74,9 @@ struct clawos_exec_park {
 	__u64 filename; /* user pointers of the caller */
 	__u64 argv;
 	__u8 flags; /* CLAWOS_EXEC_F_EXECVEAT */
-	__u8 reserved[7];
+	__u8 skip;  /* filtered out: no record (parked so that the exec is
+		     * known to have been seen, see exec.bpf.c) */
+	__u8 reserved[6];
 };
 
 /* Execs begun at syscall entry and completed at exit, keyed by tid.  LRU so
@@ -165,6 +167,17 @@ CLAWOS_MAP struct {
 	__type(value, struct clawos_tracked);
 } clawos_tracked SEC(".maps");
 
+/* Processes the allow lists (protected_allow_exe, exclude_exe) do not
+ * cover: started with a loader variable in the environment, or with one too
+ * big to scan (exec.bpf.c); tgid -> CLAWOS_LOADER_* bits, set at exec,
+ * copied at fork, removed at exit (track.bpf.c). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} clawos_untrusted SEC(".maps");
+
 /* Targets named in the configuration. */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -233,11 +246,25 @@ static __always_inline bool current_exe_key(struct clawos_exe_key *k)
 	return true;
 }
 
+/* An allow list names a binary, not what runs in it: a process started
+ * with LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH, or being ptraced (by its
+ * thread or its leader), is not covered.  Called only once a binary
+ * matched, so it costs nothing to others. */
+static __always_inline bool current_untrusted(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (BPF_CORE_READ(task, ptrace) || BPF_CORE_READ(task, group_leader, ptrace))
+		return true;
+	return bpf_map_lookup_elem(&clawos_untrusted, &tgid) != NULL;
+}
+
 static __always_inline bool filter_exe_excluded(void)
 {
 	struct clawos_exe_key k = {};
 
-	return current_exe_key(&k) && bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL;
+	return current_exe_key(&k) && bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL && !current_untrusted();
 }
 
 /* The task filters of [filter]: comm, uid, cgroup and, where the program
@@ -505,7 +532,8 @@ static __always_inline bool protect_check(const struct clawos_config *cfg, struc
 		return false;
 	if ((*v & CLAWOS_PROTECT_V_AGENT) && (e->flags & CLAWOS_O_WRITE))
 		e->path_flags |= CLAWOS_PATH_F_TAMPER;
-	if ((*v & CLAWOS_PROTECT_V_READ) && !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe)))
+	if ((*v & CLAWOS_PROTECT_V_READ) &&
+	    !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted()))
 		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
 	return e->path_flags & (CLAWOS_PATH_F_TAMPER | CLAWOS_PATH_F_VIOLATION);
 }

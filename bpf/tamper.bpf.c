@@ -28,12 +28,30 @@ struct {
 	__type(value, struct clawos_kill_record);
 } clawos_killlog SEC(".maps");
 
+/* The agent's own maps (ids) and threads (tids): filled by user space at
+ * start; agent threads born later are added at fork (track.bpf.c cannot
+ * see this object's maps: defined here, in the same linked object). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, __u8);
+} clawos_own_maps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} clawos_agent_tids SEC(".maps");
+
 enum tamper_rule {
 	TAMPER_BPF = 1,
 	TAMPER_PTRACE = 2,
 	TAMPER_SIGNAL = 3,
 	TAMPER_FILE = 4,
 	TAMPER_MODULE = 5,
+	TAMPER_MAP = 6,
 };
 
 /* NULL when this process must not or need not be reported now. */
@@ -52,12 +70,70 @@ static __always_inline struct clawos_config *tamper_cfg(__u32 rule)
 	return cfg;
 }
 
+/* The map behind fd of the current process, by its id, or 0. */
+static __always_inline __u32 fd_map_id(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd), *f = NULL;
+	struct bpf_map *map;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds) || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+		return 0;
+	/* any file's private_data: the id is only trusted if it is ours */
+	map = BPF_CORE_READ(f, private_data);
+	return map ? BPF_CORE_READ(map, id) : 0;
+}
+
+/* bpf() commands that change a map's contents, and where attr holds its fd */
+static __always_inline int map_write_fd_off(__u64 cmd)
+{
+	switch (cmd) {
+	case 2:	 /* BPF_MAP_UPDATE_ELEM */
+	case 3:	 /* BPF_MAP_DELETE_ELEM */
+	case 21: /* BPF_MAP_LOOKUP_AND_DELETE_ELEM */
+	case 22: /* BPF_MAP_FREEZE */
+		return 0;
+	case 25: /* BPF_MAP_LOOKUP_AND_DELETE_BATCH */
+	case 26: /* BPF_MAP_UPDATE_BATCH */
+	case 27: /* BPF_MAP_DELETE_BATCH */
+		return __builtin_offsetof(union bpf_attr, batch.map_fd);
+	default:
+		return -1;
+	}
+}
+
+/* A write to one of the agent's maps: critical, never hidden behind the
+ * once-a-second limit of bpf_syscall (the lookups before it would use it) */
+static __always_inline bool tamper_agent_map(struct trace_event_raw_sys_enter *ctx)
+{
+	struct clawos_config *cfg = cfg_get();
+	int off = map_write_fd_off(ctx->args[0]);
+	struct clawos_anomaly_event *a;
+	__u32 fd = 0, id;
+
+	if (off < 0 || !cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+		return false;
+	if (bpf_probe_read_user(&fd, sizeof(fd), (void *)ctx->args[1] + (off & 0xff)) < 0)
+		return false;
+	id = fd_map_id(fd);
+	if (!id || !bpf_map_lookup_elem(&clawos_own_maps, &id) || !tamper_cfg(TAMPER_MAP))
+		return false;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_CRITICAL, "agent_map");
+	if (!a)
+		return false;
+	a->observed = ctx->args[0];
+	a->threshold = id;
+	bpf_ringbuf_submit(a, 0);
+	return true;
+}
+
 SEC("tracepoint/syscalls/sys_enter_bpf")
 int clawos_tp_bpf(struct trace_event_raw_sys_enter *ctx)
 {
 	struct clawos_anomaly_event *a;
 
-	if (!tamper_cfg(TAMPER_BPF))
+	if (tamper_agent_map(ctx) || !tamper_cfg(TAMPER_BPF))
 		return 0;
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "bpf_syscall");
 	if (!a)
@@ -67,30 +143,38 @@ int clawos_tp_bpf(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* The agent's process or any of its threads (ptrace takes a tid). */
+static __always_inline bool is_agent_task(const struct clawos_config *cfg, __u32 tid)
+{
+	return tid == cfg->agent_tgid || bpf_map_lookup_elem(&clawos_agent_tids, &tid) != NULL;
+}
+
 SEC("tracepoint/syscalls/sys_enter_ptrace")
 int clawos_tp_ptrace(struct trace_event_raw_sys_enter *ctx)
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_anomaly_event *a;
 
-	if (!cfg || (__u32)ctx->args[1] != cfg->agent_tgid || !tamper_cfg(TAMPER_PTRACE))
+	if (!cfg || !is_agent_task(cfg, (__u32)ctx->args[1]) || !tamper_cfg(TAMPER_PTRACE))
 		return 0;
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_CRITICAL, "ptrace_agent");
 	if (!a)
 		return 0;
-	a->observed = ctx->args[0]; /* the ptrace(2) request */
+	a->observed = ctx->args[0];	    /* the ptrace(2) request */
+	a->threshold = (__u32)ctx->args[1]; /* the thread */
 	bpf_ringbuf_submit(a, 0);
 	return 0;
 }
 
-SEC("tracepoint/signal/signal_generate")
-int clawos_tp_signal(struct trace_event_raw_signal_generate *ctx)
+/* tp_btf: the target task itself, so a signal to any of the agent's
+ * threads (tgkill, a tid) counts as one to the agent. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(clawos_tp_signal, int sig, struct kernel_siginfo *info, struct task_struct *task, int group, int result)
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_anomaly_event *a;
-	int sig = ctx->sig;
 
-	if (!cfg || (__u32)ctx->pid != cfg->agent_tgid)
+	if (!cfg || !cfg->agent_tgid || (__u32)task->tgid != cfg->agent_tgid)
 		return 0;
 	if (sig != 9 && sig != 19 && sig != 15 && sig != 2) /* KILL STOP TERM INT */
 		return 0;
@@ -114,7 +198,21 @@ int clawos_tp_signal(struct trace_event_raw_signal_generate *ctx)
 	if (!a)
 		return 0;
 	a->observed = sig;
+	a->threshold = (__u32)task->pid; /* the thread it was sent to */
 	bpf_ringbuf_submit(a, 0);
+	return 0;
+}
+
+/* New threads of the agent (libraries may start some): known by tid. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(clawos_agent_thread, struct task_struct *parent, struct task_struct *child)
+{
+	struct clawos_config *cfg = cfg_get();
+	__u32 tid = child->pid;
+	__u8 one = 1;
+
+	if (cfg && cfg->agent_tgid && (__u32)child->tgid == cfg->agent_tgid && tid != cfg->agent_tgid)
+		bpf_map_update_elem(&clawos_agent_tids, &tid, &one, BPF_ANY);
 	return 0;
 }
 
