@@ -63,7 +63,7 @@ int detect_parse_cidr(const char *s, struct detect_cidr *out);
 
 /* Room for every enum clawos_anomaly_kind value, for counts by kind. */
 #define DETECT_KINDS 8
-_Static_assert(CLAWOS_ANOMALY_NETWORK_VOLUME < DETECT_KINDS, "DETECT_KINDS covers every anomaly kind");
+_Static_assert(CLAWOS_ANOMALY_EVASION < DETECT_KINDS, "DETECT_KINDS covers every anomaly kind");
 
 struct detect_stats {
 	uint64_t raised, suppressed;

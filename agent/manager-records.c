@@ -8,6 +8,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "evasion.h"
 #include "event-json.h"
 #include "record-format.h"
 #include "iface.h"
@@ -248,6 +249,7 @@ static void raise_anomaly(struct manager *m, struct clawos_anomaly_event *a, con
 {
 	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
 
+	evasion_describe(a); /* before admission: it may set the subject */
 	if (!detect_admit(m->detect, a, manager_boot_ns()))
 		return;
 	/* anomalies are numbered by user space, among its own records */
