@@ -84,9 +84,10 @@ static void emit_lines(struct manager *m, const struct manager_lines *l, struct 
 void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
 			const char *message, uint32_t pid, const char *comm)
 {
-	emit_lines(m, l,
-		   (struct output_record){
-		       .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm});
+	emit_lines(
+	    m, l,
+	    (struct output_record){
+		.event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm});
 }
 
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
@@ -439,7 +440,7 @@ const char *manager_type_key(unsigned type, char *buf, size_t size)
 static struct json_object *stats_kernel(struct manager *m)
 {
 	struct json_object *k = json_object_new_object(), *by = json_object_new_object();
-	uint64_t drops[CLAWOS_EV_MAX] = {}, total = 0;
+	uint64_t drops[CLAWOS_EV_MAX] = {}, total = 0, full[2];
 
 	bpf_loader_read_drops(m->loader, drops);
 	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
@@ -450,6 +451,10 @@ static struct json_object *stats_kernel(struct manager *m)
 	}
 	json_object_object_add(k, "ringbuf_drops", json_object_new_uint64(total));
 	json_object_object_add(k, "ringbuf_drops_by_type", by);
+	if (bpf_loader_read_track_full(m->loader, full) == 0) {
+		json_object_object_add(k, "tracked_map_full", json_object_new_uint64(full[0]));
+		json_object_object_add(k, "untrusted_map_full", json_object_new_uint64(full[1]));
+	}
 	return k;
 }
 

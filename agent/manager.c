@@ -273,6 +273,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	next->socket_enabled = m->settings.socket_enabled;
 	next->socket_mode = m->settings.socket_mode;
 	next->ring_buffer_size = m->settings.ring_buffer_size;
+	next->max_tracked_processes = m->settings.max_tracked_processes;
 	next->connect_enabled = m->settings.connect_enabled;
 	free(next->connect_path);
 	next->connect_path = m->settings.connect_path;
@@ -460,6 +461,7 @@ static int manager_setup_bpf(struct manager *m)
 		return log_error_errno(-ENOTSUP, "The kernel has no BPF ring buffer (needs Linux 5.8 or later): %s",
 				       strerror(-m->probe.ringbuf_error));
 	hook_plan_make(&m->plan, &m->probe);
+	bpf_loader_set_tracked_max(m->settings.max_tracked_processes);
 	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, m->settings.ring_buffer_size, manager_prepare_kernel, m);
 	if (r < 0)
 		return r;
