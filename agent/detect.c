@@ -79,7 +79,10 @@ bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now
 
 	key = fnv1a(a->rule, strnlen(a->rule, sizeof(a->rule)), key);
 	key = fnv1a(&a->hdr.pid, sizeof(a->hdr.pid), key);
-	key = fnv1a(a->subject, strnlen(a->subject, sizeof(a->subject)), key) | 1;
+	key = fnv1a(a->subject, strnlen(a->subject, sizeof(a->subject)), key);
+	if (a->kind == CLAWOS_ANOMALY_EVASION) /* open and openat of one path are two ways in */
+		key = fnv1a(&a->observed, sizeof(a->observed), key);
+	key |= 1;
 	s = &d->dedup[key % DEDUP_SLOTS];
 	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * 1000000000ULL) {
 		s->suppressed++;

@@ -16,6 +16,8 @@
  */
 #include "common.bpf.h"
 
+#define PF_IO_WORKER 0x00000010 /* include/linux/sched.h */
+
 enum {
 	URING_SENDMSG = 9,
 	URING_ACCEPT = 13,
@@ -114,6 +116,7 @@ static __always_inline void uring_violation(const struct clawos_config *cfg, con
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(clawos_uring, struct io_kiocb *req)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_anomaly_event *a;
 	__u8 op = BPF_CORE_READ(req, opcode);
@@ -127,6 +130,10 @@ int BPF_PROG(clawos_uring, struct io_kiocb *req)
 	a->mechanism = CLAWOS_MECH_TP_BTF;
 	a->observed = op;
 	a->threshold = (__u32)BPF_CORE_READ(req, cqe.fd);
+	/* SQPOLL: the submitter is the ring's kernel thread ("iou-sqp-PID"),
+	 * a thread of the owner: name the process, not the thread */
+	if (BPF_CORE_READ(task, flags) & PF_IO_WORKER)
+		BPF_CORE_READ_STR_INTO(&a->hdr.comm, task, group_leader, comm);
 	path = uring_path(req, op);
 	if (path) {
 		bpf_probe_read_kernel_str(a->subject, sizeof(a->subject), path);
