@@ -245,14 +245,35 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
  * de-duplicated, given its ancestry, target and text, then emitted. */
 static int manager_on_ring_record(struct manager *m, void *data, size_t size);
 
+static void emit_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			 int sigma_priority);
+
 static void raise_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
 			  int sigma_priority)
 {
-	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
-
 	evasion_describe(a); /* before admission: it may set the subject */
 	if (!detect_admit(m->detect, a, manager_boot_ns()))
 		return;
+	emit_anomaly(m, a, sigma, sigma_priority);
+}
+
+/* Flood control's summaries, due now (called from a timer). */
+void manager_flood_flush(struct manager *m)
+{
+	struct clawos_anomaly_event out[8];
+	size_t n;
+
+	while ((n = detect_flush(m->detect, manager_boot_ns(), out, ELEMENTSOF(out))) > 0)
+		for (size_t i = 0; i < n; i++)
+			emit_anomaly(m, &out[i], NULL, 0);
+}
+
+/* An admitted anomaly: numbered, given its ancestry, target and text. */
+static void emit_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			 int sigma_priority)
+{
+	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
+
 	/* anomalies are numbered by user space, among its own records */
 	a->hdr.cpu = CLAWOS_CPU_USER;
 	a->hdr.seq = ++m->user_seq;
@@ -500,6 +521,8 @@ static struct json_object *stats_anomalies(struct manager *m)
 	detect_get_stats(m->detect, &ds);
 	json_object_object_add(an, "raised", json_object_new_uint64(ds.raised));
 	json_object_object_add(an, "suppressed", json_object_new_uint64(ds.suppressed));
+	json_object_object_add(an, "flooded", json_object_new_uint64(ds.flooded));
+	json_object_object_add(an, "flood_evicted", json_object_new_uint64(ds.flood_evicted));
 	json_object_object_add(an, "sigma_rules", json_object_new_uint64(rules_count(m->rules)));
 	json_object_object_add(an, "sigma_matches", json_object_new_uint64(m->rules_hits));
 	for (unsigned k = 0; k < DETECT_KINDS; k++)

@@ -131,7 +131,11 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 		manager_raise(m, &a);
 		manager_flush_outputs(m);
 	}
-	return sd_event_source_set_time_relative(s, 5 * 1000000ULL);
+	/* a one-shot source is off once dispatched: without this the check
+	 * ran once, 5 s after the start */
+	if (sd_event_source_set_time_relative(s, 5 * 1000000ULL) < 0)
+		return 0;
+	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 _Static_assert(MANAGER_RATE_ALL < RATE_WINDOW_COUNTERS, "every rate counter fits a sample");
@@ -141,10 +145,14 @@ static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 	uint64_t c[RATE_WINDOW_COUNTERS] = {};
+	int r;
 
 	manager_rate_counters(m, c);
 	rate_window_sample(&m->rates, manager_boot_ns(), c);
-	return sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+	manager_flood_flush(m);
+	r = sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+	/* a one-shot source is off once dispatched: arm it again */
+	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 static int manager_setup_rates(struct manager *m)
