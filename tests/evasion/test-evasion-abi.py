@@ -276,7 +276,8 @@ def check_trees(binary, ev, wd):
 def check_flood(binary, ev, wd):
     sock = wd.join("flood/events.sock")
     os.makedirs(wd.join("flood"), exist_ok=True)
-    conf = h.write_config(wd, name="flood.conf", socket_path=sock, include_path_prefix=wd.join("flood/"))
+    conf = h.write_config(wd, name="flood.conf", socket_path=sock, include_path_prefix=wd.join("flood/"),
+                          journal="yes", journal_records="anomalies")
     agent = h.Agent(binary, conf, wd, name="agent-flood")
     try:
         agent.start(sock)
@@ -294,6 +295,12 @@ def check_flood(binary, ev, wd):
         h.check(rec is not None, "another process's violation during the flood reaches the socket", agent.dump)
         h.log("genuine violation delivered %.2f s after it ran" % (time.monotonic() - t0))
         h.check(rec["process"]["pid"] == genuine.pid, "it names the genuine reader (pid %d)" % genuine.pid)
+        desc = rec["anomaly"]["description"]
+        found = h.wait_for(lambda: [e for e in h.journal_query("CLAWOS_EVENT=anomaly", priority="warning")
+                                    if desc in (e.get("CLAWOS_JSON") or "")], T, interval=0.3,
+                           what="the genuine violation in the journal")
+        h.check(bool(found), "the genuine violation reaches the journal during the flood")
+        h.log("in the journal %.2f s after it ran" % (time.monotonic() - t0))
         flood.wait(timeout=600)
 
         def flood_records():
@@ -317,26 +324,35 @@ def check_flood(binary, ev, wd):
 
 def main():
     h.require_root_bpf()
+    h.enter_private_mounts()
     binary = h.agent_path()
     ev = evade()
     with h.Workdir() as wd:
-        shutil.copy("/usr/bin/cat", wd.join("allowed-cat"))
-        conf = h.write_config(wd, include_path_prefix=wd.join(""),
-                              protected_allow_exe="/usr/bin/sudo, %s" % wd.join("allowed-cat"))
-        agent = h.Agent(binary, conf, wd)
+        jd = h.Journald(wd).start()
         try:
-            agent.start(wd.join("events.sock"))
-            for hook in ("compat_syscall", "io_uring"):
-                h.check(h.dig(agent.startup, "hooks", hook, "state") == "active",
-                        "hook %s active: %s" % (hook, h.dig(agent.startup, "hooks", hook)))
-            check_compat(agent, ev, wd)
-            check_uring(agent, ev, wd)
-            check_loader_env(agent, wd)
-            check_tamper(agent, ev)
+            run_all(binary, ev, wd)
         finally:
-            agent.stop()
-        check_trees(binary, ev, wd)
-        check_flood(binary, ev, wd)
+            jd.stop()
+
+
+def run_all(binary, ev, wd):
+    shutil.copy("/usr/bin/cat", wd.join("allowed-cat"))
+    conf = h.write_config(wd, include_path_prefix=wd.join(""),
+                          protected_allow_exe="/usr/bin/sudo, %s" % wd.join("allowed-cat"))
+    agent = h.Agent(binary, conf, wd)
+    try:
+        agent.start(wd.join("events.sock"))
+        for hook in ("compat_syscall", "io_uring"):
+            h.check(h.dig(agent.startup, "hooks", hook, "state") == "active",
+                    "hook %s active: %s" % (hook, h.dig(agent.startup, "hooks", hook)))
+        check_compat(agent, ev, wd)
+        check_uring(agent, ev, wd)
+        check_loader_env(agent, wd)
+        check_tamper(agent, ev)
+    finally:
+        agent.stop()
+    check_trees(binary, ev, wd)
+    check_flood(binary, ev, wd)
 
 
 if __name__ == "__main__":
