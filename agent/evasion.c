@@ -103,6 +103,10 @@ static void describe_compat(struct clawos_anomaly_event *a, const char *who)
 		snprintf(call, sizeof(call), "#%llu", (unsigned long long)a->observed);
 	if (a->observed == 102 || a->observed == 362) /* socketcall, connect */
 		subject_sockaddr(a);
+	if (a->observed == 357 && a->top[0].nr && !a->subject[0]) { /* bpf() on one of the agent's maps */
+		snprintf(a->subject, sizeof(a->subject), "the agent's map %u", a->top[0].nr);
+		memset(a->top, 0, sizeof(a->top));
+	}
 	snprintf(a->description, sizeof(a->description), "%s made the 32-bit system call %s%s%.160s%s (%s)", who, call,
 		 a->subject[0] ? " (" : "", a->subject, a->subject[0] ? ")" : "",
 		 a->threshold ? "a 32-bit program" : "int $0x80 from a 64-bit program: no syscall tracepoint sees it");

@@ -178,6 +178,15 @@ CLAWOS_MAP struct {
 	__type(value, __u32);
 } clawos_untrusted SEC(".maps");
 
+/* The agent's own maps, by id (filled by user space after the load): a
+ * write to one by another process is tamper (tamper.bpf.c, compat.bpf.c). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, __u8);
+} clawos_own_maps SEC(".maps");
+
 /* Targets named in the configuration. */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -545,6 +554,52 @@ static __always_inline struct clawos_file_event *open_parked(void)
 	struct clawos_file_event *e = bpf_task_storage_get(&clawos_open_ts, bpf_get_current_task_btf(), 0, 0);
 
 	return e && e->hdr.type == CLAWOS_EV_FILE ? e : NULL;
+}
+
+/* The id of the BPF map behind fd of the current process, or 0.  Any
+ * file's private_data is read: an id is only trusted if it is one of ours. */
+static __always_inline __u32 fd_map_id(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd), *f = NULL;
+	struct bpf_map *map;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds) || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+		return 0;
+	map = BPF_CORE_READ(f, private_data);
+	return map ? BPF_CORE_READ(map, id) : 0;
+}
+
+/* bpf() commands that change a map's contents: where union bpf_attr holds
+ * the map's fd, or -1 for the others. */
+static __always_inline int map_write_fd_off(__u64 cmd)
+{
+	switch (cmd) {
+	case 2:	 /* BPF_MAP_UPDATE_ELEM */
+	case 3:	 /* BPF_MAP_DELETE_ELEM */
+	case 21: /* BPF_MAP_LOOKUP_AND_DELETE_ELEM */
+	case 22: /* BPF_MAP_FREEZE */
+		return 0;
+	case 25: /* BPF_MAP_LOOKUP_AND_DELETE_BATCH */
+	case 26: /* BPF_MAP_UPDATE_BATCH */
+	case 27: /* BPF_MAP_DELETE_BATCH */
+		return __builtin_offsetof(union bpf_attr, batch.map_fd);
+	default:
+		return -1;
+	}
+}
+
+/* The id of the agent's map that bpf(cmd, attr) writes to, or 0. */
+static __always_inline __u32 bpf_agent_map_written(__u64 cmd, const void *attr)
+{
+	int off = map_write_fd_off(cmd);
+	__u32 fd = 0, id;
+
+	if (off < 0 || bpf_probe_read_user(&fd, sizeof(fd), attr + (off & 0xff)) < 0)
+		return 0;
+	id = fd_map_id(fd);
+	return id && bpf_map_lookup_elem(&clawos_own_maps, &id) ? id : 0;
 }
 
 static __always_inline void *scratch_get(__u32 slot)

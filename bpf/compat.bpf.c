@@ -161,6 +161,7 @@ static __noinline int compat_report(struct pt_regs *regs, long nr)
 	bool ia32 = BPF_CORE_READ(task, mm, context.flags) & MM_CONTEXT_UPROBE_IA32;
 	struct clawos_anomaly_event *a;
 	__u8 sev = ia32 ? CLAWOS_SEV_LOW : CLAWOS_SEV_HIGH;
+	__u32 agent_map = 0;
 	int which;
 
 	if (!cfg || !cfg->agent_tgid || tgid == cfg->agent_tgid || (ia32 && !compat_watched(nr)))
@@ -175,6 +176,9 @@ static __noinline int compat_report(struct pt_regs *regs, long nr)
 		sev = CLAWOS_SEV_CRITICAL;
 	if (nr == I386_PTRACE && (__u32)regs->cx == cfg->agent_tgid)
 		sev = CLAWOS_SEV_CRITICAL;
+	/* bpf() through int $0x80 writing to one of the agent's maps */
+	if (nr == I386_BPF && (agent_map = bpf_agent_map_written((__u32)regs->bx, (void *)(__u64)(__u32)regs->cx)))
+		sev = CLAWOS_SEV_CRITICAL;
 	a = anomaly_begin(CLAWOS_ANOMALY_EVASION, sev, "compat_syscall");
 	if (!a)
 		return 0;
@@ -186,6 +190,8 @@ static __noinline int compat_report(struct pt_regs *regs, long nr)
 					(void *)(__u64)(__u32)(which == 1 ? regs->bx : regs->cx));
 	else if (nr == I386_CONNECT || nr == I386_SOCKETCALL)
 		compat_sockaddr(a, regs, nr);
+	else if (agent_map) /* the subject: "agent map ID" (user space words it) */
+		a->top[0].nr = agent_map;
 	compat_violation(cfg, a);
 	bpf_ringbuf_submit(a, 0);
 	return 0;

@@ -28,16 +28,8 @@ struct {
 	__type(value, struct clawos_kill_record);
 } clawos_killlog SEC(".maps");
 
-/* The agent's own maps (ids) and threads (tids): filled by user space at
- * start; agent threads born later are added at fork (track.bpf.c cannot
- * see this object's maps: defined here, in the same linked object). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 128);
-	__type(key, __u32);
-	__type(value, __u8);
-} clawos_own_maps SEC(".maps");
-
+/* The agent's threads (tids): filled by user space at start; agent threads
+ * born later are added at fork (clawos_agent_thread). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -70,54 +62,19 @@ static __always_inline struct clawos_config *tamper_cfg(__u32 rule)
 	return cfg;
 }
 
-/* The map behind fd of the current process, by its id, or 0. */
-static __always_inline __u32 fd_map_id(__u32 fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd), *f = NULL;
-	struct bpf_map *map;
-
-	if (fd >= BPF_CORE_READ(fdt, max_fds) || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
-		return 0;
-	/* any file's private_data: the id is only trusted if it is ours */
-	map = BPF_CORE_READ(f, private_data);
-	return map ? BPF_CORE_READ(map, id) : 0;
-}
-
-/* bpf() commands that change a map's contents, and where attr holds its fd */
-static __always_inline int map_write_fd_off(__u64 cmd)
-{
-	switch (cmd) {
-	case 2:	 /* BPF_MAP_UPDATE_ELEM */
-	case 3:	 /* BPF_MAP_DELETE_ELEM */
-	case 21: /* BPF_MAP_LOOKUP_AND_DELETE_ELEM */
-	case 22: /* BPF_MAP_FREEZE */
-		return 0;
-	case 25: /* BPF_MAP_LOOKUP_AND_DELETE_BATCH */
-	case 26: /* BPF_MAP_UPDATE_BATCH */
-	case 27: /* BPF_MAP_DELETE_BATCH */
-		return __builtin_offsetof(union bpf_attr, batch.map_fd);
-	default:
-		return -1;
-	}
-}
-
 /* A write to one of the agent's maps: critical, never hidden behind the
  * once-a-second limit of bpf_syscall (the lookups before it would use it) */
 static __always_inline bool tamper_agent_map(struct trace_event_raw_sys_enter *ctx)
 {
 	struct clawos_config *cfg = cfg_get();
-	int off = map_write_fd_off(ctx->args[0]);
 	struct clawos_anomaly_event *a;
-	__u32 fd = 0, id;
+	__u32 id;
 
-	if (off < 0 || !cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+	if (map_write_fd_off(ctx->args[0]) < 0 || !cfg || !cfg->agent_tgid ||
+	    (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return false;
-	if (bpf_probe_read_user(&fd, sizeof(fd), (void *)ctx->args[1] + (off & 0xff)) < 0)
-		return false;
-	id = fd_map_id(fd);
-	if (!id || !bpf_map_lookup_elem(&clawos_own_maps, &id) || !tamper_cfg(TAMPER_MAP))
+	id = bpf_agent_map_written(ctx->args[0], (const void *)ctx->args[1]);
+	if (!id || !tamper_cfg(TAMPER_MAP))
 		return false;
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_CRITICAL, "agent_map");
 	if (!a)

@@ -19,6 +19,7 @@
  *   evade-abi fork-many N SECONDS  N children alive for SECONDS
  *   evade-abi map-rewrite ID       bpf(): the map with that id, its key 0
  *       read and written back unchanged (BPF_MAP_UPDATE_ELEM)
+ *   evade-abi map-rewrite32 ID     the same, the update through int $0x80
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -84,6 +85,7 @@ static uint32_t low_str(const char *s)
 #define I386_OPENAT 295
 #define I386_SOCKET 359
 #define I386_CONNECT 362
+#define I386_BPF 357
 
 static int do_compat(char **argv)
 {
@@ -330,7 +332,7 @@ static int do_fork_many(int n, int seconds)
 
 /* ---- bpf() -------------------------------------------------------------- */
 
-static int do_map_rewrite(uint32_t id)
+static int do_map_rewrite(uint32_t id, bool abi32)
 {
 	union bpf_attr a = {};
 	struct bpf_map_info info = {};
@@ -359,9 +361,25 @@ static int do_map_rewrite(uint32_t id)
 	if (syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) < 0)
 		die("BPF_MAP_LOOKUP_ELEM");
 	a.flags = BPF_EXIST;
-	if (syscall(__NR_bpf, BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0)
-		die("BPF_MAP_UPDATE_ELEM");
-	printf("rewrote map %u (%s)\n", id, info.name);
+	if (!abi32) {
+		if (syscall(__NR_bpf, BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0)
+			die("BPF_MAP_UPDATE_ELEM");
+	} else {
+		long r;
+
+		/* the same attr, key and value below 4 GiB, through int $0x80 */
+		low = mmap(NULL, 65536 * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+		if (low == MAP_FAILED)
+			die("mmap(MAP_32BIT)");
+		a.key = low_put(&key, sizeof(key));
+		a.value = low_put(value, info.value_size);
+		r = int80(I386_BPF, BPF_MAP_UPDATE_ELEM, low_put(&a, sizeof(a)), sizeof(a));
+		if (r < 0) {
+			errno = (int)-r;
+			die("BPF_MAP_UPDATE_ELEM via int $0x80");
+		}
+	}
+	printf("rewrote map %u (%s)%s\n", id, info.name, abi32 ? " via int $0x80" : "");
 	return 0;
 }
 
@@ -382,7 +400,9 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "fork-many"))
 		return do_fork_many(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "map-rewrite"))
-		return do_map_rewrite((uint32_t)strtoul(argv[2], NULL, 10));
+		return do_map_rewrite((uint32_t)strtoul(argv[2], NULL, 10), false);
+	if (argc == 3 && !strcmp(argv[1], "map-rewrite32"))
+		return do_map_rewrite((uint32_t)strtoul(argv[2], NULL, 10), true);
 	fprintf(stderr, "usage: see the comment at the top of tests/evasion/evade-abi.c\n");
 	return 2;
 }

@@ -158,6 +158,13 @@ def check_tamper(agent, ev):
     h.check(a["anomaly"]["severity"] == "critical", "agent_map is critical")
     h.check(a["anomaly"]["observed"] == 2, "the command is BPF_MAP_UPDATE_ELEM")
 
+    r = subprocess.run([ev, "map-rewrite32", str(mid)], capture_output=True, text=True, timeout=30)
+    h.check(r.returncode == 0, "the same through int $0x80 (%s)" % (r.stdout + r.stderr).strip())
+    a = anomaly(agent, "compat_syscall bpf naming the agent's map %d" % mid,
+                lambda a, x: a["kind"] == "evasion" and a["rule"] == "compat_syscall"
+                and a["subject"] == "the agent's map %d" % mid)
+    h.check(a["anomaly"]["severity"] == "critical", "a 32-bit write to the agent's map is critical")
+
     pin = "/sys/fs/bpf/clawos_killlog"
     if os.path.exists(pin):
         subprocess.run(["rm", "-f", pin])
@@ -194,6 +201,10 @@ def check_loader_env(agent, wd):
     clean = subprocess.Popen([cat, "/etc/shadow"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     clean.wait()
     cases = [({"LD_PRELOAD": "/nonexistent-evabi.so"}, (), ["LD_PRELOAD"]),
+             # past the first 4 KiB of the environment (the second chunk of the scan)
+             ({"EVABI_PAD": "x" * 5000, "LD_PRELOAD": "/nonexistent-evabi.so"}, (), ["LD_PRELOAD"]),
+             # more than the 8 KiB scanned: not covered by the allow list either
+             ({"EVABI_PAD": "x" * 9000}, (), []),
              ({"LD_LIBRARY_PATH": "/nonexistent-evabi"}, (), ["LD_LIBRARY_PATH"]),
              ({"LD_AUDIT": "/nonexistent-evabi-audit.so"}, (), ["LD_AUDIT"])]
     if shutil.which("strace"):
@@ -202,7 +213,7 @@ def check_loader_env(agent, wd):
         seen = set(r["process"]["pid"] for r in agent.client.snapshot() if r["event"] == "anomaly"
                    and r["anomaly"]["kind"] == "file_violation" and r["process"]["comm"] == "allowed-cat")
         run(env, wrap)
-        what = ", ".join(env) or "ptrace (strace)"
+        what = ", ".join("%s (%d bytes)" % (k, len(v)) for k, v in env.items()) or "ptrace (strace)"
         a = anomaly(agent, "file_violation by the allowed binary started with %s" % what,
                     lambda a, r: a["kind"] == "file_violation" and a["subject"] == "/etc/shadow"
                     and r["process"]["comm"] == "allowed-cat" and r["process"]["pid"] not in seen)
@@ -212,6 +223,8 @@ def check_loader_env(agent, wd):
         h.check(e["exec"]["loader_env"] == names, "loader_env %s (want %s)" % (e["exec"]["loader_env"], names))
         if wrap:
             h.check(e["exec"]["traced"] is True, "traced at exec under strace")
+        h.check(e["exec"]["env_unscanned"] is (len(env.get("EVABI_PAD", "")) > 8192),
+                "env_unscanned is %s" % e["exec"]["env_unscanned"])
     h.check(not agent.client.find(lambda r: r["event"] == "anomaly" and r["process"]["pid"] == clean.pid),
             "the allowed binary started plainly raised nothing (pid %d)" % clean.pid)
 
