@@ -18,7 +18,7 @@
 #include "clawos.skel.h"
 #include "log.h"
 
-#define HOOK_MAX_PROGS 10
+#define HOOK_MAX_PROGS 12
 
 struct hook_def {
 	const char *name;
@@ -94,7 +94,7 @@ static const struct hook_def hook_defs[_HOOK_MAX] = {
 		     CLAWOS_MECH_TRACEPOINT,
 		     {"clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
 		      "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
-		      "clawos_tp_unlink", "clawos_agent_thread"},
+		      "clawos_tp_unlink", "clawos_agent_thread", "clawos_agent_thread_x"},
 		     "bpf, ptrace, signals, module loads, unlink/rename of the agent's files"},
     [HOOK_COMPAT] =
 	{"compat_syscall",
@@ -200,6 +200,7 @@ static unsigned fallback_available(const struct hook_def *d, const struct probe_
 	    {"clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4"},
 	    {"clawos_fork", "tp_btf/sched_process_fork"},
 	    {"clawos_agent_thread", "tp_btf/sched_process_fork"},
+	    {"clawos_agent_thread_x", "tp_btf/sched_process_exit"},
 	    {"clawos_compat", "tp_btf/sys_enter"},
 	    {"clawos_uring", "tp_btf/io_uring_submit_req"},
 	    {"clawos_exit", "tracepoint/sched/sched_process_exit"},
@@ -258,7 +259,9 @@ static void plan_fallback(struct hook_status *st, const struct hook_def *d, cons
 		st->mechanism = CLAWOS_MECH_NONE;
 		snprintf(st->reason, sizeof(st->reason), "%s%sno %s available (%s)", why ? why : "", why ? "; " : "",
 			 mechanism_name(d->fallback),
-			 d->fallback == CLAWOS_MECH_TRACEPOINT ? "tracefs or tracepoints missing" : "no cgroup v2");
+			 d->fallback == CLAWOS_MECH_TRACEPOINT ? "tracefs or tracepoints missing"
+			 : d->fallback == CLAWOS_MECH_TP_BTF   ? "the kernel's BTF lacks the tracepoint or its types"
+							       : "no cgroup v2");
 		return;
 	}
 	if (avail < total) {

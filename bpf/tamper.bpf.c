@@ -173,6 +173,18 @@ int BPF_PROG(clawos_agent_thread, struct task_struct *parent, struct task_struct
 	return 0;
 }
 
+/* ... and forgotten when they end: a tid is reused by other processes. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(clawos_agent_thread_x, struct task_struct *task)
+{
+	struct clawos_config *cfg = cfg_get();
+	__u32 tid = task->pid;
+
+	if (cfg && cfg->agent_tgid && (__u32)task->tgid == cfg->agent_tgid)
+		bpf_map_delete_elem(&clawos_agent_tids, &tid);
+	return 0;
+}
+
 static __always_inline void tamper_module(const char *rule_unused)
 {
 	struct clawos_anomaly_event *a;

@@ -309,22 +309,32 @@ static int do_thread_exec(char *path)
 	return 0;
 }
 
+/* N children alive at once however slow forking is (an emulated guest):
+ * they wait for the pipe to close, SECONDS after the last one started. */
 static int do_fork_many(int n, int seconds)
 {
-	int started = 0;
+	int started = 0, p[2];
+	char c;
 
+	if (pipe(p) < 0)
+		die("pipe");
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 
 		if (pid == 0) {
-			sleep((unsigned)seconds);
+			close(p[1]);
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
 			_exit(0);
 		}
 		if (pid > 0)
 			started++;
 	}
+	close(p[0]);
 	printf("started %d\n", started);
 	fflush(stdout);
+	sleep((unsigned)seconds);
+	close(p[1]);
 	while (wait(NULL) > 0)
 		;
 	return 0;
