@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +16,19 @@
 #include "bpf-loader.h"
 #include "clawos.skel.h"
 #include "log.h"
+
+/* Hooks whose failure to load or attach is reported, not fatal. */
+static bool hook_optional(int h)
+{
+	return h == HOOK_COMPAT || h == HOOK_URING;
+}
+
+static uint32_t tracked_max;
+
+void bpf_loader_set_tracked_max(uint32_t n)
+{
+	tracked_max = n;
+}
 
 struct bpf_loader {
 	struct clawos *skel;
@@ -33,6 +47,8 @@ static bool tracepoint_available(const struct probe_result *pr, const char *sect
 {
 	char cat[64], name[128];
 
+	if (sscanf(section, "tp_btf/%127s", name) == 1)
+		return probe_btf_tracepoint(name);
 	if (sscanf(section, "tracepoint/%63[^/]/%127s", cat, name) != 2)
 		return true;
 	return probe_tracepoint(pr, cat, name);
@@ -82,7 +98,8 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 			p = loader_find_prog(skel, d->fallback_progs[i], pr);
 			if (!p)
 				continue;
-			if (bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT &&
+			if ((bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT ||
+			     bpf_program__type(p) == BPF_PROG_TYPE_TRACING) &&
 			    !tracepoint_available(pr, bpf_program__section_name(p)))
 				continue;
 			bpf_program__set_autoload(p, true);
@@ -149,6 +166,11 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 	r = bpf_map__set_max_entries(l->skel->maps.clawos_events, ring_size);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set the ring buffer size to %u: %m", ring_size);
+	if (tracked_max) {
+		r = bpf_map__set_max_entries(l->skel->maps.clawos_tracked, tracked_max);
+		if (r < 0)
+			return log_error_errno(r, "Failed to size the tracked-process map to %u: %m", tracked_max);
+	}
 	loader_set_autoload(l->skel, plan, pr);
 	loader_reuse_killlog(l);
 	r = clawos__load(l->skel);
@@ -174,7 +196,25 @@ static int loader_attach_prog(struct bpf_loader *l, struct bpf_program *p)
 	return 0;
 }
 
-static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr)
+/* The optional hook a program belongs to, or -1. */
+static int prog_optional_hook(const struct bpf_program *p)
+{
+	for (int h = 0; h < _HOOK_MAX; h++)
+		for (int i = 0; hook_optional(h) && i < HOOK_MAX_PROGS && hook_defs[h].fallback_progs[i]; i++)
+			if (strcmp(hook_defs[h].fallback_progs[i], bpf_program__name(p)) == 0)
+				return h;
+	return -1;
+}
+
+static void hook_set_missing(struct hook_status *st, const char *what, int err)
+{
+	st->state = HOOK_MISSING;
+	st->mechanism = CLAWOS_MECH_NONE;
+	st->n_programs = 0;
+	snprintf(st->reason, sizeof(st->reason), "%s: %s", what, strerror(-err));
+}
+
+static int loader_attach_all(struct bpf_loader *l, struct hook_plan *plan, const struct probe_result *pr)
 {
 	struct bpf_program *p;
 	size_t n = 0;
@@ -196,6 +236,13 @@ static int loader_attach_all(struct bpf_loader *l, const struct probe_result *pr
 		if (p == l->skel->progs.clawos_sys_enter)
 			continue; /* attached on demand */
 		r = loader_attach_prog(l, p);
+		if (r < 0 && prog_optional_hook(p) >= 0) {
+			log_warning_errno(r, "Failed to attach BPF program '%s' (%s): %m; hook %s missing",
+					  bpf_program__name(p), bpf_program__section_name(p),
+					  hook_defs[prog_optional_hook(p)].name);
+			hook_set_missing(&plan->hooks[prog_optional_hook(p)], "failed to attach", r);
+			continue;
+		}
 		if (r < 0)
 			return log_error_errno(r, "Failed to attach BPF program '%s' (%s): %m", bpf_program__name(p),
 					       bpf_program__section_name(p));
@@ -217,6 +264,36 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 	}
 }
 
+/* The tamper programs' view of the agent: its maps by id (a write to one
+ * by another process is tamper) and its threads by tid (a ptrace of one). */
+static void loader_fill_own(struct bpf_loader *l)
+{
+	int maps = bpf_map__fd(l->skel->maps.clawos_own_maps), tids = bpf_map__fd(l->skel->maps.clawos_agent_tids);
+	struct bpf_map *m;
+	struct dirent *de;
+	uint8_t one = 1;
+	DIR *d;
+
+	bpf_object__for_each_map(m, l->skel->obj)
+	{
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_map__fd(m) >= 0 && bpf_obj_get_info_by_fd(bpf_map__fd(m), &info, &len) == 0 &&
+		    bpf_map_update_elem(maps, &info.id, &one, BPF_ANY) < 0)
+			log_warning_errno(-errno, "Cannot list map %s as the agent's: %m", bpf_map__name(m));
+	}
+	d = opendir("/proc/self/task");
+	while (d && (de = readdir(d))) {
+		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
+
+		if (tid && tid != (uint32_t)getpid())
+			bpf_map_update_elem(tids, &tid, &one, BPF_ANY);
+	}
+	if (d)
+		closedir(d);
+}
+
 int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const struct probe_result *pr, uint32_t ring_size,
 		     int (*prepare)(struct bpf_loader *l, void *userdata), void *userdata)
 {
@@ -228,6 +305,23 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 		return -ENOMEM;
 	l->cgroup_fd = -1;
 	r = loader_open_load(l, plan, pr, ring_size);
+	if (r < 0) {
+		bool had_optional = false;
+
+		for (int h = 0; h < _HOOK_MAX; h++)
+			if (hook_optional(h) && plan->hooks[h].state != HOOK_MISSING) {
+				had_optional = true;
+				log_warning_errno(r,
+						  "Loading with the optional hook %s failed (%m); retrying without it",
+						  plan->hooks[h].name);
+				hook_set_missing(&plan->hooks[h], "failed to load", r);
+			}
+		if (had_optional) {
+			clawos__destroy(l->skel);
+			l->skel = NULL;
+			r = loader_open_load(l, plan, pr, ring_size);
+		}
+	}
 	if (r < 0) {
 		bool had_lsm = false;
 
@@ -259,10 +353,11 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 				goto fail;
 		}
 	}
+	loader_fill_own(l);
 	r = prepare(l, userdata);
 	if (r < 0)
 		goto fail;
-	r = loader_attach_all(l, pr);
+	r = loader_attach_all(l, plan, pr);
 	if (r < 0)
 		goto fail;
 	*ret = l;
@@ -361,6 +456,28 @@ int bpf_loader_foreach_cgroup(struct bpf_loader *l,
 			sum.tx_bytes += vals[c].tx_bytes;
 		}
 		fn(key, &sum, userdata);
+	}
+	free(vals);
+	return 0;
+}
+
+int bpf_loader_read_track_full(struct bpf_loader *l, uint64_t out[2])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < 2; i++) {
+		out[i] = 0;
+		if (bpf_map__lookup_elem(l->skel->maps.clawos_track_full, &i, sizeof(i), vals, ncpu * sizeof(*vals),
+					 0) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
 	}
 	free(vals);
 	return 0;

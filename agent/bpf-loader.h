@@ -49,6 +49,13 @@ int bpf_loader_self_check(struct bpf_loader *l, char *bad, size_t size);
  * one (then cleared); 1 when found. */
 int bpf_loader_take_kill_record(struct bpf_loader *l, struct clawos_kill_record *out);
 
+/* Sizes of maps set before the load (0: the object's default). */
+void bpf_loader_set_tracked_max(uint32_t n);
+
+/* Per-CPU sums of the process-tree maps' overflows: [0] tracked, [1]
+ * untrusted (clawos_track_full). */
+int bpf_loader_read_track_full(struct bpf_loader *l, uint64_t out[2]);
+
 /* fd of a map of the object by name, or -ENOENT. */
 int bpf_loader_map_fd(struct bpf_loader *l, const char *name);
 

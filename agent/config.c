@@ -67,6 +67,8 @@ const struct config_key config_keys[] = {
     {"target", "syscall_rate_scope", &config_type_enum, FIELD(syscall_rate_scope), CLAWOS_SCOPE_ALL,
      CLAWOS_SCOPE_TARGETS, .names = scope_names, .reload_live = LIVE},
     {"target", "trace_target_syscalls", &config_type_bool, FIELD(trace_target_syscalls), .reload_live = LIVE},
+    {"target", "max_tracked_processes", &config_type_uint, FIELD(max_tracked_processes), 1024, 4194304,
+     .reload_live = RESTART},
 
     {"output", "stdout", &config_type_enum, FIELD(stdout_output), CLAWOS_AUTO, CLAWOS_YES, .names = stdout_names,
      .reload_live = LIVE},
@@ -148,6 +150,7 @@ static const struct clawos_settings settings_defaults = {
     .journal_rate_limit = 1000,
     .stats_interval = 30,
     .ring_buffer_size = 4 * 1024 * 1024,
+    .max_tracked_processes = 16384,
     .anomaly_cooldown = 60,
     .network_distinct_threshold = 50,
     .scope = CLAWOS_SCOPE_ALL,

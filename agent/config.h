@@ -115,6 +115,7 @@ struct clawos_settings {
 	int scope;		/* enum clawos_scope */
 	int syscall_rate_scope; /* enum clawos_scope */
 	bool trace_target_syscalls;
+	uint32_t max_tracked_processes; /* 1024..4194304, default 16384; restart */
 
 	/* [filter] */
 	struct clawos_string_list exclude_comm;

@@ -27,10 +27,30 @@ struct net_slot {
 	uint64_t seen[DISTINCT_BITS / 64];
 };
 
+/* Flood control: a token bucket per (kind, rule, process) and per (kind,
+ * rule, parent), so that one tree (`for i in ...; do cat /etc/shadow; done`
+ * makes a new process each time, all children of one shell) cannot bury
+ * the others.  What a bucket refuses is counted and reported: in the next
+ * record it admits, or in a summary (detect_flush). */
+#define FLOOD_SLOTS 512
+#define FLOOD_PROBE 4
+#define FLOOD_BURST 10			/* records a bucket emits at once */
+#define FLOOD_REFILL_NS 10000000000ULL	/* one more every 10 s */
+#define FLOOD_SUMMARY_NS 10000000000ULL /* a summary at most every 10 s */
+
+struct flood_slot {
+	uint64_t key; /* 0: free */
+	uint64_t refill_ns, summary_ns, used_ns;
+	uint32_t tokens;
+	uint32_t folded;		  /* refused since the last report */
+	struct clawos_anomaly_event last; /* the latest refused, for the summary */
+};
+
 struct detect {
 	struct detect_settings s;
 	struct dedup_slot dedup[DEDUP_SLOTS];
 	struct net_slot net[NET_SLOTS];
+	struct flood_slot flood[FLOOD_SLOTS];
 	struct detect_stats stats;
 };
 
@@ -72,6 +92,112 @@ static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
+static uint64_t flood_key(const struct clawos_anomaly_event *a, uint32_t who, uint8_t level)
+{
+	uint64_t key = fnv1a(&a->kind, sizeof(a->kind), 0x84222325cbf29ce4ULL);
+
+	key = fnv1a(a->rule, strnlen(a->rule, sizeof(a->rule)), key);
+	key = fnv1a(&who, sizeof(who), key);
+	return fnv1a(&level, sizeof(level), key) | 1;
+}
+
+/* The slot of key, refilled to now; a new one (or the least recently used of
+ * its probe window, whose refused count goes to the stats) if absent. */
+static struct flood_slot *flood_slot(struct detect *d, uint64_t key, uint64_t now_ns)
+{
+	struct flood_slot *victim = NULL, *f;
+
+	for (unsigned i = 0; i < FLOOD_PROBE; i++) {
+		f = &d->flood[(key + i) % FLOOD_SLOTS];
+		if (f->key == key)
+			goto found;
+		/* a free slot, else the least recently used */
+		if (!victim || (victim->key && (!f->key || f->used_ns < victim->used_ns)))
+			victim = f;
+	}
+	f = victim;
+	if (f->key && f->folded)
+		d->stats.flood_evicted += f->folded;
+	memset(f, 0, offsetof(struct flood_slot, last));
+	f->key = key;
+	f->tokens = FLOOD_BURST;
+	f->refill_ns = f->summary_ns = now_ns;
+found:
+	if (now_ns > f->refill_ns) {
+		uint64_t add = (now_ns - f->refill_ns) / FLOOD_REFILL_NS;
+
+		if (add) {
+			f->tokens = (uint32_t)MIN((uint64_t)FLOOD_BURST, f->tokens + add);
+			f->refill_ns += add * FLOOD_REFILL_NS;
+		}
+	}
+	f->used_ns = now_ns;
+	return f;
+}
+
+/* One token from the process's bucket and one from its parent's; false
+ * (counted in the bucket that ran out) when either is empty.  Critical
+ * anomalies always pass: the kernel bounds those it raises itself. */
+static bool flood_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now_ns)
+{
+	struct flood_slot *proc, *parent;
+
+	if (a->severity >= CLAWOS_SEV_CRITICAL || !a->hdr.pid)
+		return true;
+	proc = flood_slot(d, flood_key(a, a->hdr.pid, 0), now_ns);
+	parent = a->hdr.ppid ? flood_slot(d, flood_key(a, a->hdr.ppid, 1), now_ns) : NULL;
+	if (proc == parent) /* a probe-window collision: one bucket */
+		parent = NULL;
+	if (proc->tokens && (!parent || parent->tokens)) {
+		proc->tokens--;
+		if (parent)
+			parent->tokens--;
+		/* the admitted record reports what its buckets refused */
+		a->suppressed += proc->folded + (parent ? parent->folded : 0);
+		proc->folded = 0;
+		if (parent)
+			parent->folded = 0;
+		return true;
+	}
+	{
+		struct flood_slot *f = !proc->tokens ? proc : parent;
+
+		f->folded++;
+		f->last = *a;
+	}
+	d->stats.suppressed++;
+	d->stats.flooded++;
+	return false;
+}
+
+size_t detect_flush(struct detect *d, uint64_t now_ns, struct clawos_anomaly_event *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < FLOOD_SLOTS && n < max; i++) {
+		struct flood_slot *f = &d->flood[i];
+		char who[64];
+
+		if (!f->key || !f->folded || now_ns - f->summary_ns < FLOOD_SUMMARY_NS)
+			continue;
+		out[n] = f->last;
+		out[n].suppressed = f->folded - 1; /* the copy itself is one of them */
+		snprintf(who, sizeof(who), "%.*s[%u]", CLAWOS_COMM_LEN, f->last.hdr.comm, f->last.hdr.pid);
+		snprintf(
+		    out[n].description, sizeof(out[n].description),
+		    "flood control: %u %s anomalies (rule %.32s) from %s and its siblings were not reported one by "
+		    "one; the latest: %.120s",
+		    f->folded, f->last.severity >= CLAWOS_SEV_HIGH ? "high" : "lower", f->last.rule, who,
+		    f->last.subject);
+		f->folded = 0;
+		f->summary_ns = now_ns;
+		d->stats.raised++;
+		d->stats.raised_by_kind[out[n].kind < DETECT_KINDS ? out[n].kind : 0]++;
+		n++;
+	}
+	return n;
+}
+
 bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now_ns)
 {
 	uint64_t key = fnv1a(&a->kind, sizeof(a->kind), 0xcbf29ce484222325ULL);
@@ -79,14 +205,19 @@ bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now
 
 	key = fnv1a(a->rule, strnlen(a->rule, sizeof(a->rule)), key);
 	key = fnv1a(&a->hdr.pid, sizeof(a->hdr.pid), key);
-	key = fnv1a(a->subject, strnlen(a->subject, sizeof(a->subject)), key) | 1;
+	key = fnv1a(a->subject, strnlen(a->subject, sizeof(a->subject)), key);
+	if (a->kind == CLAWOS_ANOMALY_EVASION) /* open and openat of one path are two ways in */
+		key = fnv1a(&a->observed, sizeof(a->observed), key);
+	key |= 1;
 	s = &d->dedup[key % DEDUP_SLOTS];
 	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * 1000000000ULL) {
 		s->suppressed++;
 		d->stats.suppressed++;
 		return false;
 	}
-	a->suppressed = s->key == key ? s->suppressed : 0;
+	if (!flood_admit(d, a, now_ns))
+		return false; /* counted: the record that reports it carries it */
+	a->suppressed += s->key == key ? s->suppressed : 0;
 	s->key = key;
 	s->last_ns = now_ns;
 	s->suppressed = 0;

@@ -54,6 +54,12 @@ size_t detect_record(struct detect *d, const struct clawos_event_hdr *h, uint64_
  * (counted); true to emit it, with a->suppressed set. */
 bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now_ns);
 
+/* Flood control's summaries: for every bucket that refused anomalies and
+ * reported none for FLOOD_SUMMARY_NS, one record (the latest refused, its
+ * description saying how many, suppressed = the others); returns how many
+ * were written.  They are admitted already: emit them as they are. */
+size_t detect_flush(struct detect *d, uint64_t now_ns, struct clawos_anomaly_event *out, size_t max);
+
 /* Human text of an anomaly into a->description (and a->subject where the
  * kernel left it empty). */
 void detect_describe(struct clawos_anomaly_event *a);
@@ -63,10 +69,12 @@ int detect_parse_cidr(const char *s, struct detect_cidr *out);
 
 /* Room for every enum clawos_anomaly_kind value, for counts by kind. */
 #define DETECT_KINDS 8
-_Static_assert(CLAWOS_ANOMALY_NETWORK_VOLUME < DETECT_KINDS, "DETECT_KINDS covers every anomaly kind");
+_Static_assert(CLAWOS_ANOMALY_EVASION < DETECT_KINDS, "DETECT_KINDS covers every anomaly kind");
 
 struct detect_stats {
 	uint64_t raised, suppressed;
+	uint64_t flooded;		       /* of suppressed: refused by flood control (per process and parent) */
+	uint64_t flood_evicted;		       /* refused ones whose bucket was reused before it reported them */
 	uint64_t raised_by_kind[DETECT_KINDS]; /* index: enum clawos_anomaly_kind; 0 for unknown kinds */
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *s);

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "evasion.h"
 #include "decode.h"
 #include "event-ecs.h"
 #include "event-json-internal.h"
@@ -221,6 +222,7 @@ static void ecs_exec(struct json_writer *w, const struct clawos_exec_event *e, c
 	jw_bool(w, "execveat", e->flags & CLAWOS_EXEC_F_EXECVEAT);
 	jw_int(w, "result", e->ret);
 	jw_int(w, "old_tid", e->old_tid);
+	evasion_exec_json(w, e);
 	jw_end(w);
 	jw_end(w);
 }

@@ -131,6 +131,7 @@ const char *anomaly_kind_name(unsigned k)
 	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",	[CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
 	    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",	[CLAWOS_ANOMALY_TAMPER] = "tamper",
 	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume", [CLAWOS_ANOMALY_SIGMA] = "sigma",
+	    [CLAWOS_ANOMALY_EVASION] = "evasion",
 	};
 
 	return k < ELEMENTSOF(names) && names[k] ? names[k] : "unknown";

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "evasion.h"
 #include "decode.h"
 #include "event-json.h"
 #include "event-json-internal.h"
@@ -250,6 +251,7 @@ static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 	jw_int(w, "old_tid", e->old_tid);
 	jw_string_clean(w, "cwd", e->cwd, sizeof(e->cwd));
 	jw_bool(w, "cwd_truncated", e->flags & CLAWOS_EXEC_F_CWD_TRUNCATED);
+	evasion_exec_json(w, e);
 	jw_end(w);
 	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
 }

@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "evasion.h"
 #include "decode.h"
 #include "event-json-internal.h"
 #include "event-json.h"
@@ -294,6 +295,7 @@ static void ocsf_exec(struct json_writer *w, const struct clawos_exec_event *e, 
 	jw_bool(w, "execveat", e->flags & CLAWOS_EXEC_F_EXECVEAT);
 	jw_int(w, "result", e->ret);
 	jw_int(w, "old_tid", e->old_tid);
+	evasion_exec_json(w, e);
 	jw_end(w);
 	jw_end(w);
 }

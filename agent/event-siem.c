@@ -77,6 +77,7 @@ static const struct siem_class anomaly_classes[] = {
     [CLAWOS_ANOMALY_TAMPER] = {"tamper", "alert", {"intrusion_detection"}, {"info"}, FINDING},
     [CLAWOS_ANOMALY_NETWORK_VOLUME] = {"network_volume", "alert", {"network", "intrusion_detection"}, {"info"}, FINDING},
     [CLAWOS_ANOMALY_SIGMA] = {"sigma", "alert", {"intrusion_detection"}, {"info"}, FINDING},
+    [CLAWOS_ANOMALY_EVASION] = {"evasion", "alert", {"intrusion_detection"}, {"info"}, FINDING},
 };
 static const struct siem_class class_anomaly_unknown = {"unknown", "alert", {"intrusion_detection"}, {"info"}, FINDING};
 

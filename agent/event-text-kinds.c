@@ -84,6 +84,28 @@ static void tb_endpoint(struct tbuf *b, const char *addr, int64_t port, bool has
 		tb_printf(b, "%s:%lld", v6 ? "]" : "", (long long)port);
 }
 
+/* What an exec hid from the syscall tracepoints or asked of the loader:
+ * " [int80] [LD_PRELOAD] [traced]" (absent members say nothing). */
+static void exec_evasion_marks(struct tbuf *b, struct json_object *x)
+{
+	struct json_object *v, *env;
+
+	if (json_object_object_get_ex(x, "syscall_seen", &v) && !json_object_get_boolean(v))
+		tb_puts(b, " [no-syscall]");
+	if (json_object_object_get_ex(x, "loader_env", &env) && json_object_is_type(env, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(env); i++) {
+			struct json_object *n = json_object_array_get_idx(env, i);
+
+			tb_puts(b, " [");
+			tb_text(b, json_object_is_type(n, json_type_string) ? json_object_get_string(n) : "?");
+			tb_putc(b, ']');
+		}
+	if (jb(x, "env_unscanned"))
+		tb_puts(b, " [env-unscanned]");
+	if (jb(x, "traced"))
+		tb_puts(b, " [traced]");
+}
+
 static void exec_essence(struct tbuf *b, struct json_object *x)
 {
 	struct json_object *argv;
@@ -100,6 +122,7 @@ static void exec_essence(struct tbuf *b, struct json_object *x)
 		}
 	if (jb(x, "args_truncated"))
 		tb_puts(b, " ...");
+	exec_evasion_marks(b, x);
 	if (!jb(x, "success") && (error || ji(x, "result", &result))) {
 		tb_puts(b, " = ");
 		if (error)

@@ -73,8 +73,21 @@ const struct hook_def hook_defs[_HOOK_MAX] = {
 		     CLAWOS_MECH_TRACEPOINT,
 		     {"clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
 		      "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
-		      "clawos_tp_unlink"},
+		      "clawos_tp_unlink", "clawos_agent_thread", "clawos_agent_thread_x"},
 		     "bpf, ptrace, signals, module loads, unlink/rename of the agent's files"},
+    [HOOK_COMPAT] =
+	{"compat_syscall",
+	 NULL,
+	 -1,
+	 CLAWOS_MECH_TP_BTF,
+	 {"clawos_compat"},
+	 "tp_btf/sys_enter: 32-bit system calls raise evasion anomalies (no syscalls:* tracepoint sees them)"},
+    [HOOK_URING] = {"io_uring",
+		    NULL,
+		    -1,
+		    CLAWOS_MECH_TP_BTF,
+		    {"clawos_uring"},
+		    "tp_btf/io_uring_submit_req: opcode, fd, path or peer of each request; no result"},
 };
 
 const struct hook_tracepoint hook_tracepoints[] = {
@@ -94,12 +107,16 @@ const struct hook_tracepoint hook_tracepoints[] = {
     {"clawos_tp_listen", "syscalls/sys_enter_listen"},
     {"clawos_tp_accept", "syscalls/sys_exit_accept"},
     {"clawos_tp_accept4", "syscalls/sys_exit_accept4"},
-    {"clawos_fork", "sched/sched_process_fork"},
+    {"clawos_fork", "btf/sched_process_fork"},
+    {"clawos_agent_thread", "btf/sched_process_fork"},
+    {"clawos_agent_thread_x", "btf/sched_process_exit"},
+    {"clawos_compat", "btf/sys_enter"},
+    {"clawos_uring", "btf/io_uring_submit_req"},
     {"clawos_exit", "sched/sched_process_exit"},
     {"clawos_sys_enter", "raw_syscalls/sys_enter"},
     {"clawos_tp_bpf", "syscalls/sys_enter_bpf"},
     {"clawos_tp_ptrace", "syscalls/sys_enter_ptrace"},
-    {"clawos_tp_signal", "signal/signal_generate"},
+    {"clawos_tp_signal", "btf/signal_generate"},
     {"clawos_tp_initmod", "syscalls/sys_enter_init_module"},
     {"clawos_tp_finitmod", "syscalls/sys_enter_finit_module"},
     {"clawos_tp_unlinkat", "syscalls/sys_enter_unlinkat"},
@@ -135,7 +152,8 @@ static unsigned fallback_available(const struct hook_def *d, const struct probe_
 
 		for (size_t j = 0; j < hook_tracepoints_n; j++)
 			if (strcmp(hook_tracepoints[j].prog, d->fallback_progs[i]) == 0)
-				ok = pr->tracefs && (pr->tracepoints & (UINT64_C(1) << j));
+				ok = (pr->tracefs || strncmp(hook_tracepoints[j].tracepoint, "btf/", 4) == 0) &&
+				     (pr->tracepoints & (UINT64_C(1) << j));
 		if ((d->fallback == CLAWOS_MECH_CGROUP || d->fallback == CLAWOS_MECH_CGROUP_SKB) &&
 		    !pr->cgroup2_path[0])
 			ok = false;
@@ -171,7 +189,9 @@ static void plan_fallback(struct hook_status *st, const struct hook_def *d, cons
 		st->mechanism = CLAWOS_MECH_NONE;
 		snprintf(st->reason, sizeof(st->reason), "%s%sno %s available (%s)", why ? why : "", why ? "; " : "",
 			 mechanism_name(d->fallback),
-			 d->fallback == CLAWOS_MECH_TRACEPOINT ? "tracefs or tracepoints missing" : "no cgroup v2");
+			 d->fallback == CLAWOS_MECH_TRACEPOINT ? "tracefs or tracepoints missing"
+			 : d->fallback == CLAWOS_MECH_TP_BTF   ? "the kernel's BTF lacks the tracepoint or its types"
+							       : "no cgroup v2");
 		return;
 	}
 	if (avail < total) {

@@ -28,6 +28,8 @@ enum hook_id {
 	HOOK_PROCESS,
 	HOOK_SYSCALLS,
 	HOOK_TAMPER,
+	HOOK_COMPAT, /* optional: 32-bit system calls (tp_btf/sys_enter) */
+	HOOK_URING,  /* optional: io_uring requests (tp_btf/io_uring_submit_req) */
 	_HOOK_MAX,
 };
 
@@ -50,7 +52,7 @@ struct hook_plan {
 	struct hook_status hooks[_HOOK_MAX];
 };
 
-#define HOOK_MAX_PROGS 10
+#define HOOK_MAX_PROGS 12
 
 struct hook_def {
 	const char *name;
@@ -67,7 +69,7 @@ extern const struct hook_def hook_defs[_HOOK_MAX];
  * records which of them exist (probe_result.tracepoints, one bit each). */
 struct hook_tracepoint {
 	const char *prog;
-	const char *tracepoint; /* "category/name" */
+	const char *tracepoint; /* "category/name"; "btf/name" for a tp_btf program */
 };
 extern const struct hook_tracepoint hook_tracepoints[];
 extern const size_t hook_tracepoints_n;

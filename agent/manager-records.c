@@ -8,6 +8,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "evasion.h"
 #include "event-json.h"
 #include "record-format.h"
 #include "iface.h"
@@ -83,9 +84,10 @@ static void emit_lines(struct manager *m, const struct manager_lines *l, struct 
 void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
 			const char *message, uint32_t pid, const char *comm)
 {
-	emit_lines(m, l,
-		   (struct output_record){
-		       .event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm});
+	emit_lines(
+	    m, l,
+	    (struct output_record){
+		.event = event, .trace = trace, .priority = priority, .message = message, .pid = pid, .comm = comm});
 }
 
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
@@ -237,13 +239,35 @@ void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h)
  * de-duplicated, given its ancestry, target and text, then emitted. */
 static int manager_on_ring_record(struct manager *m, void *data, size_t size);
 
+static void emit_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			 int sigma_priority);
+
 static void raise_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
 			  int sigma_priority)
 {
-	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
-
+	evasion_describe(a); /* before admission: it may set the subject */
 	if (!detect_admit(m->detect, a, manager_boot_ns()))
 		return;
+	emit_anomaly(m, a, sigma, sigma_priority);
+}
+
+/* Flood control's summaries, due now (called from a timer). */
+void manager_flood_flush(struct manager *m)
+{
+	struct clawos_anomaly_event out[8];
+	size_t n;
+
+	while ((n = detect_flush(m->detect, manager_boot_ns(), out, ELEMENTSOF(out))) > 0)
+		for (size_t i = 0; i < n; i++)
+			emit_anomaly(m, &out[i], NULL, 0);
+}
+
+/* An admitted anomaly: numbered, given its ancestry, target and text. */
+static void emit_anomaly(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
+			 int sigma_priority)
+{
+	struct proc_entry *p = proctable_get(&m->procs, a->hdr.pid);
+
 	/* anomalies are numbered by user space, among its own records */
 	a->hdr.cpu = CLAWOS_CPU_USER;
 	a->hdr.seq = ++m->user_seq;
@@ -437,7 +461,7 @@ const char *manager_type_key(unsigned type, char *buf, size_t size)
 static struct json_object *stats_kernel(struct manager *m)
 {
 	struct json_object *k = json_object_new_object(), *by = json_object_new_object();
-	uint64_t drops[CLAWOS_EV_MAX] = {}, total = 0;
+	uint64_t drops[CLAWOS_EV_MAX] = {}, total = 0, full[2];
 
 	bpf_loader_read_drops(m->loader, drops);
 	for (unsigned t = 1; t < CLAWOS_EV_MAX; t++) {
@@ -448,6 +472,10 @@ static struct json_object *stats_kernel(struct manager *m)
 	}
 	json_object_object_add(k, "ringbuf_drops", json_object_new_uint64(total));
 	json_object_object_add(k, "ringbuf_drops_by_type", by);
+	if (bpf_loader_read_track_full(m->loader, full) == 0) {
+		json_object_object_add(k, "tracked_map_full", json_object_new_uint64(full[0]));
+		json_object_object_add(k, "untrusted_map_full", json_object_new_uint64(full[1]));
+	}
 	return k;
 }
 
@@ -495,6 +523,8 @@ static struct json_object *stats_anomalies(struct manager *m)
 	detect_get_stats(m->detect, &ds);
 	json_object_object_add(an, "raised", json_object_new_uint64(ds.raised));
 	json_object_object_add(an, "suppressed", json_object_new_uint64(ds.suppressed));
+	json_object_object_add(an, "flooded", json_object_new_uint64(ds.flooded));
+	json_object_object_add(an, "flood_evicted", json_object_new_uint64(ds.flood_evicted));
 	json_object_object_add(an, "sigma_rules", json_object_new_uint64(rules_count(m->rules)));
 	json_object_object_add(an, "sigma_matches", json_object_new_uint64(m->rules_hits));
 	for (unsigned k = 0; k < DETECT_KINDS; k++)

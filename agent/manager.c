@@ -134,7 +134,11 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 	}
 	/* protected files replaced (new inode) or created since */
 	targets_protect_refresh(m->loader, &m->settings, &m->tpaths);
-	return sd_event_source_set_time_relative(s, 5 * 1000000ULL);
+	/* a one-shot source is off once dispatched: without this the check
+	 * ran once, 5 s after the start */
+	if (sd_event_source_set_time_relative(s, 5 * 1000000ULL) < 0)
+		return 0;
+	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 _Static_assert(MANAGER_RATE_ALL < RATE_WINDOW_COUNTERS, "every rate counter fits a sample");
@@ -153,11 +157,15 @@ static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 	uint64_t c[RATE_WINDOW_COUNTERS] = {};
+	int r;
 
 	on_clock_step(m);
 	manager_rate_counters(m, c);
 	rate_window_sample(&m->rates, manager_boot_ns(), c);
-	return sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+	manager_flood_flush(m);
+	r = sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+	/* a one-shot source is off once dispatched: arm it again */
+	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 static int manager_setup_rates(struct manager *m)
@@ -167,7 +175,8 @@ static int manager_setup_rates(struct manager *m)
 	manager_rate_counters(m, c);
 	rate_window_init(&m->rates, MANAGER_RATE_ALL + 1, manager_boot_ns(), c);
 	if (clock_step_watch(m->ev, &m->clock_step, on_clock_step, m) < 0)
-		log_warning("Cannot watch the wall clock for steps; timestamps follow it every %d s", RATE_WINDOW_STEP_S);
+		log_warning("Cannot watch the wall clock for steps; timestamps follow it every %d s",
+			    RATE_WINDOW_STEP_S);
 	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * 1000000ULL, 0,
 					  on_rate_timer, m);
 }
@@ -288,6 +297,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	next->socket_enabled = m->settings.socket_enabled;
 	next->socket_mode = m->settings.socket_mode;
 	next->ring_buffer_size = m->settings.ring_buffer_size;
+	next->max_tracked_processes = m->settings.max_tracked_processes;
 	next->connect_enabled = m->settings.connect_enabled;
 	free(next->connect_path);
 	next->connect_path = m->settings.connect_path;
@@ -476,6 +486,7 @@ static int manager_setup_bpf(struct manager *m)
 		return log_error_errno(-ENOTSUP, "The kernel has no BPF ring buffer (needs Linux 5.8 or later): %s",
 				       strerror(-m->probe.ringbuf_error));
 	hook_plan_make(&m->plan, &m->probe);
+	bpf_loader_set_tracked_max(m->settings.max_tracked_processes);
 	r = bpf_loader_start(&m->loader, &m->plan, &m->probe, m->settings.ring_buffer_size, manager_prepare_kernel, m);
 	if (r < 0)
 		return r;

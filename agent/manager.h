@@ -140,6 +140,8 @@ void manager_flush_outputs(struct manager *m);
 uint64_t manager_boot_ns(void);
 void manager_configure_detect(struct manager *m);
 /* An anomaly from the kernel or user space: de-duplicated, completed, emitted. */
+/* Emits flood control's due summaries (detect_flush). */
+void manager_flood_flush(struct manager *m);
 void manager_raise(struct manager *m, struct clawos_anomaly_event *a);
 /* The same for a Sigma hit, whose JSON carries sigma, at priority. */
 void manager_raise_sigma(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,

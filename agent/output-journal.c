@@ -175,11 +175,37 @@ static bool journal_rate_ok(struct output_journal *o, const struct output_record
 	return true;
 }
 
+/* A full queue gives way by urgency: the least urgent queued record (the
+ * newest of them) is dropped for a more urgent one, so that a flood of
+ * lower records never costs a critical anomaly its place.  Called with the
+ * lock held; false when r is the least urgent and must go itself. */
+static bool journal_make_room(struct output_journal *o, int priority)
+{
+	size_t worst = SIZE_MAX;
+
+	for (size_t i = 0; i < o->count; i++) {
+		const struct jrec *j = &o->q[(o->head + i) % JOURNAL_QUEUE];
+
+		if (j->priority > priority &&
+		    (worst == SIZE_MAX || j->priority >= o->q[(o->head + worst) % JOURNAL_QUEUE].priority))
+			worst = i;
+	}
+	if (worst == SIZE_MAX)
+		return false;
+	jrec_free(&o->q[(o->head + worst) % JOURNAL_QUEUE]);
+	for (size_t i = worst; i + 1 < o->count; i++)
+		o->q[(o->head + i) % JOURNAL_QUEUE] = o->q[(o->head + i + 1) % JOURNAL_QUEUE];
+	memset(&o->q[(o->head + o->count - 1) % JOURNAL_QUEUE], 0, sizeof(struct jrec));
+	o->count--;
+	o->stats.dropped_queue_full++;
+	return true;
+}
+
 static void journal_enqueue(struct output_journal *o, const struct output_record *r)
 {
 	struct jrec *j;
 
-	if (o->count == JOURNAL_QUEUE) {
+	if (o->count == JOURNAL_QUEUE && !journal_make_room(o, r->priority)) {
 		o->stats.dropped_queue_full++;
 		return;
 	}

@@ -58,8 +58,10 @@ struct json_object *probe_to_json(const struct probe_result *pr)
 	json_object_object_add(k, "securityfs_mounted_by_agent", json_object_new_boolean(pr->securityfs_mounted_by_us));
 	json_object_object_add(k, "cgroup2", pr->cgroup2_path[0] ? json_object_new_string(pr->cgroup2_path) : NULL);
 	for (size_t i = 0; i < hook_tracepoints_n; i++)
-		json_object_object_add(tps, hook_tracepoints[i].tracepoint,
-				       json_object_new_boolean(pr->tracefs && (pr->tracepoints & (UINT64_C(1) << i))));
+		json_object_object_add(
+		    tps, hook_tracepoints[i].tracepoint,
+		    json_object_new_boolean((pr->tracefs || strncmp(hook_tracepoints[i].tracepoint, "btf/", 4) == 0) &&
+					    (pr->tracepoints & (UINT64_C(1) << i))));
 	json_object_object_add(k, "tracepoints", tps);
 	return k;
 }
@@ -159,8 +161,10 @@ int probe_from_json(struct json_object *k, struct probe_result *r, char *err, si
 				 i < 0 ? "not a tracepoint the agent uses" : "expected boolean");
 			return -EINVAL;
 		}
-		if (json_object_get_boolean(present))
-			r->tracepoints |= UINT64_C(1) << i;
+		/* one tracepoint may serve several programs: every entry */
+		for (size_t j = 0; j < hook_tracepoints_n && json_object_get_boolean(present); j++)
+			if (strcmp(hook_tracepoints[j].tracepoint, name) == 0)
+				r->tracepoints |= UINT64_C(1) << j;
 	}
 	for (size_t i = 0; i < hook_tracepoints_n; i++)
 		if (!json_object_object_get_ex(tps, hook_tracepoints[i].tracepoint, NULL)) {

@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
@@ -153,6 +154,28 @@ static void probe_tracefs(struct probe_result *r)
 	}
 }
 
+/* A tp_btf program's tracepoint: btf_trace_NAME in the kernel's BTF (and,
+ * for io_uring, the request types the program reads). */
+bool probe_btf_tracepoint(const char *name)
+{
+	static struct btf *vmlinux;
+	char tname[160];
+
+	if (!vmlinux)
+		vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux || libbpf_get_error(vmlinux)) {
+		vmlinux = NULL;
+		return false;
+	}
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) < 0)
+		return false;
+	if (strcmp(name, "io_uring_submit_req") == 0)
+		return btf__find_by_name_kind(vmlinux, "io_open", BTF_KIND_STRUCT) >= 0 &&
+		       btf__find_by_name_kind(vmlinux, "io_kiocb", BTF_KIND_STRUCT) >= 0;
+	return true;
+}
+
 bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name)
 {
 	char p[256];
@@ -190,10 +213,13 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	for (size_t i = 0; i < hook_tracepoints_n; i++) {
 		char cat[64];
 		const char *name = strchr(hook_tracepoints[i].tracepoint, '/');
+		bool ok;
 
 		snprintf(cat, sizeof(cat), "%.*s", (int)(name - hook_tracepoints[i].tracepoint),
 			 hook_tracepoints[i].tracepoint);
-		if (probe_tracepoint(r, cat, name + 1))
+		ok = strcmp(cat, "btf") == 0 ? r->btf && probe_btf_tracepoint(name + 1)
+					     : probe_tracepoint(r, cat, name + 1);
+		if (ok)
 			r->tracepoints |= UINT64_C(1) << i;
 	}
 	probe_cgroup2(r);

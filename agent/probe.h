@@ -56,6 +56,10 @@ struct probe_result {
  * refused (for tests of the fallbacks and for --no-lsm). */
 int probe_kernel(struct probe_result *r, bool force_no_lsm);
 
+/* Whether a tp_btf program can attach to tracepoint NAME: the kernel's BTF
+ * has it (and the types the program reads). */
+bool probe_btf_tracepoint(const char *name);
+
 /* Whether tracepoint "category/name" exists (needs r->tracefs). */
 bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name);
 

@@ -236,6 +236,16 @@ struct clawos_cgroup_event {
 #define CLAWOS_EXEC_F_FAILED 0x08	 /* the exec returned an error */
 #define CLAWOS_EXEC_F_NO_ARGS 0x10	 /* argv was not captured */
 #define CLAWOS_EXEC_F_CWD_TRUNCATED 0x20 /* cwd did not fit (or was too deep to walk) */
+#define CLAWOS_EXEC_F_NO_SYSCALL 0x40	 /* no execve/execveat tracepoint saw it (int $0x80) */
+
+/* clawos_exec_event.loader_env: what the new image's environment asks of
+ * the dynamic loader, scanned in the kernel at exec (bounded).  A process
+ * with any of these bits is not covered by the allow lists. */
+#define CLAWOS_LOADER_LD_PRELOAD 0x01
+#define CLAWOS_LOADER_LD_AUDIT 0x02
+#define CLAWOS_LOADER_LD_LIBRARY_PATH 0x04
+#define CLAWOS_LOADER_TRACED 0x08    /* being ptraced at exec */
+#define CLAWOS_LOADER_UNSCANNED 0x80 /* environment too big or unreadable: not all of it was read */
 
 /*
  * argv as the kernel holds it: NUL-separated strings.  A successful exec
@@ -247,10 +257,10 @@ struct clawos_cgroup_event {
  */
 struct clawos_exec_event {
 	struct clawos_event_hdr hdr;
-	__s32 ret; /* 0 on success, -errno on failure */
-	__u32 reserved;
-	__u16 args_len; /* bytes used in args, NUL-separated, the last NUL included */
-	__u8 flags;	/* CLAWOS_EXEC_F_* */
+	__s32 ret;	  /* 0 on success, -errno on failure */
+	__u32 loader_env; /* CLAWOS_LOADER_* (successful execs only) */
+	__u16 args_len;	  /* bytes used in args, NUL-separated, the last NUL included */
+	__u8 flags;	  /* CLAWOS_EXEC_F_* */
 	__u8 mechanism;
 	__u32 old_tid;				 /* tid that called execve (differs for threads) */
 	char filename[CLAWOS_EXEC_FILENAME_LEN]; /* binary that ran, or the
@@ -283,7 +293,8 @@ enum clawos_anomaly_kind {
 	CLAWOS_ANOMALY_NETWORK_BURST = 3,
 	CLAWOS_ANOMALY_TAMPER = 4,
 	CLAWOS_ANOMALY_NETWORK_VOLUME = 5,
-	CLAWOS_ANOMALY_SIGMA = 6, /* a Sigma rule matched (user space, agent/rules*.c) */
+	CLAWOS_ANOMALY_SIGMA = 6,   /* a Sigma rule matched (user space, agent/rules*.c) */
+	CLAWOS_ANOMALY_EVASION = 7, /* a way around the syscall tracepoints (compat ABI, io_uring) */
 };
 
 enum clawos_severity {

@@ -56,8 +56,8 @@ CLAWOS_MAP struct {
 union clawos_scratch {
 	struct clawos_exec_event exec;
 	struct clawos_file_event file;
-	char path[1024]; /* see path.bpf.h */
-	char raw[16384]; /* headroom for variable-offset reads (exec.bpf.c) */
+	char path[1024];      /* see path.bpf.h */
+	char raw[16384 + 16]; /* headroom for variable-offset reads (exec.bpf.c) */
 };
 
 CLAWOS_MAP struct {
@@ -74,7 +74,9 @@ struct clawos_exec_park {
 	__u64 filename; /* user pointers of the caller */
 	__u64 argv;
 	__u8 flags; /* CLAWOS_EXEC_F_EXECVEAT */
-	__u8 reserved[7];
+	__u8 skip;  /* filtered out: no record (parked so that the exec is
+		     * known to have been seen, see exec.bpf.c) */
+	__u8 reserved[6];
 };
 
 /* Execs begun at syscall entry and completed at exit, keyed by tid.  LRU so
@@ -164,6 +166,26 @@ CLAWOS_MAP struct {
 	__type(key, __u32);
 	__type(value, struct clawos_tracked);
 } clawos_tracked SEC(".maps");
+
+/* Processes the allow lists (protected_allow_exe, exclude_exe) do not
+ * cover: started with a loader variable in the environment, or with one too
+ * big to scan (exec.bpf.c); tgid -> CLAWOS_LOADER_* bits, set at exec,
+ * copied at fork, removed at exit (track.bpf.c). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} clawos_untrusted SEC(".maps");
+
+/* The agent's own maps, by id (filled by user space after the load): a
+ * write to one by another process is tamper (tamper.bpf.c, compat.bpf.c). */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, __u8);
+} clawos_own_maps SEC(".maps");
 
 /* Targets named in the configuration. */
 CLAWOS_MAP struct {
@@ -259,11 +281,25 @@ static __always_inline bool current_exe_key(struct clawos_exe_key *k)
 	return true;
 }
 
+/* An allow list names a binary, not what runs in it: a process started
+ * with LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH, or being ptraced (by its
+ * thread or its leader), is not covered.  Called only once a binary
+ * matched, so it costs nothing to others. */
+static __always_inline bool current_untrusted(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (BPF_CORE_READ(task, ptrace) || BPF_CORE_READ(task, group_leader, ptrace))
+		return true;
+	return bpf_map_lookup_elem(&clawos_untrusted, &tgid) != NULL;
+}
+
 static __always_inline bool filter_exe_excluded(void)
 {
 	struct clawos_exe_key k = {};
 
-	return current_exe_key(&k) && bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL;
+	return current_exe_key(&k) && bpf_map_lookup_elem(&clawos_f_exe, &k) != NULL && !current_untrusted();
 }
 
 /* The task filters of [filter]: comm, uid, cgroup and, where the program
@@ -525,7 +561,7 @@ static __always_inline void protect_apply(struct clawos_file_event *e, __u8 v)
 	if ((v & CLAWOS_PROTECT_V_AGENT) && (e->flags & CLAWOS_O_WRITE))
 		e->path_flags |= CLAWOS_PATH_F_TAMPER;
 	if ((v & CLAWOS_PROTECT_V_READ) && !(e->path_flags & CLAWOS_PATH_F_VIOLATION) &&
-	    !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe)))
+	    !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted()))
 		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
 }
 
@@ -550,6 +586,52 @@ static __always_inline struct clawos_file_event *open_parked(void)
 	struct clawos_file_event *e = bpf_task_storage_get(&clawos_open_ts, bpf_get_current_task_btf(), 0, 0);
 
 	return e && e->hdr.type == CLAWOS_EV_FILE ? e : NULL;
+}
+
+/* The id of the BPF map behind fd of the current process, or 0.  Any
+ * file's private_data is read: an id is only trusted if it is one of ours. */
+static __always_inline __u32 fd_map_id(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd), *f = NULL;
+	struct bpf_map *map;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds) || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+		return 0;
+	map = BPF_CORE_READ(f, private_data);
+	return map ? BPF_CORE_READ(map, id) : 0;
+}
+
+/* bpf() commands that change a map's contents: where union bpf_attr holds
+ * the map's fd, or -1 for the others. */
+static __always_inline int map_write_fd_off(__u64 cmd)
+{
+	switch (cmd) {
+	case 2:	 /* BPF_MAP_UPDATE_ELEM */
+	case 3:	 /* BPF_MAP_DELETE_ELEM */
+	case 21: /* BPF_MAP_LOOKUP_AND_DELETE_ELEM */
+	case 22: /* BPF_MAP_FREEZE */
+		return 0;
+	case 25: /* BPF_MAP_LOOKUP_AND_DELETE_BATCH */
+	case 26: /* BPF_MAP_UPDATE_BATCH */
+	case 27: /* BPF_MAP_DELETE_BATCH */
+		return __builtin_offsetof(union bpf_attr, batch.map_fd);
+	default:
+		return -1;
+	}
+}
+
+/* The id of the agent's map that bpf(cmd, attr) writes to, or 0. */
+static __always_inline __u32 bpf_agent_map_written(__u64 cmd, const void *attr)
+{
+	int off = map_write_fd_off(cmd);
+	__u32 fd = 0, id;
+
+	if (off < 0 || bpf_probe_read_user(&fd, sizeof(fd), attr + (off & 0xff)) < 0)
+		return 0;
+	id = fd_map_id(fd);
+	return id && bpf_map_lookup_elem(&clawos_own_maps, &id) ? id : 0;
 }
 
 static __always_inline void *scratch_get(__u32 slot)

@@ -141,9 +141,10 @@ static __always_inline void exec_begin(const char *filename, const char *const *
 	struct clawos_exec_park p = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	/* not the scope: an untracked process may exec into a target */
-	if (skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing)
-		return;
+	/* not the scope: an untracked process may exec into a target.  A
+	 * filtered exec is parked too, marked: sched_process_exec must tell
+	 * it from one that no execve tracepoint saw (int $0x80) */
+	p.skip = !cfg || skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing;
 	p.filename = (__u64)filename;
 	p.argv = (__u64)argv;
 	p.flags = flags;
@@ -231,6 +232,118 @@ static __always_inline void target_on_exec(const struct clawos_config *cfg)
 	bpf_map_update_elem(&clawos_tracked, &tgid, &t, BPF_ANY);
 }
 
+/* The loader variables of the new image's environment (adjacent
+ * NUL-terminated strings, mm->env_start..env_end), in the first ENV_SCAN
+ * bytes, scanned in chunks of ENV_CHUNK by one global function called once
+ * per chunk: the verifier checks a global function once, with unknown
+ * arguments, however often it is called (the whole 8 KiB in one piece cost
+ * 875k of the million instructions it allows on 6.1).  The scan is
+ * branch-free inside blocks of ENV_BLOCK bytes: a branch per byte would
+ * leave the verifier one pending state per byte, more than it keeps. */
+#define ENV_SCAN 8192
+#define ENV_CHUNK 4096
+#define ENV_READ (ENV_CHUNK + 24) /* a chunk and the words read past it */
+#define ENV_BLOCK 64
+#define ENV_OFF 8 /* the byte before the chunk first: every string follows a NUL */
+#define ENV_MASK (2 * ENV_CHUNK - 1)
+_Static_assert(sizeof(union clawos_scratch) >= 2 * ENV_CHUNK + 16, "scratch holds a chunk and its overrun");
+
+/* unaligned loads: fine on x86, where this object runs */
+static __always_inline __u64 env_word(const char *buf, __u32 i)
+{
+	return *(const __u64 *)&buf[i & ENV_MASK];
+}
+
+/* 1 if v == 0, else 0, without a branch (the barrier keeps clang from
+ * seeing the comparison and emitting one) */
+static __always_inline __u64 is_zero(__u64 v)
+{
+	__u64 x = v | -v;
+
+	barrier_var(x);
+	return (x >> 63) ^ 1;
+}
+
+/* Bits for a string starting at i (after a NUL) named LD_PRELOAD=,
+ * LD_AUDIT= or LD_LIBRARY_PATH=: little-endian words of "\0LD_",
+ * "PRELOAD=", "AUDIT=", "LIBRARY_" and "PATH=". */
+static __always_inline __u64 env_match(const char *buf, __u32 i)
+{
+	__u64 w3 = env_word(buf, i + 3);
+	__u64 ld = (env_word(buf, i - 1) & 0xffffffffULL) ^ 0x5f444c00ULL;
+
+	return is_zero(ld | (w3 ^ 0x3d44414f4c455250ULL)) * CLAWOS_LOADER_LD_PRELOAD |
+	       is_zero(ld | ((w3 & 0xffffffffffffULL) ^ 0x3d5449445541ULL)) * CLAWOS_LOADER_LD_AUDIT |
+	       is_zero(ld | (w3 ^ 0x5f5952415242494cULL) |
+		       ((env_word(buf, i + 11) & 0xffffffffffULL) ^ 0x3d48544150ULL)) *
+		   CLAWOS_LOADER_LD_LIBRARY_PATH;
+}
+
+/* Bits of the strings that start in [off, off + ENV_CHUNK) of the
+ * environment at start (total bytes). */
+__noinline int clawos_env_scan(__u64 start, __u64 total, __u64 off)
+{
+	__u64 rest, len, over, bits = 0;
+	char *buf = scratch_get(1);
+
+	if (!buf || off >= total || total > (1ULL << 32))
+		return 0;
+	rest = total - off;
+	/* min(rest, ENV_READ) without a branch: two values of len would
+	 * have the verifier walk the scan twice */
+	over = ((__u64)ENV_READ - rest) >> 63;
+	barrier_var(over);
+	len = rest * (over ^ 1) + ENV_READ * over;
+	len = ((len - 1) & (ENV_MASK)) + 1;
+	*(__u64 *)buf = 0;
+	if (off >= ENV_OFF && bpf_probe_read_user(buf, ENV_OFF, (const void *)(start + off - ENV_OFF)) < 0)
+		return CLAWOS_LOADER_UNSCANNED;
+	if (bpf_probe_read_user(&buf[ENV_OFF], len, (const void *)(start + off)) < 0)
+		return CLAWOS_LOADER_UNSCANNED;
+	/* zeroes past the end, over the rest of the last block: no match there */
+	for (__u32 k = 0; k < ENV_BLOCK + 16; k += 8)
+		*(__u64 *)&buf[(ENV_OFF + len + k) & ENV_MASK] = 0;
+	for (__u32 blk = 0; blk < ENV_CHUNK / ENV_BLOCK; blk++) {
+		if (blk * ENV_BLOCK >= len)
+			break;
+		for (__u32 j = 0; j < ENV_BLOCK; j++)
+			bits |= env_match(buf, ENV_OFF + blk * ENV_BLOCK + j);
+	}
+	return (int)bits;
+}
+
+static __always_inline __u32 exec_scan_env(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u64 start = BPF_CORE_READ(mm, env_start), end = BPF_CORE_READ(mm, env_end);
+	__u64 total = end > start ? end - start : 0;
+	__u32 bits = 0;
+
+	for (__u64 off = 0; off < ENV_SCAN; off += ENV_CHUNK)
+		bits |= (__u32)clawos_env_scan(start, total, off);
+	return total > ENV_SCAN ? bits | CLAWOS_LOADER_UNSCANNED : bits;
+}
+
+/* What the allow lists need to know of the new image, for every exec
+ * while they are in use (and for every recorded one). */
+static __always_inline __u32 exec_loader_env(const struct clawos_config *cfg, bool recorded)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, bits;
+
+	if (!recorded && !(cfg->flags & (CLAWOS_FILTER_EXCLUDE_EXE | CLAWOS_CFG_PROTECT)))
+		return 0;
+	bits = exec_scan_env(task);
+	if (BPF_CORE_READ(task, ptrace))
+		bits |= CLAWOS_LOADER_TRACED;
+	/* being traced is checked live; the environment only here */
+	if (bits & ~CLAWOS_LOADER_TRACED)
+		bpf_map_update_elem(&clawos_untrusted, &tgid, &bits, BPF_ANY);
+	else
+		bpf_map_delete_elem(&clawos_untrusted, &tgid);
+	return bits;
+}
+
 SEC("tracepoint/sched/sched_process_exec")
 int clawos_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -238,29 +351,47 @@ int clawos_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 	__u32 old = ctx->old_pid, tgid = bpf_get_current_pid_tgid() >> 32;
 	struct clawos_exec_park *p = bpf_map_lookup_elem(&clawos_exec_st, &old);
 	struct clawos_exec_event *e;
+	__u32 loader_env;
 	__u8 flags;
+	bool skip;
 
 	if (!cfg)
 		return 0;
 	target_on_exec(cfg);
-	if (!p)
-		return 0;
-	flags = p->flags;
-	bpf_map_delete_elem(&clawos_exec_st, &old);
-	if ((cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(tgid))
-		return 0;
+	if (p) {
+		flags = p->flags;
+		skip = p->skip;
+		bpf_map_delete_elem(&clawos_exec_st, &old);
+	} else {
+		/* No execve tracepoint saw this exec: a 32-bit one (int $0x80
+		 * skips every syscalls:* tracepoint), or one begun before the
+		 * agent attached.  Record it anyway, filtered as the new image. */
+		flags = CLAWOS_EXEC_F_NO_SYSCALL;
+		skip = skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing;
+	}
+	if (!skip && (cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(tgid))
+		skip = true;
 	e = scratch_get(0);
 	if (!e)
 		return 0;
+	/* flags and the decision wait in memory, where the verifier does not
+	 * follow their values: kept in registers, each pair of values would
+	 * walk the environment scan once more (most of this program) */
+	e->flags = flags;
+	e->ret = skip;
+	loader_env = exec_loader_env(cfg, !e->ret);
+	if (e->ret)
+		return 0;
+	flags = e->flags;
 	/* comm, credentials and the thread id are the new image's */
 	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, CLAWOS_EXEC_FIXED_SIZE, true);
 	e->ret = 0;
-	e->reserved = 0;
 	e->flags = flags;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;
 	e->old_tid = old;
 	exec_set_binary(e, ctx);
 	exec_set_cwd(e, (struct task_struct *)bpf_get_current_task());
+	e->loader_env = loader_env;
 	exec_read_image_args(e, (struct task_struct *)bpf_get_current_task());
 	exec_emit(e);
 	return 0;
@@ -274,7 +405,7 @@ static __always_inline void exec_end(long ret)
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_exec_event *e;
 	const char *filename, *const *argv;
-	__u8 flags;
+	__u8 flags, skip;
 	long n;
 
 	if (!p)
@@ -282,8 +413,9 @@ static __always_inline void exec_end(long ret)
 	filename = (const char *)p->filename;
 	argv = (const char *const *)p->argv;
 	flags = p->flags;
+	skip = p->skip;
 	bpf_map_delete_elem(&clawos_exec_st, &tid);
-	if (ret >= 0 || !cfg)
+	if (ret >= 0 || !cfg || skip)
 		return;
 	if ((cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(bpf_get_current_pid_tgid() >> 32))
 		return;
@@ -292,7 +424,7 @@ static __always_inline void exec_end(long ret)
 		return;
 	hdr_fill(&e->hdr, CLAWOS_EV_EXEC, CLAWOS_EXEC_FIXED_SIZE, true);
 	e->ret = ret;
-	e->reserved = 0;
+	e->loader_env = 0;
 	e->flags = flags | CLAWOS_EXEC_F_FAILED;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;
 	e->old_tid = tid;

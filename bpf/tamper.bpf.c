@@ -28,12 +28,22 @@ struct {
 	__type(value, struct clawos_kill_record);
 } clawos_killlog SEC(".maps");
 
+/* The agent's threads (tids): filled by user space at start; agent threads
+ * born later are added at fork (clawos_agent_thread). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} clawos_agent_tids SEC(".maps");
+
 enum tamper_rule {
 	TAMPER_BPF = 1,
 	TAMPER_PTRACE = 2,
 	TAMPER_SIGNAL = 3,
 	TAMPER_FILE = 4,
 	TAMPER_MODULE = 5,
+	TAMPER_MAP = 6,
 };
 
 /* NULL when this process must not or need not be reported now. */
@@ -52,12 +62,35 @@ static __always_inline struct clawos_config *tamper_cfg(__u32 rule)
 	return cfg;
 }
 
+/* A write to one of the agent's maps: critical, never hidden behind the
+ * once-a-second limit of bpf_syscall (the lookups before it would use it) */
+static __always_inline bool tamper_agent_map(struct trace_event_raw_sys_enter *ctx)
+{
+	struct clawos_config *cfg = cfg_get();
+	struct clawos_anomaly_event *a;
+	__u32 id;
+
+	if (map_write_fd_off(ctx->args[0]) < 0 || !cfg || !cfg->agent_tgid ||
+	    (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+		return false;
+	id = bpf_agent_map_written(ctx->args[0], (const void *)ctx->args[1]);
+	if (!id || !tamper_cfg(TAMPER_MAP))
+		return false;
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_CRITICAL, "agent_map");
+	if (!a)
+		return false;
+	a->observed = ctx->args[0];
+	a->threshold = id;
+	bpf_ringbuf_submit(a, 0);
+	return true;
+}
+
 SEC("tracepoint/syscalls/sys_enter_bpf")
 int clawos_tp_bpf(struct trace_event_raw_sys_enter *ctx)
 {
 	struct clawos_anomaly_event *a;
 
-	if (!tamper_cfg(TAMPER_BPF))
+	if (tamper_agent_map(ctx) || !tamper_cfg(TAMPER_BPF))
 		return 0;
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "bpf_syscall");
 	if (!a)
@@ -67,30 +100,38 @@ int clawos_tp_bpf(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* The agent's process or any of its threads (ptrace takes a tid). */
+static __always_inline bool is_agent_task(const struct clawos_config *cfg, __u32 tid)
+{
+	return tid == cfg->agent_tgid || bpf_map_lookup_elem(&clawos_agent_tids, &tid) != NULL;
+}
+
 SEC("tracepoint/syscalls/sys_enter_ptrace")
 int clawos_tp_ptrace(struct trace_event_raw_sys_enter *ctx)
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_anomaly_event *a;
 
-	if (!cfg || (__u32)ctx->args[1] != cfg->agent_tgid || !tamper_cfg(TAMPER_PTRACE))
+	if (!cfg || !is_agent_task(cfg, (__u32)ctx->args[1]) || !tamper_cfg(TAMPER_PTRACE))
 		return 0;
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_CRITICAL, "ptrace_agent");
 	if (!a)
 		return 0;
-	a->observed = ctx->args[0]; /* the ptrace(2) request */
+	a->observed = ctx->args[0];	    /* the ptrace(2) request */
+	a->threshold = (__u32)ctx->args[1]; /* the thread */
 	bpf_ringbuf_submit(a, 0);
 	return 0;
 }
 
-SEC("tracepoint/signal/signal_generate")
-int clawos_tp_signal(struct trace_event_raw_signal_generate *ctx)
+/* tp_btf: the target task itself, so a signal to any of the agent's
+ * threads (tgkill, a tid) counts as one to the agent. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(clawos_tp_signal, int sig, struct kernel_siginfo *info, struct task_struct *task, int group, int result)
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_anomaly_event *a;
-	int sig = ctx->sig;
 
-	if (!cfg || (__u32)ctx->pid != cfg->agent_tgid)
+	if (!cfg || !cfg->agent_tgid || (__u32)task->tgid != cfg->agent_tgid)
 		return 0;
 	if (sig != 9 && sig != 19 && sig != 15 && sig != 2) /* KILL STOP TERM INT */
 		return 0;
@@ -114,7 +155,33 @@ int clawos_tp_signal(struct trace_event_raw_signal_generate *ctx)
 	if (!a)
 		return 0;
 	a->observed = sig;
+	a->threshold = (__u32)task->pid; /* the thread it was sent to */
 	bpf_ringbuf_submit(a, 0);
+	return 0;
+}
+
+/* New threads of the agent (libraries may start some): known by tid. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(clawos_agent_thread, struct task_struct *parent, struct task_struct *child)
+{
+	struct clawos_config *cfg = cfg_get();
+	__u32 tid = child->pid;
+	__u8 one = 1;
+
+	if (cfg && cfg->agent_tgid && (__u32)child->tgid == cfg->agent_tgid && tid != cfg->agent_tgid)
+		bpf_map_update_elem(&clawos_agent_tids, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+/* ... and forgotten when they end: a tid is reused by other processes. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(clawos_agent_thread_x, struct task_struct *task)
+{
+	struct clawos_config *cfg = cfg_get();
+	__u32 tid = task->pid;
+
+	if (cfg && cfg->agent_tgid && (__u32)task->tgid == cfg->agent_tgid)
+		bpf_map_delete_elem(&clawos_agent_tids, &tid);
 	return 0;
 }
 
@@ -143,6 +210,18 @@ int clawos_tp_finitmod(void *ctx)
 	return 0;
 }
 
+#define KILLLOG_PATH "/sys/fs/bpf/clawos_killlog"
+
+static __always_inline bool is_killlog(const char *p)
+{
+	const char want[] = KILLLOG_PATH;
+
+	for (int i = 0; i < (int)sizeof(want); i++)
+		if (p[i] != want[i])
+			return false;
+	return true;
+}
+
 /* unlink/rename of one of the agent's files (clawos_protect, AGENT bit). */
 static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 {
@@ -153,7 +232,7 @@ static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 	__u8 *v;
 	long n;
 
-	if (!cfg || !(cfg->flags & CLAWOS_CFG_PROTECT) || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
+	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return;
 	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
 	if (!k)
@@ -162,9 +241,18 @@ static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 	if (n <= 1 || k->path[0] != '/') /* relative names: not resolved here */
 		return;
 	k->prefixlen = (n - 1) * 8;
-	v = bpf_map_lookup_elem(&clawos_protect, k);
-	if (!v || !(*v & CLAWOS_PROTECT_V_AGENT) || !tamper_cfg(TAMPER_FILE))
-		return;
+	/* the pinned kill log (bpf-loader.c): removing it hides the next
+	 * SIGKILL, whatever the protected entries say */
+	if (n == sizeof(KILLLOG_PATH) && is_killlog(k->path)) {
+		if (!tamper_cfg(TAMPER_FILE))
+			return;
+	} else {
+		if (!(cfg->flags & CLAWOS_CFG_PROTECT))
+			return;
+		v = bpf_map_lookup_elem(&clawos_protect, k);
+		if (!v || !(*v & CLAWOS_PROTECT_V_AGENT) || !tamper_cfg(TAMPER_FILE))
+			return;
+	}
 	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, CLAWOS_SEV_HIGH, "agent_file");
 	if (!a)
 		return;

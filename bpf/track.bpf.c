@@ -6,8 +6,31 @@
  * record is made.  A target starts when a process execs a binary, or with a
  * comm or in a cgroup, named in [target], or when `clawos-ebpf watch`
  * registers itself.
+ *
+ * The map is keyed by process (tgid), never by thread: a new thread is not
+ * a new process (fork comes as tp_btf, which tells them apart), and only the
+ * death of the whole thread group removes an entry, so that a leader calling
+ * pthread_exit() or a secondary thread calling execve() (whose old leader
+ * dies in de_thread()) leave the process in its tree.  A full map is
+ * counted and raised as an evasion anomaly, once a second at most.
  */
 #include "common.bpf.h"
+
+/* Index 0: new processes of a tracked tree that found the map full;
+ * index 1: untrusted processes (LD_PRELOAD...) that found theirs full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} clawos_track_full SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64); /* last report, ns */
+} clawos_track_rl SEC(".maps");
 
 static __always_inline void proc_emit(__u8 op, __u32 child, __s32 code)
 {
@@ -23,20 +46,53 @@ static __always_inline void proc_emit(__u8 op, __u32 child, __s32 code)
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("tracepoint/sched/sched_process_fork")
-int clawos_fork(struct trace_event_raw_sched_process_fork *ctx)
+static __always_inline void track_full(__u32 idx, __u32 child, __u32 root)
+{
+	__u64 *n = bpf_map_lookup_elem(&clawos_track_full, &idx), now = bpf_ktime_get_ns(), *last;
+	struct clawos_anomaly_event *a;
+	__u32 zero = 0;
+
+	if (n)
+		*n += 1;
+	last = bpf_map_lookup_elem(&clawos_track_rl, &zero);
+	if (!last || now - *last < 1000000000ULL)
+		return;
+	*last = now;
+	a = anomaly_begin(CLAWOS_ANOMALY_EVASION, CLAWOS_SEV_HIGH, "tracked_map_full");
+	if (!a)
+		return;
+	a->observed = child;
+	a->threshold = idx; /* which map: 0 tracked, 1 untrusted */
+	a->target_root_pid = root;
+	bpf_ringbuf_submit(a, 0);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(clawos_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct clawos_config *cfg = cfg_get();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, child = ctx->child_pid;
-	struct clawos_tracked *t = bpf_map_lookup_elem(&clawos_tracked, &tgid);
+	__u32 tgid = parent->tgid, cpid = child->pid;
+	struct clawos_tracked *t;
+	__u32 *u;
 
+	if (child->tgid == tgid)
+		return 0; /* a thread of the same process */
+	t = bpf_map_lookup_elem(&clawos_tracked, &tgid);
 	if (t) {
 		struct clawos_tracked copy = *t;
 
-		bpf_map_update_elem(&clawos_tracked, &child, &copy, BPF_ANY);
+		if (bpf_map_update_elem(&clawos_tracked, &cpid, &copy, BPF_ANY) < 0)
+			track_full(0, cpid, copy.root_pid);
+	}
+	u = bpf_map_lookup_elem(&clawos_untrusted, &tgid);
+	if (u) {
+		__u32 bits = *u;
+
+		if (bpf_map_update_elem(&clawos_untrusted, &cpid, &bits, BPF_ANY) < 0)
+			track_full(1, cpid, 0);
 	}
 	if (!skip_current(cfg) && cfg->enable_syscall_tracing)
-		proc_emit(CLAWOS_PROC_FORK, child, 0);
+		proc_emit(CLAWOS_PROC_FORK, cpid, 0);
 	return 0;
 }
 
@@ -44,18 +100,16 @@ SEC("tracepoint/sched/sched_process_exit")
 int clawos_exit(struct trace_event_raw_sched_process_template *ctx)
 {
 	struct clawos_config *cfg = cfg_get();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
-	if (tid != tgid) { /* a thread, not the process */
-		bpf_map_delete_elem(&clawos_tracked, &tid);
+	/* do_exit() has counted this thread out of signal->live already: the
+	 * process ends only with its last thread, whichever that is */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	}
-	if (!skip_current(cfg) && cfg->enable_syscall_tracing) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
+	if (!skip_current(cfg) && cfg->enable_syscall_tracing)
 		proc_emit(CLAWOS_PROC_EXIT, 0, BPF_CORE_READ(task, exit_code));
-	}
 	bpf_map_delete_elem(&clawos_tracked, &tgid);
+	bpf_map_delete_elem(&clawos_untrusted, &tgid);
 	return 0;
 }

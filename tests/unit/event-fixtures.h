@@ -104,6 +104,23 @@ static void fixture_exec_failed(union fixture_record *r, struct event_context *c
 	e->old_tid = 4243;
 }
 
+/* An exec no execve tracepoint saw (int $0x80), with loader variables in
+ * its environment, under ptrace. */
+static void fixture_exec_evasion(union fixture_record *r, struct event_context *ctx)
+{
+	static const char *const argv[] = {"/tmp/evade-abi", "exec32"};
+	struct clawos_exec_event *e = &r->exec;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_EXEC, sizeof(*e));
+	snprintf(e->filename, sizeof(e->filename), "/usr/bin/true");
+	fixture_args(e, argv, ELEMENTSOF(argv));
+	snprintf(e->cwd, sizeof(e->cwd), "/tmp");
+	e->flags = CLAWOS_EXEC_F_NO_SYSCALL;
+	e->loader_env = CLAWOS_LOADER_LD_PRELOAD | CLAWOS_LOADER_LD_LIBRARY_PATH | CLAWOS_LOADER_TRACED;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->old_tid = 4242;
+}
+
 /* Every byte that needs escaping or cleaning, in one kernel path. */
 static const char fixture_hostile_path[] = "/tmp/q\"b\\n\nt\tesc\x1b"
 					   "c\x01\x1f\x7f"
@@ -384,6 +401,24 @@ static void fixture_anomaly_tamper(union fixture_record *r, struct event_context
 	*ctx = (struct event_context){.realtime_offset_ns = fixture_ctx.realtime_offset_ns, .host = "testhost"};
 }
 
+/* open("/etc/shadow") through int $0x80, described as the agent does. */
+static void fixture_anomaly_evasion(union fixture_record *r, struct event_context *ctx)
+{
+	struct clawos_anomaly_event *e = &r->anomaly;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_ANOMALY, sizeof(*e));
+	e->hdr.cpu = CLAWOS_CPU_USER;
+	e->kind = CLAWOS_ANOMALY_EVASION;
+	e->severity = CLAWOS_SEV_HIGH;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->observed = 5;
+	snprintf(e->rule, sizeof(e->rule), "compat_syscall");
+	snprintf(e->subject, sizeof(e->subject), "/etc/shadow");
+	snprintf(e->description, sizeof(e->description),
+		 "bash[4242] made the 32-bit system call open (/etc/shadow) (int $0x80 from a 64-bit program: no "
+		 "syscall tracepoint sees it)");
+}
+
 /* A Sigma hit: rule and trigger come from user space (ctx->sigma). */
 static void fixture_anomaly_sigma(union fixture_record *r, struct event_context *ctx)
 {
@@ -472,6 +507,8 @@ static const struct fixture {
     {"process-fork", fixture_process_fork},
     {"process-exit", fixture_process_exit},
     {"process-killed", fixture_process_killed},
+    {"exec-evasion", fixture_exec_evasion},
+    {"anomaly-evasion", fixture_anomaly_evasion},
 };
 
 /* Fills r and ctx (a copy of fixture_ctx, changed where the record needs). */

@@ -237,6 +237,60 @@ static void test_describe_unterminated(void **state)
 	free(a);
 }
 
+/* `for i in ...; do cat /etc/shadow; done`: every violation from a new
+ * child of one shell.  A bounded number of records, the rest counted in
+ * summaries; another parent's violation passes at once; critical always. */
+static void test_flood_control(void **state)
+{
+	struct detect *d = new_detect(60, false);
+	struct clawos_anomaly_event a = {}, b, out[8];
+	struct detect_stats st;
+	uint64_t counted = 0;
+	unsigned admitted = 0;
+	size_t n;
+
+	hdr_init(&a.hdr, CLAWOS_EV_ANOMALY, sizeof(a), 0, "cat");
+	a.hdr.ppid = 700;
+	a.kind = CLAWOS_ANOMALY_FILE_VIOLATION;
+	a.severity = CLAWOS_SEV_HIGH;
+	strcpy(a.rule, "protected_path");
+	strcpy(a.subject, "/etc/shadow");
+	for (uint32_t i = 0; i < 5000; i++) {
+		b = a;
+		b.hdr.pid = 1000 + i;
+		if (detect_admit(d, &b, 1 * SEC + i * 1000)) {
+			admitted++;
+			counted += 1 + b.suppressed;
+		}
+		if (i == 2500) { /* another tree, mid-flood */
+			b = a;
+			b.hdr.pid = 99;
+			b.hdr.ppid = 98;
+			assert_true(detect_admit(d, &b, 1 * SEC + i * 1000));
+			b.hdr.ppid = 700; /* a sibling, but critical */
+			b.hdr.pid = 97;
+			b.severity = CLAWOS_SEV_CRITICAL;
+			assert_true(detect_admit(d, &b, 1 * SEC + i * 1000));
+		}
+	}
+	assert_int_equal(admitted, 10);
+	assert_int_equal(detect_flush(d, 2 * SEC, out, 8), 0); /* not due yet */
+	n = detect_flush(d, 12 * SEC, out, 8);
+	assert_int_equal(n, 1);
+	counted += 1 + out[0].suppressed;
+	assert_int_equal(counted, 5000);
+	assert_non_null(strstr(out[0].description, "flood control: 4990 "));
+	assert_int_equal(detect_flush(d, 30 * SEC, out, 8), 0); /* nothing left */
+	/* the bucket refills: one more every 10 s */
+	b = a;
+	b.hdr.pid = 9999;
+	assert_true(detect_admit(d, &b, 30 * SEC));
+	detect_get_stats(d, &st);
+	assert_int_equal(st.flooded, 4990);
+	assert_int_equal(st.flood_evicted, 0);
+	detect_free(d);
+}
+
 static void test_parse_cidr(void **state)
 {
 	struct detect_cidr c;
@@ -262,6 +316,7 @@ int main(void)
 	    cmocka_unit_test(test_distinct_destinations), cmocka_unit_test(test_deny_lists),
 	    cmocka_unit_test(test_dedup_cooldown),	  cmocka_unit_test(test_parse_cidr),
 	    cmocka_unit_test(test_describe_unterminated),
+	    cmocka_unit_test(test_flood_control),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

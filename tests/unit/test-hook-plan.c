@@ -184,7 +184,11 @@ static void test_round_trip(void **state)
 		if (!a.lsm_ok[h])
 			snprintf(a.lsm_reason[h], sizeof(a.lsm_reason[h]), "refused %d", h);
 	snprintf(a.tracefs_path, sizeof(a.tracefs_path), "/sys/kernel/tracing");
-	a.tracepoints = UINT64_C(0x5555555) & ((UINT64_C(1) << hook_tracepoints_n) - 1);
+	/* every other tracepoint present; one that serves two programs is one
+	 * bit per program, both set or both clear */
+	for (size_t i = 0; i < hook_tracepoints_n; i++)
+		if (hook_tracepoint_index(hook_tracepoints[i].tracepoint) % 2 == 0)
+			a.tracepoints |= UINT64_C(1) << i;
 	o = probe_to_json(&a);
 	assert_int_equal(probe_from_json(o, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.tracepoints, a.tracepoints);
