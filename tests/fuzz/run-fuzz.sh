@@ -45,7 +45,9 @@ rules | match)
 	srcs=("$root"/agent/rules-{yaml,value,pattern,cond,compile,program,eval,load,fields,event,anomaly,match}.c
 		"$root"/agent/detect.c "$root"/agent/proctable.c "$root"/agent/event-json.c
 		"$root"/agent/event-json-kinds.c "$root"/agent/json-writer.c "$root"/agent/utf8.c
-		"$root"/agent/names.c "$root"/agent/decode.c)
+		"$root"/agent/names.c "$root"/agent/decode.c
+		"$root"/agent/record-format.c "$root"/agent/event-siem.c "$root"/agent/event-ecs.c "$root"/agent/event-ecs-kinds.c
+		"$root"/agent/event-ocsf.c "$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c)
 	libs=$(pkg-config --cflags --libs json-c yaml-0.1 libhs libpcre2-8)
 	;;
 *)
