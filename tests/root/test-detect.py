@@ -51,7 +51,13 @@ def check_kinds(binary, wd, agent, ids):
     control = wd.join("control.sock")
 
     # syscall_rate: a tight loop in a watched tree (syscall_rate_scope = targets)
-    r = watch(binary, control, "looper", "python3 -c 'import os,time\nt=time.time()\nwhile time.time()-t<2.5: os.getppid()'")
+    # Debian's python3, isolated (-I -S: about 250 system calls to start; a
+    # pyenv shim on PATH makes thousands of newfstatat, over the threshold by
+    # itself), and a sleep that keeps its start out of the loop's windows: the
+    # window that crosses the threshold is the loop's
+    r = watch(binary, control, "looper",
+              "/usr/bin/python3 -I -S -c 'import os,time\ntime.sleep(1.1)\nt=time.time()\n"
+              "while time.time()-t<2.5: os.getppid()'")
     h.check(r.returncode == 0, "watched syscall loop ran (%s)" % r.stderr.strip())
     rec = wait_anomaly(agent, "syscall_rate anomaly for the watched loop",
                        lambda r: r["anomaly"]["kind"] == "syscall_rate" and r.get("target", {}).get("name") == "looper")
@@ -108,8 +114,11 @@ def check_kinds(binary, wd, agent, ids):
     # tamper: a write to the agent's configuration file
     with open(agent.config, "a") as f:
         f.write("# touched by test-detect\n")
-    rec = wait_anomaly(agent, "tamper agent_file for the config write", lambda r: r["anomaly"]["rule"] == "agent_file")
-    h.check(rec["anomaly"]["subject"] == os.path.realpath(agent.config), "subject is the config path")
+    # (another agent of this host starting or stopping touches the pinned kill
+    # log, also one of this agent's files: the config's anomaly is the one)
+    conf_path = os.path.realpath(agent.config)
+    rec = wait_anomaly(agent, "tamper agent_file for the config write (subject %s)" % conf_path,
+                       lambda r: r["anomaly"]["rule"] == "agent_file" and r["anomaly"]["subject"] == conf_path)
     in_journal(rec, ids)
 
 
@@ -153,7 +162,11 @@ def check_watch_tags(binary, wd, agent):
 
 
 def check_scope_targets(binary, wd):
-    conf = h.write_config(wd, name="scope.conf", socket_path=wd.join("scope/events.sock"), scope="targets")
+    # no protected entries: their opens are judged for every process whatever
+    # the scope (clawos-ebpf.conf(5)), and another process of this host may
+    # read /etc/shadow meanwhile
+    conf = h.write_config(wd, name="scope.conf", socket_path=wd.join("scope/events.sock"), scope="targets",
+                          protected_paths="")
     agent = h.Agent(binary, conf, wd, name="agent-scope")
     try:
         os.makedirs(wd.join("scope"), exist_ok=True)
@@ -167,8 +180,9 @@ def check_scope_targets(binary, wd):
         trace = [r for r in agent.client.snapshot() if r["event"] in ("exec", "file_access", "network", "process")]
         h.check(not agent.client.find(lambda r: r["event"] == "exec" and outside in r["exec"]["argv"]),
                 "scope = targets: an untracked exec is not reported")
-        h.check(all(r.get("target") for r in trace),
-                "scope = targets: every trace record belongs to a target (%d records)" % len(trace))
+        stray = [r for r in trace if not r.get("target")]
+        h.check(not stray, "scope = targets: every trace record belongs to a target (%d records, %d without: %s)"
+                % (len(trace), len(stray), [h.short(r, 300) for r in stray[:3]]))
     finally:
         agent.stop()
 
