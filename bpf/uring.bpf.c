@@ -98,7 +98,8 @@ static __always_inline void uring_violation(const struct clawos_config *cfg, con
 	n = bpf_probe_read_kernel_str(k->path, sizeof(k->path), kpath);
 	if (n <= 1 || k->path[0] != '/')
 		return;
-	k->prefixlen = (n - 1) * 8;
+	/* with the NUL: an entry without a trailing '/' is exact (agent/protect.c) */
+	k->prefixlen = (n < (long)sizeof(k->path) ? n : n - 1) * 8;
 	v = bpf_map_lookup_elem(&clawos_protect, k);
 	if (!v || !(*v & CLAWOS_PROTECT_V_READ))
 		return;
