@@ -11,105 +11,11 @@
 #include <sys/vfs.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf-loader.h"
 #include "clawos.skel.h"
 #include "log.h"
-
-#define HOOK_MAX_PROGS 12
-
-struct hook_def {
-	const char *name;
-	const char *lsm_prog; /* NULL: no BPF-LSM variant */
-	int lsm_probe;	      /* enum probe_lsm_hook */
-	enum clawos_mechanism fallback;
-	const char *fallback_progs[HOOK_MAX_PROGS];
-	const char *fallback_note; /* why, when there is no LSM variant */
-};
-
-static const struct hook_def hook_defs[_HOOK_MAX] = {
-    [HOOK_EXEC] = {"exec",
-		   NULL,
-		   -1,
-		   CLAWOS_MECH_TRACEPOINT,
-		   {"clawos_execve", "clawos_execveat", "clawos_sched_exec", "clawos_execve_x", "clawos_execat_x"}},
-    [HOOK_OPEN] = {"open",
-		   NULL,
-		   -1,
-		   CLAWOS_MECH_TRACEPOINT,
-		   {"clawos_openat", "clawos_openat_x", "clawos_openat2", "clawos_openat2_x", "clawos_open",
-		    "clawos_open_x", "clawos_creat", "clawos_creat_x"}},
-    [HOOK_FILE_OPEN] = {"file_open",
-			"clawos_lsm_fopen",
-			PROBE_LSM_FILE_OPEN,
-			CLAWOS_MECH_TRACEPOINT,
-			{},
-			"paths from the open tracepoints, relative ones joined to cwd/dirfd in the kernel"},
-    [HOOK_CONNECT] = {"connect",
-		      "clawos_lsm_conn",
-		      PROBE_LSM_SOCKET_CONNECT,
-		      CLAWOS_MECH_CGROUP,
-		      {"clawos_cg_conn4", "clawos_cg_conn6"}},
-    [HOOK_BIND] =
-	{"bind", "clawos_lsm_bind", PROBE_LSM_SOCKET_BIND, CLAWOS_MECH_CGROUP, {"clawos_cg_bind4", "clawos_cg_bind6"}},
-    [HOOK_LISTEN] =
-	{"listen", "clawos_lsm_listen", PROBE_LSM_SOCKET_LISTEN, CLAWOS_MECH_TRACEPOINT, {"clawos_tp_listen"}},
-    [HOOK_ACCEPT] = {"accept",
-		     NULL,
-		     -1,
-		     CLAWOS_MECH_TRACEPOINT,
-		     {"clawos_tp_accept", "clawos_tp_accept4"},
-		     "sys_exit_accept: LSM socket_accept runs before the peer is known"},
-    [HOOK_SOCKET_CREATE] =
-	{"socket_create", "clawos_lsm_sock", PROBE_LSM_SOCKET_CREATE, CLAWOS_MECH_CGROUP, {"clawos_cg_sock"}},
-    [HOOK_SENDMSG] = {"sendmsg",
-		      NULL,
-		      -1,
-		      CLAWOS_MECH_CGROUP,
-		      {"clawos_cg_send4", "clawos_cg_send6"},
-		      "cgroup sendmsg4/6: unconnected UDP destinations"},
-    [HOOK_CGROUP_SKB] = {"cgroup_skb",
-			 NULL,
-			 -1,
-			 CLAWOS_MECH_CGROUP_SKB,
-			 {"clawos_skb_in", "clawos_skb_out"},
-			 "cgroup_skb ingress/egress counters on the cgroup v2 root"},
-    [HOOK_PROCESS] = {"process",
-		      NULL,
-		      -1,
-		      CLAWOS_MECH_TRACEPOINT,
-		      {"clawos_fork", "clawos_exit"},
-		      "sched_process_fork/exit: process trees and targets"},
-    [HOOK_SYSCALLS] = {"syscalls",
-		       NULL,
-		       -1,
-		       CLAWOS_MECH_TRACEPOINT,
-		       {"clawos_sys_enter"},
-		       "raw_syscalls/sys_enter, attached only while there are targets or syscall_rate_scope = all"},
-    [HOOK_TAMPER] = {"tamper",
-		     NULL,
-		     -1,
-		     CLAWOS_MECH_TRACEPOINT,
-		     {"clawos_tp_bpf", "clawos_tp_ptrace", "clawos_tp_signal", "clawos_tp_initmod",
-		      "clawos_tp_finitmod", "clawos_tp_unlinkat", "clawos_tp_rename2", "clawos_tp_rename",
-		      "clawos_tp_unlink", "clawos_agent_thread", "clawos_agent_thread_x"},
-		     "bpf, ptrace, signals, module loads, unlink/rename of the agent's files"},
-    [HOOK_COMPAT] =
-	{"compat_syscall",
-	 NULL,
-	 -1,
-	 CLAWOS_MECH_TP_BTF,
-	 {"clawos_compat"},
-	 "tp_btf/sys_enter: 32-bit system calls raise evasion anomalies (no syscalls:* tracepoint sees them)"},
-    [HOOK_URING] = {"io_uring",
-		    NULL,
-		    -1,
-		    CLAWOS_MECH_TP_BTF,
-		    {"clawos_uring"},
-		    "tp_btf/io_uring_submit_req: opcode, fd, path or peer of each request; no result"},
-};
 
 /* Hooks whose failure to load or attach is reported, not fatal. */
 static bool hook_optional(int h)
@@ -124,29 +30,6 @@ void bpf_loader_set_tracked_max(uint32_t n)
 	tracked_max = n;
 }
 
-/* "tp_btf/NAME": does the kernel's BTF have the tracepoint (and, for
- * io_uring, the request types the program reads)? */
-static bool btf_tp_available(const char *name)
-{
-	static struct btf *vmlinux;
-	char tname[160];
-
-	if (!vmlinux) {
-		vmlinux = btf__load_vmlinux_btf();
-		if (!vmlinux) {
-			vmlinux = NULL;
-			return false;
-		}
-	}
-	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
-	if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) < 0)
-		return false;
-	if (strcmp(name, "io_uring_submit_req") == 0)
-		return btf__find_by_name_kind(vmlinux, "io_open", BTF_KIND_STRUCT) >= 0 &&
-		       btf__find_by_name_kind(vmlinux, "io_kiocb", BTF_KIND_STRUCT) >= 0;
-	return true;
-}
-
 struct bpf_loader {
 	struct clawos *skel;
 	struct bpf_link **links;
@@ -159,143 +42,16 @@ struct bpf_loader {
 	bool killlog_pinned; /* ours or reused: unpinned at a clean stop */
 };
 
-const char *hook_state_name(enum hook_state s)
-{
-	return s == HOOK_ACTIVE ? "active" : s == HOOK_DEGRADED ? "degraded" : "missing";
-}
-
 /* "tracepoint/syscalls/sys_enter_openat" -> does it exist here? */
 static bool tracepoint_available(const struct probe_result *pr, const char *section)
 {
 	char cat[64], name[128];
 
 	if (sscanf(section, "tp_btf/%127s", name) == 1)
-		return btf_tp_available(name);
+		return probe_btf_tracepoint(name);
 	if (sscanf(section, "tracepoint/%63[^/]/%127s", cat, name) != 2)
 		return true;
 	return probe_tracepoint(pr, cat, name);
-}
-
-/* Section names without loading: the fallback programs' availability. */
-static unsigned fallback_available(const struct hook_def *d, const struct probe_result *pr, char *missing, size_t size)
-{
-	static const struct {
-		const char *prog, *section;
-	} sections[] = {
-	    {"clawos_execve", "tracepoint/syscalls/sys_enter_execve"},
-	    {"clawos_execveat", "tracepoint/syscalls/sys_enter_execveat"},
-	    {"clawos_sched_exec", "tracepoint/sched/sched_process_exec"},
-	    {"clawos_execve_x", "tracepoint/syscalls/sys_exit_execve"},
-	    {"clawos_execat_x", "tracepoint/syscalls/sys_exit_execveat"},
-	    {"clawos_openat", "tracepoint/syscalls/sys_enter_openat"},
-	    {"clawos_openat_x", "tracepoint/syscalls/sys_exit_openat"},
-	    {"clawos_openat2", "tracepoint/syscalls/sys_enter_openat2"},
-	    {"clawos_openat2_x", "tracepoint/syscalls/sys_exit_openat2"},
-	    {"clawos_open", "tracepoint/syscalls/sys_enter_open"},
-	    {"clawos_open_x", "tracepoint/syscalls/sys_exit_open"},
-	    {"clawos_creat", "tracepoint/syscalls/sys_enter_creat"},
-	    {"clawos_creat_x", "tracepoint/syscalls/sys_exit_creat"},
-	    {"clawos_tp_listen", "tracepoint/syscalls/sys_enter_listen"},
-	    {"clawos_tp_accept", "tracepoint/syscalls/sys_exit_accept"},
-	    {"clawos_tp_accept4", "tracepoint/syscalls/sys_exit_accept4"},
-	    {"clawos_fork", "tp_btf/sched_process_fork"},
-	    {"clawos_agent_thread", "tp_btf/sched_process_fork"},
-	    {"clawos_agent_thread_x", "tp_btf/sched_process_exit"},
-	    {"clawos_compat", "tp_btf/sys_enter"},
-	    {"clawos_uring", "tp_btf/io_uring_submit_req"},
-	    {"clawos_exit", "tracepoint/sched/sched_process_exit"},
-	    {"clawos_sys_enter", "tracepoint/raw_syscalls/sys_enter"},
-	    {"clawos_tp_bpf", "tracepoint/syscalls/sys_enter_bpf"},
-	    {"clawos_tp_ptrace", "tracepoint/syscalls/sys_enter_ptrace"},
-	    {"clawos_tp_signal", "tp_btf/signal_generate"},
-	    {"clawos_tp_initmod", "tracepoint/syscalls/sys_enter_init_module"},
-	    {"clawos_tp_finitmod", "tracepoint/syscalls/sys_enter_finit_module"},
-	    {"clawos_tp_unlinkat", "tracepoint/syscalls/sys_enter_unlinkat"},
-	    {"clawos_tp_rename2", "tracepoint/syscalls/sys_enter_renameat2"},
-	    {"clawos_tp_rename", "tracepoint/syscalls/sys_enter_rename"},
-	    {"clawos_tp_unlink", "tracepoint/syscalls/sys_enter_unlink"},
-	};
-	unsigned n = 0;
-
-	missing[0] = '\0';
-	for (int i = 0; i < HOOK_MAX_PROGS && d->fallback_progs[i]; i++) {
-		bool ok = true;
-
-		for (size_t j = 0; j < ELEMENTSOF(sections); j++)
-			if (strcmp(sections[j].prog, d->fallback_progs[i]) == 0)
-				ok = tracepoint_available(pr, sections[j].section);
-		if ((d->fallback == CLAWOS_MECH_CGROUP || d->fallback == CLAWOS_MECH_CGROUP_SKB) &&
-		    !pr->cgroup2_path[0])
-			ok = false;
-		if (ok)
-			n++;
-		else
-			snprintf(missing + strlen(missing), size - strlen(missing), "%s%s", missing[0] ? ", " : "",
-				 d->fallback_progs[i]);
-	}
-	return n;
-}
-
-static unsigned count_progs(const struct hook_def *d)
-{
-	unsigned n = 0;
-
-	while (n < HOOK_MAX_PROGS && d->fallback_progs[n])
-		n++;
-	return n;
-}
-
-static void plan_fallback(struct hook_status *st, const struct hook_def *d, const struct probe_result *pr,
-			  const char *why)
-{
-	char missing[200];
-	unsigned total = count_progs(d), avail = fallback_available(d, pr, missing, sizeof(missing));
-
-	st->mechanism = d->fallback;
-	st->n_programs = avail;
-	st->state = HOOK_ACTIVE;
-	if (total > 0 && avail == 0) {
-		st->state = HOOK_MISSING;
-		st->mechanism = CLAWOS_MECH_NONE;
-		snprintf(st->reason, sizeof(st->reason), "%s%sno %s available (%s)", why ? why : "", why ? "; " : "",
-			 mechanism_name(d->fallback),
-			 d->fallback == CLAWOS_MECH_TRACEPOINT ? "tracefs or tracepoints missing"
-			 : d->fallback == CLAWOS_MECH_TP_BTF   ? "the kernel's BTF lacks the tracepoint or its types"
-							       : "no cgroup v2");
-		return;
-	}
-	if (avail < total) {
-		st->state = HOOK_DEGRADED;
-		snprintf(st->reason, sizeof(st->reason), "%s%smissing here: %s", why ? why : "", why ? "; " : "",
-			 missing);
-		return;
-	}
-	snprintf(st->reason, sizeof(st->reason), "%s%s%s", why ? why : "", why && d->fallback_note ? "; " : "",
-		 d->fallback_note ? d->fallback_note : "");
-}
-
-void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr)
-{
-	memset(plan, 0, sizeof(*plan));
-	for (int h = 0; h < _HOOK_MAX; h++) {
-		const struct hook_def *d = &hook_defs[h];
-		struct hook_status *st = &plan->hooks[h];
-
-		st->name = d->name;
-		if (h == HOOK_FILE_OPEN && pr->lsm_ok[d->lsm_probe] && !pr->task_storage) {
-			/* file_open upgrades the record parked in task storage */
-			plan_fallback(st, d, pr, "no task storage in tracing programs (Linux 5.11)");
-			continue;
-		}
-		if (d->lsm_prog && pr->lsm_ok[d->lsm_probe]) {
-			st->mechanism = CLAWOS_MECH_LSM;
-			st->state = HOOK_ACTIVE;
-			st->n_programs = 1;
-			snprintf(st->reason, sizeof(st->reason), "BPF-LSM %s", probe_lsm_hook_name(d->lsm_probe));
-			continue;
-		}
-		plan_fallback(st, d, pr, d->lsm_prog ? pr->lsm_reason[d->lsm_probe] : NULL);
-	}
 }
 
 /* A program by name; where the kernel has no task storage for tracing
@@ -328,7 +84,10 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 		const struct hook_status *st = &plan->hooks[h];
 
 		if (st->mechanism == CLAWOS_MECH_LSM) {
-			p = bpf_object__find_program_by_name(skel->obj, d->lsm_prog);
+			char walk[64];
+
+			snprintf(walk, sizeof(walk), "%s_w%s", d->lsm_prog, pr->task_storage ? "" : "h");
+			p = bpf_object__find_program_by_name(skel->obj, st->lsm_walk ? walk : d->lsm_prog);
 			if (p)
 				bpf_program__set_autoload(p, true);
 			continue;
@@ -500,7 +259,8 @@ static void loader_drop_lsm(struct hook_plan *plan, const struct probe_result *p
 			continue;
 		snprintf(why, sizeof(why), "BPF-LSM program failed to load with the agent's object: %s",
 			 strerror(-err));
-		plan_fallback(&plan->hooks[h], &hook_defs[h], pr, why);
+		plan->hooks[h].lsm_walk = false;
+		hook_plan_fallback(plan, h, pr, why);
 	}
 }
 
@@ -569,15 +329,29 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 			had_lsm |= plan->hooks[h].mechanism == CLAWOS_MECH_LSM;
 		if (!had_lsm)
 			goto fail;
-		/* The probe loaded, the real LSM program did not: fall back
-		 * rather than run without those hooks. */
-		log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
 		clawos__destroy(l->skel);
 		l->skel = NULL;
-		loader_drop_lsm(plan, pr, r);
-		r = loader_open_load(l, plan, pr, ring_size);
-		if (r < 0)
-			goto fail;
+		if (plan->hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM && !plan->hooks[HOOK_FILE_OPEN].lsm_walk) {
+			/* bpf_d_path refused in the real program: the walk */
+			log_warning_errno(r, "Loading with BPF-LSM file_open (bpf_d_path) failed (%m); retrying with "
+					     "the dentry walk");
+			hook_plan_fopen_variant(&plan->hooks[HOOK_FILE_OPEN], true,
+						"the bpf_d_path variant failed to load");
+			r = loader_open_load(l, plan, pr, ring_size);
+			if (r < 0) {
+				clawos__destroy(l->skel);
+				l->skel = NULL;
+			}
+		}
+		if (r < 0) {
+			/* The probe loaded, the real LSM program did not: fall
+			 * back rather than run without those hooks. */
+			log_warning_errno(r, "Loading with BPF-LSM programs failed (%m); retrying with the fallbacks");
+			loader_drop_lsm(plan, pr, r);
+			r = loader_open_load(l, plan, pr, ring_size);
+			if (r < 0)
+				goto fail;
+		}
 	}
 	loader_fill_own(l);
 	r = prepare(l, userdata);

@@ -14,49 +14,9 @@
 #include "names.h"
 #include "probe.h"
 
-enum hook_id {
-	HOOK_EXEC,
-	HOOK_OPEN,
-	HOOK_FILE_OPEN,
-	HOOK_CONNECT,
-	HOOK_BIND,
-	HOOK_LISTEN,
-	HOOK_ACCEPT,
-	HOOK_SOCKET_CREATE,
-	HOOK_SENDMSG,
-	HOOK_CGROUP_SKB,
-	HOOK_PROCESS,
-	HOOK_SYSCALLS,
-	HOOK_TAMPER,
-	HOOK_COMPAT, /* optional: 32-bit system calls (tp_btf/sys_enter) */
-	HOOK_URING,  /* optional: io_uring requests (tp_btf/io_uring_submit_req) */
-	_HOOK_MAX,
-};
-
-enum hook_state {
-	HOOK_ACTIVE,   /* every program of the chosen mechanism */
-	HOOK_DEGRADED, /* some programs missing, see reason */
-	HOOK_MISSING,  /* no mechanism works on this kernel */
-};
-
-struct hook_status {
-	const char *name;
-	enum clawos_mechanism mechanism; /* chosen */
-	enum hook_state state;
-	char reason[256]; /* why the fallback, or what is degraded */
-	unsigned n_programs;
-};
-
-struct hook_plan {
-	struct hook_status hooks[_HOOK_MAX];
-};
+#include "hook-plan.h"
 
 struct bpf_loader;
-
-/* Decides the mechanism per hook from a probe (no BPF loaded here). */
-void hook_plan_make(struct hook_plan *plan, const struct probe_result *pr);
-
-const char *hook_state_name(enum hook_state s);
 
 /* Loads and attaches per plan.  `prepare` runs after the load and before
  * the first attach: it fills the CONFIG and filter maps, so no event is

@@ -56,6 +56,13 @@ static int config_open(const char *path, struct clawos_config_error *err)
 				 (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
+	/* a group that may write it may change what the agent watches and
+	 * where its records go, as much as root may */
+	if (st.st_mode & S_IWGRP) {
+		config_error_set(err, path, 0, "", "", "is group-writable (mode %04o); run 'chmod g-w' on it",
+				 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
 	if (geteuid() == 0 && st.st_uid != 0) {
 		config_error_set(err, path, 0, "", "",
 				 "is owned by uid %u, but the agent runs as root and only reads "

@@ -83,6 +83,8 @@ const struct config_key config_keys[] = {
     {"output", "client_queue_size", &config_type_size, FIELD(client_queue_size), 64 * 1024, 256 * 1024 * 1024,
      .reload_live = LIVE},
     {"output", "client_stall_timeout", &config_type_uint, FIELD(client_stall_timeout), 0, 3600, .reload_live = LIVE},
+    {"output", "client_queue_budget", &config_type_size, FIELD(client_queue_budget), 1024 * 1024, 1024 * 1024 * 1024,
+     .reload_live = LIVE},
     {"output", "socket_format", &config_type_enum, FIELD(socket_format), RECORD_FORMAT_NATIVE, RECORD_FORMAT_OCSF,
      .names = record_format_names, .reload_live = LIVE},
     {"output", "connect", &config_type_bool, FIELD(connect_enabled), .reload_live = RESTART},
@@ -140,6 +142,7 @@ static const struct clawos_settings settings_defaults = {
     .max_clients = 64,
     .client_queue_size = 4 * 1024 * 1024,
     .client_stall_timeout = 30,
+    .client_queue_budget = 64 * 1024 * 1024,
     .connect_enabled = false,
     .connect_buffer_size = 16 * 1024 * 1024,
     .journal_enabled = true,
@@ -155,7 +158,7 @@ static const struct clawos_settings settings_defaults = {
 };
 
 static const char *const default_protected_paths[] = {
-    "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_", NULL,
+    "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/", "/root/.ssh/", "/etc/ssh/ssh_host_*", NULL,
 };
 
 /* Programs whose job is to read those files. */
@@ -366,6 +369,32 @@ static int config_handler(void *userdata, const char *section, const char *name,
 	return c->r >= 0;
 }
 
+/* Keys that are valid alone but not as the agent would use them. */
+static int config_check_paths(struct parse_ctx *c)
+{
+	const struct clawos_settings *s = c->settings;
+	const char *slash = s->socket_path ? strrchr(s->socket_path, '/') : NULL;
+	size_t dir = slash ? (size_t)(slash - s->socket_path) : 0, rt = strlen(CLAWOS_RUNTIME_DIR);
+
+	/* manager-control.c puts control.sock beside the event socket */
+	if (s->socket_path && dir + strlen("/control.sock") > 107)
+		return config_error_set(c->err, c->filename, c->seen[key_index("output", "socket_path")], "output",
+					"socket_path",
+					"the control socket %.*s/control.sock beside it would be %zu bytes, more than "
+					"the 107 a Unix socket path may have: use a shorter directory",
+					(int)dir, s->socket_path, dir + strlen("/control.sock"));
+	/* systemd removes the RuntimeDirectory whenever the agent stops */
+	if (s->connect_enabled || c->seen[key_index("output", "connect_path")])
+		if (s->connect_path && !strncmp(s->connect_path, CLAWOS_RUNTIME_DIR, rt) &&
+		    (s->connect_path[rt] == '/' || s->connect_path[rt] == '\0'))
+			return config_error_set(c->err, c->filename, c->seen[key_index("output", "connect_path")],
+						"output", "connect_path",
+						"is inside the agent's runtime directory " CLAWOS_RUNTIME_DIR
+						", which systemd removes whenever the agent stops or restarts: put the "
+						"shipper's socket elsewhere (e.g. " CLAWOS_DEFAULT_CONNECT_PATH ")");
+	return 0;
+}
+
 int config_parse_buffer(const char *filename, const char *buf, size_t len, struct clawos_settings *out,
 			struct clawos_config_error *err)
 {
@@ -392,6 +421,8 @@ int config_parse_buffer(const char *filename, const char *buf, size_t len, struc
 		else if (r != 0)
 			/* config_scan() should have caught whatever inih refuses. */
 			r = config_error_set(err, c.filename, r > 0 ? (unsigned)r : 0, "", "", "syntax error");
+		if (r >= 0)
+			r = config_check_paths(&c);
 	}
 	if (r < 0) {
 		settings_done(out);

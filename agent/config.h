@@ -14,7 +14,9 @@
 #include "bpf/clawos-abi.h"
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
-#define CLAWOS_DEFAULT_SOCKET_PATH "/run/clawos-ebpf/events.sock"
+/* the unit's RuntimeDirectory= */
+#define CLAWOS_RUNTIME_DIR "/run/clawos-ebpf"
+#define CLAWOS_DEFAULT_SOCKET_PATH CLAWOS_RUNTIME_DIR "/events.sock"
 /* Not in the agent's RuntimeDirectory (/run/clawos-ebpf): systemd removes
  * that whenever the agent stops, the shipper's socket with it. */
 #define CLAWOS_DEFAULT_CONNECT_PATH "/run/clawos-ebpf-shipper/shipper.sock"
@@ -83,7 +85,8 @@ struct clawos_settings {
 	char *socket_group;	       /* group name; "" = the agent's own */
 	uint32_t max_clients;	       /* 1..1024, default 64 */
 	uint32_t client_queue_size;    /* bytes queued per socket client, 64 KiB..256 MiB */
-	uint32_t client_stall_timeout; /* seconds without progress before a client is dropped; 0 = never */
+	uint32_t client_stall_timeout; /* seconds to take what was queued before a client is dropped; 0 = never */
+	uint32_t client_queue_budget;  /* bytes queued for all socket clients together, 1 MiB..1 GiB */
 	bool connect_enabled;	       /* connect mode: the agent connects to a shipper */
 	char *connect_path;	       /* absolute */
 	uint32_t connect_buffer_size;  /* bytes buffered while the shipper is away */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control-client.h"
+#include "control-proto.h"
 #include "macro.h"
 
 /* the agent answers from its event loop at once; this bounds a hung one */
@@ -65,6 +66,7 @@ int control_request(const char *path, const char *request, char **reply)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL, *line = NULL;
 	size_t len = strlen(request);
+	const char *payload;
 	int r;
 
 	*reply = NULL;
@@ -75,7 +77,7 @@ int control_request(const char *path, const char *request, char **reply)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	/* one send: the agent reads the request with one read */
+	/* one line; the agent reads it when it arrives, within a second */
 	line = malloc(len + 2);
 	if (!line)
 		return -ENOMEM;
@@ -86,14 +88,9 @@ int control_request(const char *path, const char *request, char **reply)
 	r = read_reply(fd, &text);
 	if (r < 0)
 		return r;
-	text[strcspn(text, "\n")] = '\0';
-	if (strncmp(text, "OK", 2) == 0 && (text[2] == ' ' || text[2] == '\0')) {
-		*reply = strdup(text[2] ? text + 3 : "");
-		return *reply ? 0 : -ENOMEM;
-	}
-	if (strncmp(text, "ERR ", 4) == 0) {
-		*reply = strdup(text + 4);
-		return *reply ? -EPROTO : -ENOMEM;
-	}
-	return -EBADMSG;
+	r = control_parse_reply(text, &payload);
+	if (!payload)
+		return r;
+	*reply = strdup(payload);
+	return *reply ? r : -ENOMEM;
 }

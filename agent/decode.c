@@ -25,7 +25,11 @@ size_t event_type_size(unsigned type)
 
 size_t event_type_min_size(unsigned type)
 {
-	return type == CLAWOS_EV_EXEC ? CLAWOS_EXEC_FIXED_SIZE : event_type_size(type);
+	if (type == CLAWOS_EV_EXEC)
+		return CLAWOS_EXEC_FIXED_SIZE;
+	if (type == CLAWOS_EV_FILE)
+		return CLAWOS_FILE_MIN_SIZE;
+	return event_type_size(type);
 }
 
 const char *event_type_name(unsigned type)
@@ -53,6 +57,24 @@ enum decode_error event_decode(const void *data, size_t size, const struct clawo
 			return DECODE_TRUNCATED;
 		if (size > want || h->size != size || (size_t)e->args_len != size - CLAWOS_EXEC_FIXED_SIZE)
 			return DECODE_SIZE_MISMATCH;
+		*hdr = h;
+		return DECODE_OK;
+	}
+	if (h->type == CLAWOS_EV_FILE) {
+		const struct clawos_file_event *e = data;
+
+		/* variable size: the short form without root and requested, or
+		 * the fixed part and exactly requested_len bytes */
+		if (size < CLAWOS_FILE_MIN_SIZE)
+			return DECODE_TRUNCATED;
+		if (size > want || h->size != size)
+			return DECODE_SIZE_MISMATCH;
+		if (size == CLAWOS_FILE_MIN_SIZE) {
+			if (e->requested_len || (e->xflags & CLAWOS_FILE_X_ROOT))
+				return DECODE_SIZE_MISMATCH;
+		} else if (size < CLAWOS_FILE_FIXED_SIZE || (size_t)e->requested_len != size - CLAWOS_FILE_FIXED_SIZE) {
+			return DECODE_SIZE_MISMATCH;
+		}
 		*hdr = h;
 		return DECODE_OK;
 	}

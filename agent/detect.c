@@ -448,8 +448,13 @@ void detect_describe(struct clawos_anomaly_event *a)
 	const char *r = a->rule;
 	unsigned long long obs = (unsigned long long)a->observed, thr = (unsigned long long)a->threshold;
 	char *d = a->description;
-	size_t n = sizeof(a->description);
+	size_t n = sizeof(a->description), len;
 
+	/* a ring anomaly is outside input: its strings may have no NUL */
+	a->rule[sizeof(a->rule) - 1] = '\0';
+	a->target[sizeof(a->target) - 1] = '\0';
+	a->subject[sizeof(a->subject) - 1] = '\0';
+	d[n - 1] = '\0';
 	snprintf(who, sizeof(who), "%.*s[%u]", CLAWOS_COMM_LEN, a->hdr.comm, a->hdr.pid);
 	if (d[0])
 		; /* the rule wrote its own text */
@@ -485,8 +490,9 @@ void detect_describe(struct clawos_anomaly_event *a)
 		snprintf(d, n, "%s connected to denied destination %.64s", who, a->subject);
 	else
 		snprintf(d, n, "%s triggered rule %.32s", who, r);
+	len = strnlen(d, n - 1);
 	if (a->suppressed)
-		snprintf(d + strlen(d), n - strlen(d), "; %u identical suppressed", a->suppressed);
+		snprintf(d + len, n - len, "; %u identical suppressed", a->suppressed);
 	if (a->kind == CLAWOS_ANOMALY_TAMPER && !strcmp(r, "bpf_syscall"))
 		snprintf(a->subject, sizeof(a->subject), "%s", bpf_cmd_name(a->observed));
 	if (a->kind == CLAWOS_ANOMALY_TAMPER && !strcmp(r, "signal_agent"))

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "passwd.h"
 #include "enrich.h"
 #include "log.h"
 #include "macro.h"
@@ -158,16 +159,11 @@ static const char *user_name(struct enrich *e, uint32_t uid)
 	if (!f)
 		return NULL;
 	while (fgets(line, sizeof(line), f)) {
-		char *name = line, *colon1 = strchr(line, ':'), *colon2, *end;
-		unsigned long u;
+		const char *name;
+		uint32_t u;
 
-		if (!colon1 || !(colon2 = strchr(colon1 + 1, ':')))
+		if (!passwd_parse_line(line, &u, &name) || u != uid)
 			continue;
-		errno = 0;
-		u = strtoul(colon2 + 1, &end, 10);
-		if (errno || *end != ':' || u != uid)
-			continue;
-		*colon1 = '\0';
 		snprintf(s->name, sizeof(s->name), "%s", name);
 		break;
 	}

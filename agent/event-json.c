@@ -163,14 +163,29 @@ const char *file_record_path(const struct clawos_file_event *e, char *buf, size_
 		*raw = NULL;
 	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
 	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
-	    e->mechanism != CLAWOS_MECH_LSM && size > CLAWOS_FILE_PATH_LEN && path_normalize(tmp, buf, size) == 0 &&
-	    strcmp(tmp, buf) != 0) {
+	    e->mechanism != CLAWOS_MECH_LSM && !(e->xflags & CLAWOS_FILE_X_FROM_FILE) && size > CLAWOS_FILE_PATH_LEN &&
+	    path_normalize(tmp, buf, size) == 0 && strcmp(tmp, buf) != 0) {
 		if (raw)
 			*raw = e->path;
 		return buf;
 	}
 	snprintf(buf, size, "%s", tmp);
 	return buf;
+}
+
+void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
+{
+	size_t req = MIN((size_t)e->requested_len, sizeof(e->requested));
+
+	if (req)
+		jw_string_clean(w, "requested_path", e->requested, strnlen(e->requested, req));
+	if (e->xflags & CLAWOS_FILE_X_ROOT) {
+		jw_string_clean(w, "root", e->root, strnlen(e->root, sizeof(e->root)));
+		if (e->xflags & CLAWOS_FILE_X_ROOT_CUT)
+			jw_bool(w, "root_truncated", true);
+	}
+	if (e->xflags & CLAWOS_FILE_X_IDENTITY)
+		jw_string(w, "protected_by", "identity");
 }
 
 static void file_json(struct json_writer *w, const struct clawos_file_event *e)
@@ -185,6 +200,7 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 	jw_string_clean(w, "path", path, sizeof(path));
 	if (raw)
 		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
+	file_origin_json(w, e);
 	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
 	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)

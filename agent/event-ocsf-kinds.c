@@ -163,28 +163,38 @@ void ocsf_syscall(struct json_writer *w, const struct clawos_syscall_event *e, c
 	jw_end(w);
 }
 
-/* finding_info.attacks: one attack per technique or sub-technique of a
- * Sigma rule's ATT&CK tags, each with all the rule's tactics (a rule does
- * not say which tactic a technique serves); only tactics: one attack. */
-static void ocsf_tactics(struct json_writer *w, const struct event_sigma *s)
+/* finding_info.attacks from a Sigma rule's ATT&CK tags.  A rule does not
+ * say which of its tactics a technique serves, so each technique (or
+ * sub-technique) is paired with each tactic of the rule, one attack object
+ * per pair ("tactic" is one object in OCSF; "tactics" is deprecated); a
+ * technique without tactics, or a tactic without techniques, stands alone. */
+static void ocsf_attack(struct json_writer *w, const struct siem_attack *t, enum siem_attack_kind k,
+			const struct siem_attack *tactic)
 {
-	struct siem_attack a;
-
-	jw_array(w, "tactics");
-	for (size_t i = 0; i < s->n_tags; i++)
-		if (siem_attack_parse(s->tags[i], &a) == SIEM_ATTACK_TACTIC) {
-			jw_object(w, NULL);
-			jw_string(w, "uid", a.id);
-			jw_string(w, "name", a.name);
+	jw_object(w, NULL);
+	if (t) {
+		jw_object(w, "technique");
+		jw_string(w, "uid", k == SIEM_ATTACK_TECHNIQUE ? t->id : t->technique);
+		jw_end(w);
+		if (k == SIEM_ATTACK_SUBTECHNIQUE) {
+			jw_object(w, "sub_technique");
+			jw_string(w, "uid", t->id);
 			jw_end(w);
 		}
+	}
+	if (tactic) {
+		jw_object(w, "tactic");
+		jw_string(w, "uid", tactic->id);
+		jw_string(w, "name", tactic->name);
+		jw_end(w);
+	}
 	jw_end(w);
 }
 
 static void ocsf_attacks(struct json_writer *w, const struct event_sigma *s)
 {
 	bool tactics = false, techniques = false;
-	struct siem_attack a;
+	struct siem_attack a, b;
 
 	for (size_t i = 0; i < s->n_tags; i++) {
 		enum siem_attack_kind k = siem_attack_parse(s->tags[i], &a);
@@ -198,25 +208,15 @@ static void ocsf_attacks(struct json_writer *w, const struct event_sigma *s)
 	for (size_t i = 0; i < s->n_tags; i++) {
 		enum siem_attack_kind k = siem_attack_parse(s->tags[i], &a);
 
+		if (k == SIEM_ATTACK_TACTIC && !techniques)
+			ocsf_attack(w, NULL, k, &a);
 		if (k != SIEM_ATTACK_TECHNIQUE && k != SIEM_ATTACK_SUBTECHNIQUE)
 			continue;
-		jw_object(w, NULL);
-		jw_object(w, "technique");
-		jw_string(w, "uid", k == SIEM_ATTACK_TECHNIQUE ? a.id : a.technique);
-		jw_end(w);
-		if (k == SIEM_ATTACK_SUBTECHNIQUE) {
-			jw_object(w, "sub_technique");
-			jw_string(w, "uid", a.id);
-			jw_end(w);
-		}
-		if (tactics)
-			ocsf_tactics(w, s);
-		jw_end(w);
-	}
-	if (!techniques) {
-		jw_object(w, NULL);
-		ocsf_tactics(w, s);
-		jw_end(w);
+		if (!tactics)
+			ocsf_attack(w, &a, k, NULL);
+		for (size_t j = 0; j < s->n_tags && tactics; j++)
+			if (siem_attack_parse(s->tags[j], &b) == SIEM_ATTACK_TACTIC)
+				ocsf_attack(w, &a, k, &b);
 	}
 	jw_end(w);
 }

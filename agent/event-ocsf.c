@@ -357,6 +357,7 @@ static void ocsf_file_access(struct json_writer *w, const struct clawos_file_eve
 	jw_object(w, "file");
 	if (raw)
 		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
+	file_origin_json(w, e);
 	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
 	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
 	if (e->path_flags & CLAWOS_PATH_F_FAULT)

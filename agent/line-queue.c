@@ -68,9 +68,19 @@ int lq_push(struct line_queue *q, const char *s, size_t len)
 	return 0;
 }
 
-ssize_t lq_flush(struct line_queue *q, int fd)
+void lq_trim(struct line_queue *q)
 {
-	ssize_t total = 0;
+	if (q->head == q->tail && q->cap > 65536) {
+		free(q->buf);
+		q->buf = NULL;
+		q->head = q->tail = q->cap = 0;
+	}
+}
+
+int lq_flush(struct line_queue *q, int fd, size_t *written)
+{
+	size_t total = 0;
+	int r = 0;
 
 	while (lq_pending(q) > 0) {
 		ssize_t n = write(fd, q->buf + q->head, lq_pending(q));
@@ -78,14 +88,16 @@ ssize_t lq_flush(struct line_queue *q, int fd)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
+			if (errno != EAGAIN)
+				r = -errno;
+			break;
 		}
-		q->head += n;
-		total += n;
+		q->head += (size_t)n;
+		total += (size_t)n;
 	}
 	if (q->head == q->tail)
 		q->head = q->tail = 0;
-	return total;
+	if (written)
+		*written = total;
+	return r;
 }

@@ -26,5 +26,10 @@ void lq_done(struct line_queue *q);
 size_t lq_pending(const struct line_queue *q);
 /* Queues s[0..len) and a newline: 0, or -ENOBUFS (counted) / -ENOMEM. */
 int lq_push(struct line_queue *q, const char *s, size_t len);
-/* Writes what the fd accepts: bytes written (0 on EAGAIN), or -errno. */
-ssize_t lq_flush(struct line_queue *q, int fd);
+/* An empty queue gives its buffer back when it is larger than 64 KiB: the
+ * memory of a queue that filled once is not kept for good. */
+void lq_trim(struct line_queue *q);
+/* Writes what the fd accepts: 0 (also on EAGAIN) or -errno.  *written
+ * (may be NULL) is set to the bytes taken off the queue by this call, also
+ * when a later write failed: the caller must know where a torn line ends. */
+int lq_flush(struct line_queue *q, int fd, size_t *written);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #include <json-c/json.h>
 
@@ -50,6 +51,9 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 	printf("  %-12s %s\n", "btf", pr->btf ? "yes" : "no");
 	printf("  %-12s %s\n", "ringbuf", pr->ringbuf ? "yes" : "no");
 	printf("  %-12s %s (%s)\n", "bpf_lsm", pr->lsm_ok[PROBE_LSM_FILE_OPEN] ? "yes" : "no", pr->lsm_list);
+	if (pr->lsm_ok[PROBE_LSM_FILE_OPEN])
+		printf("  %-12s %s%s%s\n", "bpf_d_path", pr->lsm_fopen_walk ? "no: " : "yes",
+		       pr->lsm_fopen_walk ? pr->d_path_reason : "", pr->lsm_fopen_walk ? " (dentry walk)" : "");
 	printf("  %-12s %s%s%s\n", "trampoline", pr->trampoline ? "yes" : "no", pr->trampoline ? "" : ": ",
 	       pr->trampoline ? "" : pr->trampoline_reason);
 	printf("  %-12s %s\n", "task_storage", pr->task_storage ? "yes" : "no (open records parked in an LRU hash)");
@@ -66,28 +70,8 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 
 static void probe_print_json(const struct probe_result *pr, const struct hook_plan *plan)
 {
-	struct json_object *o = json_object_new_object(), *k = json_object_new_object(),
-			   *hooks = json_object_new_object();
-	struct json_object *lsm = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *hooks = json_object_new_object();
 
-	json_object_object_add(k, "btf", json_object_new_boolean(pr->btf));
-	json_object_object_add(k, "ringbuf", json_object_new_boolean(pr->ringbuf));
-	json_object_object_add(k, "lsm_list", json_object_new_string(pr->lsm_list));
-	json_object_object_add(k, "bpf_lsm_listed", json_object_new_boolean(pr->lsm_listed));
-	for (int h = 0; h < _PROBE_LSM_MAX; h++) {
-		struct json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "loads", json_object_new_boolean(pr->lsm_ok[h]));
-		json_object_object_add(j, "reason", pr->lsm_ok[h] ? NULL : json_object_new_string(pr->lsm_reason[h]));
-		json_object_object_add(lsm, probe_lsm_hook_name(h), j);
-	}
-	json_object_object_add(k, "bpf_lsm", lsm);
-	json_object_object_add(k, "trampoline", json_object_new_boolean(pr->trampoline));
-	json_object_object_add(k, "task_storage", json_object_new_boolean(pr->task_storage));
-	json_object_object_add(k, "tracefs", pr->tracefs ? json_object_new_string(pr->tracefs_path) : NULL);
-	json_object_object_add(k, "tracefs_mounted_by_agent", json_object_new_boolean(pr->tracefs_mounted_by_us));
-	json_object_object_add(k, "securityfs_mounted_by_agent", json_object_new_boolean(pr->securityfs_mounted_by_us));
-	json_object_object_add(k, "cgroup2", pr->cgroup2_path[0] ? json_object_new_string(pr->cgroup2_path) : NULL);
 	for (int h = 0; h < _HOOK_MAX; h++) {
 		const struct hook_status *st = &plan->hooks[h];
 		struct json_object *j = json_object_new_object();
@@ -97,6 +81,12 @@ static void probe_print_json(const struct probe_result *pr, const struct hook_pl
 		json_object_object_add(j, "reason", json_object_new_string(st->reason));
 		json_object_object_add(hooks, st->name, j);
 	}
+	struct json_object *k = probe_to_json(pr);
+	struct utsname u;
+
+	/* which kernel this was (for people and for the probe goldens) */
+	if (uname(&u) == 0)
+		json_object_object_add(k, "release", json_object_new_string(u.release));
 	json_object_object_add(o, "kernel", k);
 	json_object_object_add(o, "hooks", hooks);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -8,7 +8,7 @@
  *   STATUS        `clawos-ebpf status`: "OK " and one JSON object
  *                 (manager-status.c).
  * Errors are "ERR <reason>".  A client that does not send its line within
- * the read is dropped.  The reply is sent without waiting: a few KiB into
+ * a second is dropped ("ERR timeout"); the loop never waits for it.  The reply is sent without waiting: a few KiB into
  * an empty socket buffer, and a client that does not read cannot hold the
  * loop.
  */
@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control-proto.h"
 #include "event-json.h"
 #include "log.h"
 #include "manager.h"
@@ -68,40 +69,129 @@ static void control_status(struct manager *m, int fd)
 	json_object_put(o);
 }
 
-static void control_handle(struct manager *m, int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char buf[128];
-	ssize_t n;
-	struct timeval tv = {.tv_sec = 1};
+/* A connection waiting for its request line.  Nothing here blocks: the
+ * line is read when the socket is readable, within CONTROL_TIMEOUT_USEC,
+ * and at most CONTROL_PENDING_MAX connections wait at once (more are
+ * refused), so a client that connects and sends nothing costs the loop
+ * nothing. */
+#define CONTROL_TIMEOUT_USEC 1000000ULL
+#define CONTROL_PENDING_MAX 8
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-		control_reply(fd, "ERR permission denied\n", 22);
-		return;
+struct control_conn {
+	struct manager *m;
+	sd_event_source *io, *timer;
+	int fd;
+	struct ucred cred;
+	size_t len;
+	char buf[128];
+	struct control_conn *next;
+};
+
+static struct control_conn *pending;
+static unsigned n_pending;
+
+static void control_conn_free(struct control_conn *c)
+{
+	for (struct control_conn **p = &pending; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			n_pending--;
+			break;
+		}
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	close(c->fd);
+	free(c);
+}
+
+static void control_dispatch(struct control_conn *c)
+{
+	const char *arg;
+
+	switch (control_parse_request(c->buf, &arg)) {
+	case CONTROL_WATCH:
+		control_watch(c->m, c->fd, &c->cred, arg);
+		break;
+	case CONTROL_STATUS:
+		control_status(c->m, c->fd);
+		break;
+	case CONTROL_BAD_NAME:
+		control_reply(c->fd, "ERR bad name\n", 13);
+		break;
+	default:
+		control_reply(c->fd, "ERR unknown command\n", 20);
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strncmp(buf, "WATCH", 5) == 0 && (buf[5] == ' ' || buf[5] == '\0'))
-		control_watch(m, fd, &cred, buf[5] ? buf + 6 : "watch");
-	else if (strcmp(buf, "STATUS") == 0)
-		control_status(m, fd);
-	else
-		control_reply(fd, "ERR unknown command\n", 20);
+}
+
+static int control_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct control_conn *c = userdata;
+
+	control_reply(c->fd, "ERR timeout\n", 12);
+	control_conn_free(c);
+	return 0;
+}
+
+static int control_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct control_conn *c = userdata;
+	ssize_t n = read(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == 0 && c->len > 0) /* the request without its newline, then EOF */
+		control_dispatch(c);
+	if (n <= 0) { /* gone, or an error */
+		control_conn_free(c);
+		return 0;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	/* a whole line, or as much as a request may be */
+	if (memchr(c->buf, '\n', c->len) || c->len == sizeof(c->buf) - 1) {
+		control_dispatch(c);
+		control_conn_free(c);
+	}
+	return 0;
 }
 
 static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	struct manager *m = userdata;
 
-	if (cfd < 0)
-		return 0;
-	control_handle(userdata, cfd);
-	close(cfd);
+	for (int i = 0; i < CONTROL_PENDING_MAX; i++) {
+		socklen_t len = sizeof(struct ucred);
+		struct control_conn *c;
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0)
+			return 0;
+		c = n_pending < CONTROL_PENDING_MAX ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {
+			control_reply(cfd, "ERR busy\n", 9);
+			close(cfd);
+			continue;
+		}
+		c->m = m;
+		c->fd = cfd;
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 || c->cred.uid != 0) {
+			control_reply(cfd, "ERR permission denied\n", 22);
+			close(cfd);
+			free(c);
+			continue;
+		}
+		if (sd_event_add_io(m->ev, &c->io, cfd, EPOLLIN, control_on_io, c) < 0 ||
+		    sd_event_add_time_relative(m->ev, &c->timer, CLOCK_MONOTONIC, CONTROL_TIMEOUT_USEC, 0,
+					       control_on_timeout, c) < 0) {
+			sd_event_source_disable_unref(c->io);
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->next = pending;
+		pending = c;
+		n_pending++;
+	}
 	return 0;
 }
 
@@ -113,8 +203,11 @@ int manager_control_start(struct manager *m)
 	mode_t old;
 	int fd, r;
 
-	snprintf(m->control_path, sizeof(m->control_path), "%.*s/control.sock", (int)(slash ? slash - events : 0),
-		 events);
+	/* the configuration refuses a directory this long (config.c) */
+	if (snprintf(m->control_path, sizeof(m->control_path), "%.*s/control.sock", (int)(slash ? slash - events : 0),
+		     events) >= (int)MIN(sizeof(m->control_path), sizeof(sa.sun_path)))
+		return log_error_errno(-ENAMETOOLONG, "The control socket beside %s would have too long a path",
+				       events);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->control_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -135,6 +228,8 @@ int manager_control_start(struct manager *m)
 
 void manager_control_stop(struct manager *m)
 {
+	while (pending)
+		control_conn_free(pending);
 	sd_event_source_disable_unref(m->control_io);
 	m->control_io = NULL;
 	if (m->control_fd >= 0) {

@@ -170,14 +170,8 @@ static int anomaly_priority(unsigned severity)
  * record was lost) is read from /proc once. */
 static const struct proc_entry *record_process(struct manager *m, const struct clawos_event_hdr *h)
 {
-	const struct proc_entry *p;
-
-	if (h->pid == 0)
-		return NULL;
-	p = proctable_get(&m->procs, h->pid);
-	if (!p && h->cpu != CLAWOS_CPU_USER)
-		p = proctable_load(&m->procs, "/proc", h->pid);
-	return p;
+	/* by pid and start time: /proc again when h disagrees (proctable.h) */
+	return proctable_lookup(&m->procs, "/proc", h);
 }
 
 /* The tracked tree of a process, for the "target" of its records. */
@@ -320,8 +314,14 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 	} else if (h->type == CLAWOS_EV_PROC) {
 		const struct clawos_proc_event *e = (const void *)h;
 
-		if (e->op == CLAWOS_PROC_FORK)
+		if (e->op == CLAWOS_PROC_FORK) {
+			struct proc_entry *c;
+
 			proctable_fork(&m->procs, h->pid, e->child_pid);
+			c = proctable_get(&m->procs, e->child_pid);
+			if (c) /* the child started about when its parent forked */
+				c->start_ns = h->ts_ns;
+		}
 		else
 			proctable_exit(&m->procs, h->pid);
 	}
@@ -493,6 +493,8 @@ static struct json_object *stats_outputs(struct manager *m)
 	json_object_object_add(out, "socket_refused", json_object_new_uint64(ss.refused));
 	json_object_object_add(out, "socket_dropped", json_object_new_uint64(ss.dropped));
 	json_object_object_add(out, "socket_stalled", json_object_new_uint64(ss.stalled));
+	json_object_object_add(out, "socket_accept_errors", json_object_new_uint64(ss.accept_errors));
+	json_object_object_add(out, "socket_queued_bytes", json_object_new_uint64(ss.queued_bytes));
 	if (m->out_connect) {
 		struct output_connect_stats cs;
 
@@ -569,30 +571,25 @@ void manager_emit_stats(struct manager *m)
 static void cgroup_one(uint64_t cgid, const struct clawos_cgroup_counters *c, void *userdata)
 {
 	struct manager *m = userdata;
-	struct cg_prev *p = &m->cg_prev[cgid % CG_PREV_SLOTS];
 	struct clawos_cgroup_event e = {};
-	struct clawos_cgroup_counters base = {};
+	struct clawos_cgroup_counters d = {};
 	struct event_context ctx = {.realtime_offset_ns = m->realtime_offset_ns};
 	struct manager_lines l = {};
 	const char *path;
 	char msg[256];
 
-	if (p->id == cgid)
-		base = p->c;
-	p->id = cgid;
-	p->c = *c;
-	/* the first sight of a cgroup only sets its baseline; then report
-	 * intervals with traffic */
-	if (!m->cg_last_ns)
+	/* the first sight of a cgroup only sets its baseline, whenever that
+	 * is (cgroup-delta.c); then report intervals with traffic */
+	if (cg_delta_update(&m->cg_delta, cgid, c, &d) <= 0)
 		return;
-	if (c->rx_packets == base.rx_packets && c->tx_packets == base.tx_packets)
+	if (!d.rx_packets && !d.tx_packets)
 		return;
 	manager_user_hdr(m, &e.hdr, CLAWOS_EV_CGROUP, sizeof(e));
 	e.hdr.cgroup_id = cgid;
-	e.rx_packets = c->rx_packets - base.rx_packets;
-	e.rx_bytes = c->rx_bytes - base.rx_bytes;
-	e.tx_packets = c->tx_packets - base.tx_packets;
-	e.tx_bytes = c->tx_bytes - base.tx_bytes;
+	e.rx_packets = d.rx_packets;
+	e.rx_bytes = d.rx_bytes;
+	e.tx_packets = d.tx_packets;
+	e.tx_bytes = d.tx_bytes;
 	e.interval_ns = e.hdr.ts_ns - m->cg_last_ns;
 	path = enrich_cgroup_path(m->enrich, cgid);
 	if (path && snprintf(e.path, sizeof(e.path), "%s", path) >= (int)sizeof(e.path))
@@ -613,5 +610,6 @@ void manager_emit_cgroups(struct manager *m)
 	if (!m->settings.enable_cgroup_monitoring)
 		return;
 	bpf_loader_foreach_cgroup(m->loader, cgroup_one, m);
+	cg_delta_end_round(&m->cg_delta);
 	m->cg_last_ns = now;
 }

@@ -12,6 +12,7 @@
 
 #include "event-json.h"
 #include "filters.h"
+#include "clock-step.h"
 #include "iface.h"
 #include "log.h"
 #include "manager.h"
@@ -131,6 +132,8 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 		manager_raise(m, &a);
 		manager_flush_outputs(m);
 	}
+	/* protected files replaced (new inode) or created since */
+	targets_protect_refresh(m->loader, &m->settings, &m->tpaths);
 	/* a one-shot source is off once dispatched: without this the check
 	 * ran once, 5 s after the start */
 	if (sd_event_source_set_time_relative(s, 5 * 1000000ULL) < 0)
@@ -141,12 +144,22 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 _Static_assert(MANAGER_RATE_ALL < RATE_WINDOW_COUNTERS, "every rate counter fits a sample");
 
 /* Samples the counters for the per-second rates of `clawos-ebpf status`. */
+/* Timestamps follow the wall clock whatever stats_interval is: at once
+ * after a step (clock-step.c), every RATE_WINDOW_STEP_S for slewing. */
+static void on_clock_step(void *userdata)
+{
+	struct manager *m = userdata;
+
+	m->realtime_offset_ns = realtime_offset();
+}
+
 static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 	uint64_t c[RATE_WINDOW_COUNTERS] = {};
 	int r;
 
+	on_clock_step(m);
 	manager_rate_counters(m, c);
 	rate_window_sample(&m->rates, manager_boot_ns(), c);
 	manager_flood_flush(m);
@@ -161,6 +174,9 @@ static int manager_setup_rates(struct manager *m)
 
 	manager_rate_counters(m, c);
 	rate_window_init(&m->rates, MANAGER_RATE_ALL + 1, manager_boot_ns(), c);
+	if (clock_step_watch(m->ev, &m->clock_step, on_clock_step, m) < 0)
+		log_warning("Cannot watch the wall clock for steps; timestamps follow it every %d s",
+			    RATE_WINDOW_STEP_S);
 	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * 1000000ULL, 0,
 					  on_rate_timer, m);
 }
@@ -292,7 +308,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 	iface_monitor_set_threshold(m->iface, m->settings.network_egress_threshold_bytes);
 	if (m->out_socket)
 		output_socket_set_limits(m->out_socket, m->settings.max_clients, m->settings.client_queue_size,
-					 m->settings.client_stall_timeout);
+					 m->settings.client_stall_timeout, m->settings.client_queue_budget);
 	if (m->out_journal)
 		output_journal_set_rate_limit(m->out_journal, m->settings.journal_rate_limit);
 	manager_set_formats(m);
@@ -407,6 +423,7 @@ static int manager_setup_outputs(struct manager *m)
 		    .max_clients = m->settings.max_clients,
 		    .client_queue_max = m->settings.client_queue_size,
 		    .stall_timeout_s = m->settings.client_stall_timeout,
+		    .queue_budget = m->settings.client_queue_budget,
 		};
 
 		r = output_socket_new(&m->out_socket, m->ev, &p);
@@ -557,6 +574,7 @@ static void manager_free(struct manager *m)
 	sd_event_source_disable_unref(m->rb_poll);
 	sd_event_source_disable_unref(m->stats_timer);
 	sd_event_source_disable_unref(m->rate_timer);
+	sd_event_source_disable_unref(m->clock_step);
 	ring_buffer__free(m->rb);
 	m->iface = iface_monitor_free(m->iface);
 	m->loader = bpf_loader_free(m->loader);
@@ -568,7 +586,7 @@ static void manager_free(struct manager *m)
 	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
 		jw_free(&m->jw[f]);
 	json_object_put(m->startup);
-	free(m->cg_prev);
+	cg_delta_done(&m->cg_delta);
 	proctable_done(&m->procs);
 	detect_free(m->detect);
 	manager_rules_free(m);
@@ -610,10 +628,10 @@ int manager_run(const struct manager_options *opts)
 					  .unit_path = "/lib/systemd/system/clawos-ebpf.service"};
 	if (proctable_init(&m.procs) < 0 || detect_new(&m.detect) < 0)
 		goto out;
-	m.cg_prev = calloc(CG_PREV_SLOTS, sizeof(*m.cg_prev));
+	cg_delta_init(&m.cg_delta);
 	m.start_boot_ns = manager_boot_ns();
 	m.realtime_offset_ns = realtime_offset();
-	if (!m.cg_prev || manager_setup_loop(&m) < 0)
+	if (manager_setup_loop(&m) < 0)
 		goto out;
 	probe_kernel(&m.probe, opts->no_lsm);
 	m.tpaths.cgroup2 = m.probe.cgroup2_path;

@@ -12,6 +12,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "cgroup-delta.h"
 #include "bpf-loader.h"
 #include "config.h"
 #include "decode.h"
@@ -40,12 +41,6 @@ struct manager_options {
 	size_t n_ifaces;
 };
 
-struct cg_prev {
-	uint64_t id;
-	struct clawos_cgroup_counters c;
-};
-
-#define CG_PREV_SLOTS 4096
 #define MANAGER_RING_BATCH 1024	  /* records per turn: about 1 MiB of JSON, well under a client queue */
 #define MANAGER_RING_POLL_US 1000 /* busy: read the ring buffer every 1 ms (see on_ring) */
 
@@ -70,7 +65,7 @@ struct manager {
 	uint64_t events_by_type[CLAWOS_EV_MAX];
 	uint64_t decode_errors[_DECODE_ERROR_MAX];
 	uint64_t records_out;
-	struct cg_prev *cg_prev;
+	struct cg_delta cg_delta; /* cgroup counters of the last collection */
 	uint64_t cg_last_ns;
 	unsigned batch;		     /* ring records read in this turn of the loop */
 	struct iface_monitor *iface; /* NULL without interfaces to watch */
@@ -95,6 +90,7 @@ struct manager {
 	bool tty_fds[3]; /* foreground: stdin, stdout, stderr were a terminal at start */
 	struct rate_window rates;
 	sd_event_source *rate_timer;
+	sd_event_source *clock_step; /* wall clock steps: realtime_offset_ns */
 };
 
 /* Runs until stopped; returns the process exit status. */

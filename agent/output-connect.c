@@ -57,19 +57,41 @@ static void connect_drop_fd(struct output_connect *o)
 	}
 }
 
-/* Bytes of q's pending data before the first newline at or after from. */
-static void connect_track_line(struct output_connect *o, size_t written)
+/* How far into its current line the connection is, after written bytes
+ * from p (still in the buffer: lq_flush() only moves the indexes). */
+static void connect_track_line(struct output_connect *o, const char *p, size_t written)
 {
-	const char *p = o->q.buf + o->q.head - written;
-
 	for (size_t i = 0; i < written; i++)
 		o->line_start = p[i] == '\n' ? 0 : o->line_start + 1;
+}
+
+/* Shippers have nothing to say to us, but some do (a greeting, a keep-alive):
+ * what arrives is read and thrown away, or it would wake the loop again and
+ * again (level-triggered EPOLLIN on an unread byte spins a core). */
+static bool connect_drain(struct output_connect *o)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(o->fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			o->stats.received_bytes += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		return false; /* EOF or an error: the shipper is gone */
+	}
+	return true; /* more next time: a chatty shipper cannot hold the loop */
 }
 
 static int connect_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct output_connect *o = userdata;
 
+	if ((revents & EPOLLIN) && !connect_drain(o))
+		revents |= EPOLLHUP;
 	if (revents & (EPOLLHUP | EPOLLERR)) {
 		log_info("Shipper at %s went away; reconnecting", o->path);
 		connect_drop_fd(o);
@@ -154,7 +176,7 @@ struct output_connect *output_connect_free(struct output_connect *o)
 	if (!o)
 		return NULL;
 	if (o->fd >= 0)
-		lq_flush(&o->q, o->fd);
+		lq_flush(&o->q, o->fd, NULL);
 	connect_drop_fd(o);
 	sd_event_source_disable_unref(o->retry);
 	lq_done(&o->q);
@@ -171,22 +193,19 @@ void output_connect_push(struct output_connect *o, const struct output_record *r
 
 void output_connect_flush(struct output_connect *o)
 {
-	size_t before;
-	ssize_t n;
+	const char *from;
+	size_t n = 0;
+	int r;
 
 	if (o->fd < 0)
 		return;
-	before = o->q.head;
-	n = lq_flush(&o->q, o->fd);
-	if (n > 0) {
-		/* lq_flush may reset head to 0 when it empties the queue */
-		connect_track_line(o, o->q.head >= before ? o->q.head - before : 0);
-		if (!lq_pending(&o->q))
-			o->line_start = 0;
-		o->stats.sent_bytes += n;
-	}
-	if (n < 0) {
-		log_info_errno((int)n, "Writing to shipper at %s failed (%m); reconnecting", o->path);
+	from = o->q.buf + o->q.head;
+	r = lq_flush(&o->q, o->fd, &n);
+	/* also when a later write failed: the torn line must be known */
+	connect_track_line(o, from, n);
+	o->stats.sent_bytes += n;
+	if (r < 0) {
+		log_info_errno(r, "Writing to shipper at %s failed (%m); reconnecting", o->path);
 		connect_drop_fd(o);
 		connect_schedule(o);
 		return;

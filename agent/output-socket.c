@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,15 @@
 #include "log.h"
 #include "output.h"
 
+/* Connections taken per loop iteration: a flood of connects must leave the
+ * ring buffer, the timers and the clients their turn. */
+#define ACCEPT_BATCH 16
+/* Out of descriptors (EMFILE): the listening socket stays readable, so it is
+ * switched off for this long instead of waking the loop again and again. */
+#define ACCEPT_RETRY_USEC 100000ULL
+/* A client's queue past half: push() writes once per this many bytes. */
+#define PUSH_WRITE_EVERY 65536
+
 struct client {
 	struct output_socket *server;
 	sd_event_source *io;
@@ -24,7 +34,14 @@ struct client {
 	struct line_queue q;
 	uint64_t lost_unreported; /* told in-band once the queue drains */
 	uint64_t lost_total;
-	uint64_t stalled_since; /* CLOCK_MONOTONIC usec when it last had all it was sent */
+	/* The stall rule judges throughput: a period begins with what is queued
+	 * then (owed); the client must take all of it within the stall timeout,
+	 * and a new period begins when it has.  Progress of a byte now and then
+	 * does not reset it. */
+	uint64_t stalled_since; /* CLOCK_MONOTONIC usec the period began; 0: queue empty */
+	uint64_t owed;		/* bytes of that period still to be taken */
+	bool blocked;		/* its socket took less than offered: EPOLLOUT writes */
+	size_t since_try;	/* bytes queued since push() last tried to write */
 };
 
 struct output_socket {
@@ -36,6 +53,7 @@ struct output_socket {
 	struct client **clients;
 	uint32_t clients_cap; /* entries in clients[] */
 	sd_event_source *stall_timer;
+	sd_event_source *accept_retry;
 	char *greeting;
 	size_t greeting_len;
 	struct output_socket_stats stats;
@@ -65,10 +83,48 @@ static void client_free(struct client *c)
 		}
 	o->stats.clients--;
 	o->stats.disconnected++;
+	o->stats.queued_bytes -= lq_pending(&c->q);
 	sd_event_source_disable_unref(c->io);
 	close(c->fd);
 	lq_done(&c->q);
 	free(c);
+}
+
+/* Queues a line for c within its own bound and the budget of all clients.
+ * Over the budget, only a client that holds more than its share (budget /
+ * clients) loses the line: clients that do not read cannot take the budget
+ * from one that does.  So the total stays under twice the budget. */
+static int client_queue(struct client *c, const char *s, size_t len)
+{
+	struct output_socket *o = c->server;
+	int r;
+
+	if (o->p.queue_budget && o->stats.queued_bytes + len + 1 > o->p.queue_budget &&
+	    lq_pending(&c->q) + len + 1 > o->p.queue_budget / MAX(o->stats.clients, 1u)) {
+		c->q.lines_dropped++;
+		return -ENOBUFS;
+	}
+	r = lq_push(&c->q, s, len);
+	if (r < 0)
+		return r;
+	o->stats.queued_bytes += len + 1;
+	c->since_try += len + 1;
+	if (!c->stalled_since) {
+		c->stalled_since = now_usec();
+		c->owed = lq_pending(&c->q);
+	}
+	return 0;
+}
+
+/* n bytes of c's queue went into its socket. */
+static void client_sent(struct client *c, size_t n)
+{
+	c->server->stats.queued_bytes -= n;
+	c->owed = n < c->owed ? c->owed - n : 0;
+	if (c->owed == 0) { /* all of the period's bytes taken: a new period */
+		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
+		c->owed = lq_pending(&c->q);
+	}
 }
 
 static void client_report_lost(struct client *c)
@@ -90,7 +146,7 @@ static void client_report_lost(struct client *c)
 	json_object_object_add(o, "lost_total", json_object_new_uint64(c->lost_total));
 	/* in the format of the client's other records */
 	s = agent_record_format(&srv->jw, srv->format, o, srv->host[0] ? srv->host : NULL, now, &len);
-	if (s && lq_push(&c->q, s, len) == 0)
+	if (s && client_queue(c, s, len) == 0)
 		c->lost_unreported = 0;
 	json_object_put(o);
 }
@@ -98,19 +154,21 @@ static void client_report_lost(struct client *c)
 /* Returns false when the client was freed. */
 static bool client_flush(struct client *c)
 {
-	ssize_t n;
+	size_t n = 0;
+	int r;
 
 	client_report_lost(c);
-	n = lq_flush(&c->q, c->fd);
-	if (n < 0) {
+	r = lq_flush(&c->q, c->fd, &n);
+	client_sent(c, n);
+	if (r < 0) {
 		client_free(c);
 		return false;
 	}
-	if (n > 0 || !lq_pending(&c->q))
-		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
+	c->blocked = lq_pending(&c->q) > 0;
 	if (!lq_pending(&c->q) && c->lost_unreported) {
 		client_report_lost(c);
-		lq_flush(&c->q, c->fd);
+		lq_flush(&c->q, c->fd, &n);
+		client_sent(c, n);
 	}
 	sd_event_source_set_io_events(c->io, EPOLLIN | (lq_pending(&c->q) ? EPOLLOUT : 0));
 	return true;
@@ -139,14 +197,36 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
+static int server_on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct output_socket *o = userdata;
+
+	return sd_event_source_set_enabled(o->listen_io, SD_EVENT_ON);
+}
+
+static void server_accept_failed(struct output_socket *o, int error)
+{
+	o->stats.accept_errors++;
+	if ((o->stats.accept_errors & (o->stats.accept_errors - 1)) == 0) /* 1, 2, 4, ...: not a flood of lines */
+		log_warning_errno(error, "Accepting a client on %s failed (%" PRIu64 " times so far): %m", o->path,
+				  o->stats.accept_errors);
+	sd_event_source_set_enabled(o->listen_io, SD_EVENT_OFF);
+	sd_event_source_set_time_relative(o->accept_retry, ACCEPT_RETRY_USEC);
+	sd_event_source_set_enabled(o->accept_retry, SD_EVENT_ONESHOT);
+}
+
 static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct output_socket *o = userdata;
 	struct client *c;
 	int cfd, r;
 
-	for (;;) {
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && (errno == ECONNABORTED || errno == EINTR))
+			continue;
+		if (cfd < 0 && errno != EAGAIN)
+			server_accept_failed(o, -errno); /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
 		if (cfd < 0)
 			return 0;
 		if (o->stats.clients >= o->p.max_clients || !(c = calloc(1, sizeof(*c)))) {
@@ -166,11 +246,12 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 		}
 		o->clients[o->stats.clients++] = c;
 		if (o->greeting) {
-			lq_push(&c->q, o->greeting, o->greeting_len);
+			client_queue(c, o->greeting, o->greeting_len);
 			client_flush(c);
 		}
 		o->stats.accepted++;
 	}
+	return 0; /* the rest on the next iteration */
 }
 
 /* A client that has had records waiting and read nothing for longer than
@@ -180,10 +261,19 @@ static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct output_socket *o = userdata;
 	uint64_t now = now_usec(), limit = (uint64_t)o->p.stall_timeout_s * 1000000ULL;
 
+	/* a queue that is empty at this moment gives back what it grew to
+	 * (once a second, not after every write: a reader empties its queue
+	 * all the time) */
+	for (uint32_t i = 0; i < o->stats.clients; i++)
+		lq_trim(&o->clients[i]->q);
 	for (uint32_t i = o->stats.clients; limit && i-- > 0;) {
 		struct client *c = o->clients[i];
 
 		if (lq_pending(&c->q) && c->stalled_since && now - c->stalled_since > limit) {
+			log_info("Socket client %d took %" PRIu64 " of %" PRIu64
+				 " bytes queued for it in %u s: disconnected as stalled",
+				 c->fd, c->owed > lq_pending(&c->q) ? 0 : lq_pending(&c->q) - c->owed,
+				 lq_pending(&c->q), o->p.stall_timeout_s);
 			o->stats.stalled++;
 			client_free(c);
 		}
@@ -192,8 +282,9 @@ static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
-			      uint32_t stall_timeout_s)
+			      uint32_t stall_timeout_s, size_t queue_budget)
 {
+	o->p.queue_budget = queue_budget;
 	o->p.max_clients = MIN(max_clients, o->clients_cap);
 	o->p.client_queue_max = client_queue_max;
 	o->p.stall_timeout_s = stall_timeout_s;
@@ -319,6 +410,11 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 		r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
 	if (r >= 0) /* a time source fires once unless switched on */
 		r = sd_event_source_set_enabled(o->stall_timer, SD_EVENT_ON);
+	if (r >= 0)
+		r = sd_event_add_time_relative(ev, &o->accept_retry, CLOCK_MONOTONIC, ACCEPT_RETRY_USEC, 0,
+					       server_on_accept_retry, o);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(o->accept_retry, SD_EVENT_OFF);
 	if (r < 0) {
 		output_socket_free(o);
 		return r;
@@ -332,8 +428,12 @@ struct output_socket *output_socket_free(struct output_socket *o)
 	if (!o)
 		return NULL;
 	sd_event_source_disable_unref(o->stall_timer);
+	sd_event_source_disable_unref(o->accept_retry);
 	for (uint32_t i = o->stats.clients; o->clients && i-- > 0;) {
-		lq_flush(&o->clients[i]->q, o->clients[i]->fd);
+		size_t n = 0;
+
+		lq_flush(&o->clients[i]->q, o->clients[i]->fd, &n);
+		o->stats.queued_bytes -= n;
 		client_free(o->clients[i]);
 	}
 	sd_event_source_disable_unref(o->listen_io);
@@ -354,13 +454,23 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 	for (uint32_t i = 0; i < o->stats.clients; i++) {
 		struct client *c = o->clients[i];
 
-		if (!lq_pending(&c->q))
-			c->stalled_since = now_usec();
 		/* a client that keeps up must not lose records because one
-		 * batch is bigger than its queue: write early */
-		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 && lq_flush(&c->q, c->fd) > 0)
-			c->stalled_since = now_usec();
-		if (lq_push(&c->q, r->json, r->len) < 0) {
+		 * batch is bigger than its queue: write early, but once per
+		 * PUSH_WRITE_EVERY bytes queued, not one write() per record
+		 * (a client that does not read would cost one per record) */
+		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 &&
+		    c->since_try >= MIN((size_t)PUSH_WRITE_EVERY, c->q.max / 8)) {
+			size_t n = 0;
+
+			c->since_try = 0;
+			lq_flush(&c->q, c->fd, &n); /* an error: client_flush() frees it */
+			client_sent(c, n);
+			if (lq_pending(&c->q) && !c->blocked) {
+				c->blocked = true;
+				sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+			}
+		}
+		if (client_queue(c, r->json, r->len) < 0) {
 			c->lost_unreported++;
 			c->lost_total++;
 			o->stats.dropped++;
@@ -370,8 +480,9 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 
 void output_socket_flush(struct output_socket *o)
 {
+	/* a blocked client is written to when its socket has room (EPOLLOUT) */
 	for (uint32_t i = o->stats.clients; i-- > 0;)
-		if (lq_pending(&o->clients[i]->q))
+		if (lq_pending(&o->clients[i]->q) && !o->clients[i]->blocked)
 			client_flush(o->clients[i]);
 }
 

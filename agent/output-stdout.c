@@ -114,7 +114,7 @@ struct output_stdout *output_stdout_free(struct output_stdout *o)
 	if (!o->broken) {
 		text_skipped_notice(o, mono_ns(), true);
 		fcntl(o->fd, F_SETFL, o->saved_flags & ~O_NONBLOCK);
-		lq_flush(&o->q, o->fd);
+		lq_flush(&o->q, o->fd, NULL);
 	}
 	if (o->saved_flags >= 0)
 		fcntl(o->fd, F_SETFL, o->saved_flags);
@@ -165,7 +165,7 @@ void output_stdout_flush(struct output_stdout *o)
 		cpu_budget_available(&o->text_budget, now);
 		text_skipped_notice(o, now, o->text_budget.left_ns >= TEXT_BURST_NS);
 	}
-	n = lq_flush(&o->q, o->fd);
+	n = lq_flush(&o->q, o->fd, NULL);
 	if (n == -EIO && o->p.stop_on_hangup) {
 		/* the terminal hung up (closed window, dropped ssh): nobody is
 		 * left to read, and nothing should keep our programs attached */

@@ -47,13 +47,16 @@ struct output_socket_params {
 	uint32_t max_clients;
 	size_t client_queue_max;
 	uint32_t stall_timeout_s; /* 0: never disconnect a stalled client */
+	size_t queue_budget;	  /* bytes queued for all clients together; 0: no bound */
 };
 
 struct output_socket_stats {
 	uint32_t clients;
 	uint64_t accepted, refused, disconnected;
-	uint64_t dropped; /* records dropped for all clients together */
-	uint64_t stalled; /* clients disconnected for not reading */
+	uint64_t dropped;	/* records dropped for all clients together */
+	uint64_t stalled;	/* clients disconnected for not reading */
+	uint64_t accept_errors; /* accept() failed: out of descriptors or memory */
+	uint64_t queued_bytes;	/* queued now, all clients together (within queue_budget) */
 };
 
 struct output_socket;
@@ -71,12 +74,13 @@ void output_socket_set_format(struct output_socket *o, int format, const char *h
 int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len);
 /* Live settings: apply to clients from now on. */
 void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
-			      uint32_t stall_timeout_s);
+			      uint32_t stall_timeout_s, size_t queue_budget);
 
 /* ---- Unix stream socket, connect mode (to a listening shipper) ---- */
 struct output_connect_stats {
 	bool connected;
 	uint64_t connects, disconnects, dropped, sent_bytes;
+	uint64_t received_bytes; /* read from the shipper and thrown away */
 };
 
 struct output_connect;

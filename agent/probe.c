@@ -2,29 +2,21 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
 #include "log.h"
+#include "hook-plan.h"
 #include "probe.h"
 #include "probe.skel.h"
-
-static const char *const lsm_hook_names[_PROBE_LSM_MAX] = {
-    [PROBE_LSM_FILE_OPEN] = "file_open",	 [PROBE_LSM_SOCKET_CONNECT] = "socket_connect",
-    [PROBE_LSM_SOCKET_BIND] = "socket_bind",	 [PROBE_LSM_SOCKET_LISTEN] = "socket_listen",
-    [PROBE_LSM_SOCKET_CREATE] = "socket_create",
-};
-
-const char *probe_lsm_hook_name(enum probe_lsm_hook h)
-{
-	return h < _PROBE_LSM_MAX ? lsm_hook_names[h] : NULL;
-}
 
 /* libbpf's last message during a probe load: the kernel's reason. */
 static char probe_msg[160];
@@ -90,6 +82,31 @@ static void probe_lsm_list(struct probe_result *r)
 			r->lsm_listed = true;
 }
 
+/* file_open refused with bpf_d_path: does it load with the dentry walk? */
+static void probe_fopen_walk(struct probe_result *r)
+{
+	const char *force = getenv("CLAWOS_LSM_WALK");
+	char why[160];
+	int err;
+
+	if (r->lsm_ok[PROBE_LSM_FILE_OPEN]) {
+		if (!force || strcmp(force, "1") != 0)
+			return;
+		snprintf(r->d_path_reason, sizeof(r->d_path_reason), "CLAWOS_LSM_WALK=1 in the environment");
+		r->lsm_fopen_walk = true;
+		return;
+	}
+	err = probe_load_one("clawos_p_fopen_w", why, sizeof(why));
+	if (err < 0)
+		return; /* BPF-LSM itself is refused: keep the first reason */
+	snprintf(r->d_path_reason, sizeof(r->d_path_reason), "bpf_d_path refused in BPF-LSM programs (%s)",
+		 strrchr(r->lsm_reason[PROBE_LSM_FILE_OPEN], ':') ? strrchr(r->lsm_reason[PROBE_LSM_FILE_OPEN], ':') + 2
+								  : r->lsm_reason[PROBE_LSM_FILE_OPEN]);
+	r->lsm_ok[PROBE_LSM_FILE_OPEN] = true;
+	r->lsm_reason[PROBE_LSM_FILE_OPEN][0] = '\0';
+	r->lsm_fopen_walk = true;
+}
+
 static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 {
 	static const char *const progs[_PROBE_LSM_MAX] = {
@@ -109,6 +126,8 @@ static void probe_lsm(struct probe_result *r, bool force_no_lsm)
 			continue;
 		}
 		r->lsm_ok[h] = probe_load_one(progs[h], r->lsm_reason[h], sizeof(r->lsm_reason[h])) == 0;
+		if (h == PROBE_LSM_FILE_OPEN)
+			probe_fopen_walk(r);
 	}
 }
 
@@ -133,6 +152,28 @@ static void probe_tracefs(struct probe_result *r)
 		r->tracefs_mounted_by_us = true;
 		snprintf(r->tracefs_path, sizeof(r->tracefs_path), "%s", paths[0]);
 	}
+}
+
+/* A tp_btf program's tracepoint: btf_trace_NAME in the kernel's BTF (and,
+ * for io_uring, the request types the program reads). */
+bool probe_btf_tracepoint(const char *name)
+{
+	static struct btf *vmlinux;
+	char tname[160];
+
+	if (!vmlinux)
+		vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux || libbpf_get_error(vmlinux)) {
+		vmlinux = NULL;
+		return false;
+	}
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) < 0)
+		return false;
+	if (strcmp(name, "io_uring_submit_req") == 0)
+		return btf__find_by_name_kind(vmlinux, "io_open", BTF_KIND_STRUCT) >= 0 &&
+		       btf__find_by_name_kind(vmlinux, "io_kiocb", BTF_KIND_STRUCT) >= 0;
+	return true;
 }
 
 bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name)
@@ -169,6 +210,18 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	if (r->ringbuf_error == 0)
 		r->ringbuf_error = -ENOTSUP;
 	probe_tracefs(r);
+	for (size_t i = 0; i < hook_tracepoints_n; i++) {
+		char cat[64];
+		const char *name = strchr(hook_tracepoints[i].tracepoint, '/');
+		bool ok;
+
+		snprintf(cat, sizeof(cat), "%.*s", (int)(name - hook_tracepoints[i].tracepoint),
+			 hook_tracepoints[i].tracepoint);
+		ok = strcmp(cat, "btf") == 0 ? r->btf && probe_btf_tracepoint(name + 1)
+					     : probe_tracepoint(r, cat, name + 1);
+		if (ok)
+			r->tracepoints |= UINT64_C(1) << i;
+	}
 	probe_cgroup2(r);
 	old = libbpf_set_print(probe_print);
 	probe_lsm(r, force_no_lsm);

@@ -249,43 +249,136 @@ static void load_cmdline(struct proctable *t, const char *proc_root, uint32_t pi
 		proctable_set_args(t, pid, buf, len);
 }
 
-struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, uint32_t pid)
+/* /proc/PID/stat: comm, ppid and starttime (field 22, clock ticks since
+ * boot, from the task's start_boottime). */
+int proctable_parse_stat(const char *buf, struct proc_stat *st)
 {
-	char path[512], buf[512], comm[CLAWOS_COMM_LEN] = "", exe[PROC_EXE_LEN] = "";
+	const char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+	unsigned long long start = 0;
 	unsigned long ppid = 0;
+	long tick = sysconf(_SC_CLK_TCK);
+	char state;
+	int n;
+
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EINVAL;
+	snprintf(st->comm, sizeof(st->comm), "%.*s",
+		 (int)MIN((size_t)(close_paren - open_paren - 1), sizeof(st->comm) - 1), open_paren + 1);
+	n = sscanf(close_paren + 1, " %c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &ppid, &start);
+	if (n < 2 || ppid > UINT32_MAX)
+		return -EINVAL;
+	st->ppid = (uint32_t)ppid;
+	st->start_ns = n == 3 && tick > 0 ? start * (1000000000ULL / (unsigned long long)tick) : 0;
+	return 0;
+}
+
+static int read_stat(const char *proc_root, uint32_t pid, struct proc_stat *st)
+{
 	_cleanup_close_ int fd = -1;
+	char path[512], buf[1024];
 	ssize_t n;
-	char *open_paren, *close_paren, state;
-	struct proc_entry *e;
 
 	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		goto gone;
+		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
-		goto gone;
+		return -EIO;
 	buf[n] = '\0';
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren)
-		goto gone;
-	snprintf(comm, sizeof(comm), "%.*s", (int)MIN((size_t)(close_paren - open_paren - 1), sizeof(comm) - 1),
-		 open_paren + 1);
-	if (sscanf(close_paren + 1, " %c %lu", &state, &ppid) != 2)
-		goto gone;
+	return proctable_parse_stat(buf, st);
+}
+
+static struct proc_entry *load_from_stat(struct proctable *t, const char *proc_root, uint32_t pid,
+					 const struct proc_stat *st)
+{
+	char path[512], exe[PROC_EXE_LEN] = "";
+	struct proc_entry *e;
+	ssize_t n;
+
 	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	proctable_exec(t, pid, (uint32_t)ppid, comm, exe);
+	proctable_exec(t, pid, st->ppid, st->comm, exe);
 	load_cmdline(t, proc_root, pid);
-	return proctable_get(t, pid);
-gone:
+	e = proctable_get(t, pid);
+	if (e && st->start_ns)
+		e->start_ns = st->start_ns;
+	return e;
+}
+
+struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, uint32_t pid)
+{
+	struct proc_stat st;
+	struct proc_entry *e;
+
+	if (read_stat(proc_root, pid, &st) == 0)
+		return load_from_stat(t, proc_root, pid, &st);
 	/* remembered as gone, so that records of a short-lived process do
 	 * not read /proc again and again */
 	e = proctable_put(t, pid);
 	if (e)
 		e->exited = true;
+	return e;
+}
+
+static bool disagrees(const struct proc_entry *e, const struct clawos_event_hdr *h)
+{
+	/* comm only from the main thread: other threads may name themselves */
+	if (h->tid == h->pid && strncmp(e->comm, h->comm, CLAWOS_COMM_LEN) != 0)
+		return true;
+	return h->ppid && !(h->flags & CLAWOS_HDR_F_NO_PPID) && e->ppid && e->ppid != h->ppid;
+}
+
+/* Start times from a fork record and from /proc differ by the tick /proc
+ * rounds to, and by the fork tracepoint's delay. */
+static bool same_start(uint64_t a, uint64_t b)
+{
+	uint64_t tick = 1000000000ULL / (uint64_t)MAX(sysconf(_SC_CLK_TCK), 1L);
+
+	return (a > b ? a - b : b - a) < 2 * tick;
+}
+
+struct proc_entry *proctable_lookup(struct proctable *t, const char *proc_root, const struct clawos_event_hdr *h)
+{
+	struct proc_entry *e = h->pid ? proctable_get(t, h->pid) : NULL, *parent;
+	struct proc_stat st;
+
+	if (h->pid == 0)
+		return NULL;
+	if (!e)
+		return h->cpu != CLAWOS_CPU_USER ? proctable_load(t, proc_root, h->pid) : NULL;
+	if (h->cpu == CLAWOS_CPU_USER || !disagrees(e, h))
+		return e;
+	t->revalidations++;
+	if (read_stat(proc_root, h->pid, &st) < 0) {
+		/* gone, and not the process of the entry: what the record says */
+		t->reused++;
+		slot_clear(e);
+		e->pid = h->pid;
+		e->ppid = h->ppid;
+		e->exited = true;
+		memcpy(e->comm, h->comm, sizeof(e->comm));
+		e->comm[sizeof(e->comm) - 1] = '\0';
+		return e;
+	}
+	if (!e->start_ns || !st.start_ns || same_start(e->start_ns, st.start_ns))
+		/* the same process (or one we cannot tell: an entry made by
+		 * `watch` or an exec record has no start time yet): an exec, a
+		 * rename or a new parent we did not see; its target stays */
+		return load_from_stat(t, proc_root, h->pid, &st);
+	/* another process with the pid: nothing of the entry is kept but
+	 * what its parent gives, as a fork would have */
+	t->reused++;
+	slot_clear(e);
+	e->pid = h->pid;
+	e = load_from_stat(t, proc_root, h->pid, &st);
+	parent = e ? proctable_get(t, e->ppid) : NULL;
+	if (e && parent && !parent->exited && parent->session) {
+		e->session = parent->session;
+		e->root_pid = parent->root_pid;
+	}
 	return e;
 }
 

@@ -8,6 +8,12 @@
  * records.  Bounded: open addressing over a fixed array; when full, the
  * oldest exited entries go first.  Ancestry walks it, and the Sigma rules
  * read a parent's image and command line from it.
+ *
+ * A process is its pid and its start time: when a record disagrees with
+ * the entry of its pid (another comm from the main thread, another
+ * parent), fork, exec or exit records were lost or filtered, and /proc is
+ * read again; a start time that differs means the pid was reused, and the
+ * entry starts afresh (no exe, command line or target of its predecessor).
  */
 
 #include <stdbool.h>
@@ -35,6 +41,7 @@ struct proc_entry {
 	uint32_t session; /* 0: not in a tracked tree */
 	uint32_t root_pid;
 	bool exited;
+	uint64_t start_ns; /* CLOCK_BOOTTIME of its start (fork record or /proc); 0: unknown */
 	char comm[CLAWOS_COMM_LEN];
 	char exe[PROC_EXE_LEN];
 	struct proc_cmdline *cmdline; /* NULL: unknown */
@@ -44,6 +51,8 @@ struct proctable {
 	struct proc_entry *slots;
 	uint32_t used;
 	uint64_t evictions;
+	uint64_t revalidations; /* records that disagreed with their entry: /proc read */
+	uint64_t reused;	/* of those, pids that belonged to another process */
 };
 
 int proctable_init(struct proctable *t);
@@ -72,4 +81,15 @@ unsigned proctable_ancestry(struct proctable *t, uint32_t pid, struct clawos_anc
 /* Reads /proc (I/O): every process, or one pid that no record has told
  * about yet (then remembered, as gone when /proc has nothing). */
 int proctable_seed(struct proctable *t, const char *proc_root);
+/* The entry of the process that made record h: as proctable_get(), loaded
+ * from /proc when unknown, and checked against /proc when h disagrees with
+ * it (see above).  NULL for records of no process. */
+struct proc_entry *proctable_lookup(struct proctable *t, const char *proc_root, const struct clawos_event_hdr *h);
 struct proc_entry *proctable_load(struct proctable *t, const char *proc_root, uint32_t pid);
+/* One /proc/PID/stat line (comm, ppid, start time): 0 or -EINVAL. */
+struct proc_stat {
+	char comm[CLAWOS_COMM_LEN];
+	uint32_t ppid;
+	uint64_t start_ns; /* CLOCK_BOOTTIME, to the clock tick */
+};
+int proctable_parse_stat(const char *buf, struct proc_stat *st);

@@ -205,10 +205,12 @@ static int match_stream(struct rules_matcher *m, FILE *in, const char *name)
 
 static void match_help(void)
 {
-	printf("Usage: clawos-ebpf match --rules PATH [--rules PATH...] [FILE.ndjson]\n"
-	       "Evaluates the Sigma rules on recorded NDJSON of clawos-ebpf (stdin by default) and prints\n"
-	       "each hit as an anomaly record, one per line.  Every hit is printed (no cool-down).\n\n"
+	printf("Usage: clawos-ebpf match --rules PATH [--rules PATH...] [--format FORMAT] [FILE.ndjson]\n"
+	       "Evaluates the Sigma rules on recorded NDJSON of clawos-ebpf (native records, stdin by\n"
+	       "default) and prints each hit as an anomaly record, one per line.  Every hit is printed\n"
+	       "(no cool-down).\n\n"
 	       "  -r, --rules PATH   a rule file or a directory of them (repeatable; required)\n"
+	       "  -f, --format FMT   the hits as native (default), ecs or ocsf records\n"
 	       "  -q, --quiet        do not report rules that fail to load on stderr\n"
 	       "  -h, --help         this help\n\n"
 	       "Exit status: 0; 65 when a rule had an error or an input line was not JSON;\n"
@@ -218,6 +220,7 @@ static void match_help(void)
 int rules_cli_match(int argc, char **argv)
 {
 	static const struct option options[] = {{"rules", required_argument, NULL, 'r'},
+						{"format", required_argument, NULL, 'f'},
 						{"quiet", no_argument, NULL, 'q'},
 						{"help", no_argument, NULL, 'h'},
 						{}};
@@ -227,6 +230,7 @@ int rules_cli_match(int argc, char **argv)
 	struct rules_report rep = {};
 	size_t n_paths = 0;
 	bool quiet = false, errors;
+	int format = RECORD_FORMAT_NATIVE;
 	FILE *in = stdin;
 	const char *name = "<stdin>";
 	int c, r;
@@ -234,10 +238,18 @@ int rules_cli_match(int argc, char **argv)
 	if (!paths)
 		return EXIT_FAILURE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:qh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "r:f:qh", options, NULL)) >= 0) {
 		switch (c) {
 		case 'r':
 			paths[n_paths++] = optarg;
+			break;
+		case 'f':
+			format = record_format_from_name(optarg);
+			if (format < 0) {
+				fprintf(stderr, "clawos-ebpf match: --format '%s' is not one of: native, ecs, ocsf\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'q':
 			quiet = true;
@@ -274,6 +286,7 @@ int rules_cli_match(int argc, char **argv)
 		rules_free(engine);
 		return EXIT_FAILURE;
 	}
+	rules_matcher_set_format(m, format);
 	errors = report_has_errors(&rep);
 	for (size_t i = 0; i < rep.n && !quiet; i++)
 		if (rep.entries[i].status == RULES_ERROR)

@@ -12,6 +12,7 @@
 #include "json-writer.h"
 #include "macro.h"
 #include "proctable.h"
+#include "record-format.h"
 #include "rules-event.h"
 #include "rules-match.h"
 
@@ -25,6 +26,7 @@ struct rules_matcher {
 	int64_t realtime_offset;
 	uint32_t seq;
 	uint64_t hits;
+	enum record_format format;
 	rules_matcher_out out;
 	void *userdata;
 };
@@ -52,6 +54,11 @@ struct rules_matcher *rules_matcher_free(struct rules_matcher *m)
 	jw_free(&m->jw);
 	free(m);
 	return NULL;
+}
+
+void rules_matcher_set_format(struct rules_matcher *m, enum record_format f)
+{
+	m->format = f;
 }
 
 uint64_t rules_matcher_hits(const struct rules_matcher *m)
@@ -202,7 +209,7 @@ static void on_hit(const struct rules_rule *rule, uint32_t matched, void *userda
 		ctx.target_session = (uint32_t)json_int(t, NULL, "session_id", 0);
 	}
 	ctx.sigma = &hc.sigma;
-	line = event_json(&m->jw, &a.hdr, &ctx, &len);
+	line = event_format(&m->jw, m->format, &a.hdr, &ctx, &len);
 	m->hits++;
 	if (line && m->out)
 		m->out(line, len, m->userdata);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "record-format.h"
 #include "rules.h"
 
 struct rules_matcher;
@@ -25,3 +26,7 @@ struct rules_matcher *rules_matcher_free(struct rules_matcher *m);
 typedef void (*rules_matcher_out)(const char *line, size_t len, void *userdata);
 int rules_matcher_line(struct rules_matcher *m, const char *line, size_t len, rules_matcher_out out, void *userdata);
 uint64_t rules_matcher_hits(const struct rules_matcher *m);
+
+/* The schema of the hits' records (default RECORD_FORMAT_NATIVE); the
+ * input is always the agent's native records. */
+void rules_matcher_set_format(struct rules_matcher *m, enum record_format f);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "protect.h"
 #include "targets.h"
 
 void targets_init(struct targets *t)
@@ -117,37 +118,17 @@ static uint32_t targets_fill_config(struct targets *t, struct bpf_loader *l, con
 	return flags;
 }
 
-static void protect_put(int fd, const char *path, uint8_t v)
-{
-	struct clawos_prefix_key k = {};
-	size_t len = strnlen(path, sizeof(k.path));
-	uint8_t old = 0;
-
-	memcpy(k.path, path, len);
-	k.prefixlen = (uint32_t)len * 8;
-	if (bpf_map_lookup_elem(fd, &k, &old) == 0)
-		v |= old;
-	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-}
-
 static uint32_t targets_fill_protect(struct bpf_loader *l, const struct clawos_settings *s,
 				     const struct targets_paths *p)
 {
-	int prot = bpf_loader_map_fd(l, "clawos_protect"), allow = bpf_loader_map_fd(l, "clawos_p_allow");
+	int allow = bpf_loader_map_fd(l, "clawos_p_allow");
+	uint32_t flags;
 
-	map_clear(prot, sizeof(struct clawos_prefix_key));
-	map_clear(allow, sizeof(struct clawos_exe_key));
-	for (size_t i = 0; i < s->protected_paths.n; i++)
-		protect_put(prot, s->protected_paths.items[i], CLAWOS_PROTECT_V_READ);
 	/* The agent's own files: changing them is tamper.  Not protected
 	 * against reading: mode 2 would then deny running the agent's own
 	 * binary (clawos-ebpf watch, --version) and package upgrades. */
-	if (p->config_path)
-		protect_put(prot, p->config_path, CLAWOS_PROTECT_V_AGENT);
-	if (p->agent_exe)
-		protect_put(prot, p->agent_exe, CLAWOS_PROTECT_V_AGENT);
-	if (p->unit_path)
-		protect_put(prot, p->unit_path, CLAWOS_PROTECT_V_AGENT);
+	flags = protect_apply(l, s, &(struct protect_agent_files){{p->config_path, p->agent_exe, p->unit_path}});
+	map_clear(allow, sizeof(struct clawos_exe_key));
 	for (size_t i = 0; i < s->protected_allow_exe.n; i++) {
 		struct clawos_exe_key k;
 		uint8_t one = 1;
@@ -155,7 +136,12 @@ static uint32_t targets_fill_protect(struct bpf_loader *l, const struct clawos_s
 		if (exe_key_of(s->protected_allow_exe.items[i], &k))
 			bpf_map_update_elem(allow, &k, &one, BPF_ANY);
 	}
-	return CLAWOS_CFG_PROTECT;
+	return flags;
+}
+
+void targets_protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const struct targets_paths *p)
+{
+	protect_refresh(l, s, &(struct protect_agent_files){{p->config_path, p->agent_exe, p->unit_path}});
 }
 
 int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,

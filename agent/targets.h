@@ -44,6 +44,9 @@ void targets_init(struct targets *t);
 int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,
 		  const struct targets_paths *paths, uint32_t *flags);
 
+/* The identities of the protected entries again (agent/protect.c). */
+void targets_protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const struct targets_paths *p);
+
 /* Processes already running at start that match a config target, with
  * their descendants, into clawos_tracked and the process table. */
 void targets_adopt_running(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,

@@ -18,10 +18,13 @@
  *    are in network byte order as the kernel holds them.
  *
  * Sizes that are part of the contract: AnomalyEvent 1056, SyscallTraceEvent
- * 104, FileAccessEvent 304, NetworkEvent 72, CgroupEvent 304.  ExecEvent is
- * the one record of variable size: its fixed part, then args_len bytes of
- * args (hdr.size = offsetof(args) + args_len); readers must not touch args
- * past args_len.  The 64-byte
+ * 104, FileAccessEvent 328 or 456..672, NetworkEvent 72, CgroupEvent 304.
+ * ExecEvent and FileAccessEvent are of variable size: their fixed part, then
+ * args_len bytes of args (hdr.size = offsetof(args) + args_len); a file
+ * record without root and requested stops before root (328 bytes), else it
+ * carries root and requested_len bytes of requested (hdr.size =
+ * offsetof(requested) + requested_len); readers must not touch the tail
+ * past its length.  The 64-byte
  * header leaves NetworkEvent 8 bytes of payload: room for an IPv4 endpoint,
  * not an IPv6 one, so IPv6 endpoints travel in the additional Network6Event.
  * Both decode to the same JSON "network" record.
@@ -33,10 +36,11 @@
 #include <linux/types.h> /* vmlinux.h provides these on the BPF side */
 #endif
 
-#define CLAWOS_ABI_VERSION 2
+#define CLAWOS_ABI_VERSION 3
 
 #define CLAWOS_COMM_LEN 16
 #define CLAWOS_FILE_PATH_LEN 216
+#define CLAWOS_FILE_ROOT_LEN 128
 #define CLAWOS_EXEC_FILENAME_LEN 256
 #define CLAWOS_EXEC_CWD_LEN 256
 #define CLAWOS_EXEC_ARGS_LEN 4096 /* a power of two */
@@ -56,7 +60,7 @@ enum clawos_event_type {
 	CLAWOS_EV_NONE = 0,
 	CLAWOS_EV_ANOMALY = 1, /* struct clawos_anomaly_event, 1056 bytes */
 	CLAWOS_EV_SYSCALL = 2, /* struct clawos_syscall_event, 104 bytes */
-	CLAWOS_EV_FILE = 3,    /* struct clawos_file_event, 304 bytes */
+	CLAWOS_EV_FILE = 3,    /* struct clawos_file_event, 328 or 456..672 bytes */
 	CLAWOS_EV_NET = 4,     /* struct clawos_net_event, 72 bytes (IPv4) */
 	CLAWOS_EV_CGROUP = 5,  /* struct clawos_cgroup_event, 304 bytes */
 	CLAWOS_EV_EXEC = 6,    /* struct clawos_exec_event, 592..4688 bytes */
@@ -113,6 +117,14 @@ enum clawos_file_op {
 #define CLAWOS_PATH_F_TAMPER 0x40    /* a write to one of the agent's files */
 #define CLAWOS_PATH_F_CREATED 0x80   /* the open created the file (FMODE_CREATED) */
 
+/* xflags: how path was found (file.bpf.c, file-lsm.bpf.c) */
+#define CLAWOS_FILE_X_FROM_FILE 0x01 /* path, ino and dev read from the opened struct file */
+#define CLAWOS_FILE_X_IDENTITY 0x02  /* protected by identity (device, inode of it or a parent) */
+#define CLAWOS_FILE_X_ROOT 0x04	     /* the process runs below another root: root is set */
+#define CLAWOS_FILE_X_ROOT_CUT 0x08  /* root did not fit or was too deep to walk */
+#define CLAWOS_FILE_X_WALK 0x10	     /* resolved by the in-program dentry walk (no bpf_d_path) */
+#define CLAWOS_FILE_X_WANTED 0x80    /* kernel-internal between sys_enter and sys_exit; never sent */
+
 #define CLAWOS_VERDICT_ALLOW 0
 #define CLAWOS_VERDICT_DENY 1
 
@@ -128,8 +140,24 @@ struct clawos_file_event {
 	__u8 path_flags; /* CLAWOS_PATH_F_* */
 	__u8 verdict;	 /* CLAWOS_VERDICT_* */
 	__u32 reserved;
-	char path[CLAWOS_FILE_PATH_LEN];
+	char path[CLAWOS_FILE_PATH_LEN]; /* what was opened (resolved), else what was asked for */
+	__u64 ino;			 /* the opened file's inode; 0 when not known */
+	__u32 dev;			 /* its device, the kernel's encoding (major << 20 | minor) */
+	__u8 xflags;			 /* CLAWOS_FILE_X_* */
+	__u8 reserved1;
+	__u16 root_len;		  /* bytes of root, NUL included; 0 when the root is "/" */
+	__u16 requested_len;	  /* bytes of requested, NUL included; 0: same as path */
+	__u16 reserved2[3];
+	char root[CLAWOS_FILE_ROOT_LEN]; /* the process's root (chroot) as the host sees it */
+	char requested[CLAWOS_FILE_PATH_LEN]; /* the path the caller passed, when it differs
+					       * from path; only requested_len bytes travel */
 };
+
+/* A file record travels as its first CLAWOS_FILE_MIN_SIZE bytes when it has
+ * neither root nor requested (xflags without CLAWOS_FILE_X_ROOT, requested_len
+ * 0), else as CLAWOS_FILE_FIXED_SIZE + requested_len bytes. */
+#define CLAWOS_FILE_MIN_SIZE __builtin_offsetof(struct clawos_file_event, root)
+#define CLAWOS_FILE_FIXED_SIZE __builtin_offsetof(struct clawos_file_event, requested)
 
 /* ---- NetworkEvent / Network6Event --------------------------------------- */
 enum clawos_net_op {
@@ -335,12 +363,16 @@ struct clawos_anomaly_event {
 #define CLAWOS_CFG_TARGET_CGROUP 0x4000 /* clawos_t_cgrp holds entries */
 #define CLAWOS_CFG_RATE_ALL 0x8000	/* syscall_rate for every process */
 #define CLAWOS_CFG_HAVE_TRACKED 0x10000 /* clawos_tracked may hold entries */
+#define CLAWOS_CFG_PROTECT_IDENT 0x20000 /* clawos_p_ident holds entries */
+#define CLAWOS_CFG_PROTECT_DIRS 0x40000	 /* ... and some are directories */
 
 /* Values of the protected-path trie. */
 #define CLAWOS_PROTECT_V_READ 0x01 /* any open is a file_violation */
 #define CLAWOS_PROTECT_V_AGENT                                                                                         \
 	0x02 /* one of the agent's own files: writes,
 				     * renames and unlinks are tamper */
+
+#define CLAWOS_PROTECT_V_DIR 0x04 /* identity map: a directory, covers what is below it */
 
 /* A tracked process (an AI agent and its descendants). */
 struct clawos_tracked {
@@ -414,7 +446,9 @@ struct clawos_cgroup_counters {
 _Static_assert(sizeof(struct clawos_event_hdr) == 64, "header is 64 bytes");
 _Static_assert(sizeof(struct clawos_anomaly_event) == 1056, "AnomalyEvent is 1056 bytes");
 _Static_assert(sizeof(struct clawos_syscall_event) == 104, "SyscallTraceEvent is 104 bytes");
-_Static_assert(sizeof(struct clawos_file_event) == 304, "FileAccessEvent is 304 bytes");
+_Static_assert(sizeof(struct clawos_file_event) == 672, "FileAccessEvent is at most 672 bytes");
+_Static_assert(__builtin_offsetof(struct clawos_file_event, root) == 328, "FileAccessEvent's short form is 328 bytes");
+_Static_assert(__builtin_offsetof(struct clawos_file_event, requested) == 456, "FileAccessEvent's fixed part is 456 bytes");
 /* the BPF side looks paths up in place: {reserved, path} is a clawos_prefix_key */
 _Static_assert(__builtin_offsetof(struct clawos_file_event, path) ==
 		   __builtin_offsetof(struct clawos_file_event, reserved) + sizeof(__u32),

@@ -218,6 +218,32 @@ CLAWOS_MAP struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } clawos_protect SEC(".maps");
 
+/* Protected entries by identity (device, inode), from user space's stat()
+ * of each protected path (agent/protect.c): a hard link, a bind mount, a
+ * symlink or any other spelling opens the same inode. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, struct clawos_exe_key);
+	__type(value, __u8); /* CLAWOS_PROTECT_V_* */
+} clawos_p_ident SEC(".maps");
+
+/* The last process root seen on this CPU and whether it is the mount
+ * namespace's root (path.bpf.h, current_root). */
+struct clawos_root_cache {
+	__u64 mnt;
+	__u64 dentry;
+	__u32 is_root;
+	__u32 reserved;
+};
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_root_cache);
+} clawos_root_c SEC(".maps");
+
 /* Binaries allowed to read protected paths (sudo, sshd, ...). */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -361,10 +387,8 @@ static __always_inline bool is_tracked(__u32 tgid)
  * afterwards.  A macro: the map must be a constant at the call. */
 #define path_trie_lookup(map_, e_)                                                                                     \
 	({                                                                                                             \
-		__u32 l_ = (e_)->path_len;                                                                             \
+		__u32 l_ = (e_)->path_len; /* with the NUL: exact entries end in one */                                \
 		void *v_;                                                                                              \
-		if (l_ > 0)                                                                                            \
-			l_--; /* the NUL */                                                                            \
 		(e_)->reserved = (l_ > CLAWOS_PREFIX_LEN ? CLAWOS_PREFIX_LEN : l_) * 8;                                \
 		v_ = bpf_map_lookup_elem((map_), &(e_)->reserved);                                                     \
 		(e_)->reserved = 0;                                                                                    \
@@ -528,22 +552,30 @@ CLAWOS_MAP struct {
 
 #define CLAWOS_O_WRITE (01 | 02 | 0100 | 01000) /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
 
-/* Marks a file record that touches a protected path; true if it does. */
-static __always_inline bool protect_check(const struct clawos_config *cfg, struct clawos_file_event *e)
+/* Marks a file record with what protected value v (CLAWOS_PROTECT_V_*)
+ * means for it. */
+static __always_inline void protect_apply(struct clawos_file_event *e, __u8 v)
 {
 	struct clawos_exe_key exe = {};
+
+	if ((v & CLAWOS_PROTECT_V_AGENT) && (e->flags & CLAWOS_O_WRITE))
+		e->path_flags |= CLAWOS_PATH_F_TAMPER;
+	if ((v & CLAWOS_PROTECT_V_READ) && !(e->path_flags & CLAWOS_PATH_F_VIOLATION) &&
+	    !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted()))
+		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
+}
+
+/* Marks a file record whose path is a protected entry (exact, or below
+ * one that ends in '/'); true if the record touches a protected file. */
+static __always_inline bool protect_check(const struct clawos_config *cfg, struct clawos_file_event *e)
+{
 	__u8 *v;
 
 	if (!(cfg->flags & CLAWOS_CFG_PROTECT) || e->path_len == 0)
-		return false;
+		return e->path_flags & (CLAWOS_PATH_F_TAMPER | CLAWOS_PATH_F_VIOLATION);
 	v = path_trie_lookup(&clawos_protect, e);
-	if (!v)
-		return false;
-	if ((*v & CLAWOS_PROTECT_V_AGENT) && (e->flags & CLAWOS_O_WRITE))
-		e->path_flags |= CLAWOS_PATH_F_TAMPER;
-	if ((*v & CLAWOS_PROTECT_V_READ) &&
-	    !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted()))
-		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
+	if (v)
+		protect_apply(e, *v);
 	return e->path_flags & (CLAWOS_PATH_F_TAMPER | CLAWOS_PATH_F_VIOLATION);
 }
 

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
 /*
- * open: the path is copied at syscall entry (what the caller asked for, read
- * before the syscall can race with a change of the user buffer) and parked
- * per thread; sys_exit adds the result and emits.  The record is written in
- * place in the thread's task storage; built with CLAWOS_OPEN_HASH, the same
- * programs (named with an "_h" suffix) park in an LRU hash instead, for
- * kernels before 5.11 (see common.bpf.h).  Relative paths are joined
- * to the cwd or dirfd here, in the kernel, because the process may be gone
- * before user space could look at /proc.  With BPF-LSM, file_open replaces
- * the parked path with bpf_d_path()'s fully resolved one (file-lsm.bpf.c).
+ * open: the caller's path is copied at syscall entry and parked per thread;
+ * sys_exit judges the open on what was opened: for a successful one, while
+ * protected entries or path filters exist, the struct file behind the new
+ * fd gives the path (dentry and mount walk, path.bpf.h), device, inode and
+ * the process's root, so that no spelling, link, mount, unreadable page or
+ * buffer rewritten by another thread changes the verdict; a failed one is
+ * judged on the string (relative names joined to the cwd or dirfd here,
+ * because the process may be gone before user space could look at /proc).
+ * The record is written in place in the thread's task storage; built with
+ * CLAWOS_OPEN_HASH, the same programs (named with an "_h" suffix) park in an
+ * LRU hash instead, for kernels before 5.11 (see common.bpf.h).  With
+ * BPF-LSM, file_open judges the parked record before the open completes
+ * (file-lsm.bpf.c) and sys_exit only adds the result.
  */
 #include "common.bpf.h"
 #include "path.bpf.h"
@@ -79,32 +83,54 @@ static __always_inline void open_hdr_fill(struct clawos_file_event *e)
 }
 #endif
 
-static __always_inline void open_resolve_relative(struct clawos_file_event *e, int dirfd, const char *upath)
+/* A failed open (no file to read): the caller's string, a relative one
+ * joined to the cwd or dirfd here, in the kernel, because the process may
+ * be gone before user space could look at /proc.  Read from the copy taken
+ * at sys_enter, not from the caller's memory again. */
+static __always_inline void open_path_from_request(struct clawos_file_event *e)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	char *buf = scratch_get(1);
+	char *buf;
 	int off;
 	long n;
 
+	e->path_len = 0;
+	e->path[0] = '\0';
+	if (!e->requested_len)
+		return;
+	if (e->requested[0] == '/') {
+		n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), e->requested);
+		if (n > 0)
+			e->path_len = n;
+		return;
+	}
+	buf = scratch_get(1);
 	if (!buf)
 		return;
-	off = path_walk_base(task, dirfd, buf);
-	if (off < 0)
-		return; /* keep the relative name; user space reports it as such */
-	buf[CLAWOS_PATH_HALF - 1] = '/';
-	if (off == CLAWOS_PATH_HALF - 2)
-		off++; /* base is "/": do not double the slash */
-	if (bpf_probe_read_user_str(&buf[CLAWOS_PATH_HALF], 256, upath) <= 0)
-		return;
-	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), &buf[off & HALF_MASK]);
-	if (n <= 0)
-		return;
-	e->path_len = n;
-	e->path_flags |= CLAWOS_PATH_F_RESOLVED;
-	if (n == sizeof(e->path))
-		e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
+	off = path_walk_base(task, e->dirfd, buf);
+	if (off >= 0) {
+		buf[CLAWOS_PATH_HALF - 1] = '/';
+		if (off == CLAWOS_PATH_HALF - 2)
+			off++; /* base is "/": do not double the slash */
+		if (bpf_probe_read_kernel_str(&buf[CLAWOS_PATH_HALF], 256, e->requested) > 0) {
+			n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), &buf[off & HALF_MASK]);
+			if (n > 0) {
+				e->path_len = n;
+				e->path_flags |= CLAWOS_PATH_F_RESOLVED;
+				if (n == sizeof(e->path))
+					e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
+				return;
+			}
+		}
+	}
+	/* keep the relative name; user space reports it as such */
+	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), e->requested);
+	if (n > 0)
+		e->path_len = n;
 }
 
+/* sys_enter: the caller's string, parked until the outcome.  Filters and
+ * protected paths are decided at sys_exit, on what was opened. */
 static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags, __u16 mode, __u8 pflags)
 {
 	struct clawos_config *cfg = cfg_get();
@@ -136,50 +162,73 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 	e->verdict = CLAWOS_VERDICT_ALLOW;
 	e->reserved = 0;
 	e->path_len = 0;
-	n = bpf_probe_read_user_str(e->path, sizeof(e->path), upath);
+	e->path[0] = '\0';
+	e->ino = 0;
+	e->dev = 0;
+	e->xflags = wanted ? CLAWOS_FILE_X_WANTED : 0;
+	e->reserved1 = 0;
+	e->root_len = 0;
+	e->requested_len = 0;
+	e->reserved2[0] = e->reserved2[1] = e->reserved2[2] = 0;
+	e->root[0] = '\0';
+	n = bpf_probe_read_user_str(e->requested, sizeof(e->requested), upath);
 	if (n <= 0) {
-		e->path[0] = '\0';
+		/* not resident, or not mapped: what was opened still tells */
+		e->requested[0] = '\0';
 		e->path_flags |= CLAWOS_PATH_F_FAULT;
 	} else {
-		e->path_len = n;
-		if (n == sizeof(e->path))
+		e->requested_len = n;
+		if (n == sizeof(e->requested))
 			e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
-		if (e->path[0] != '/')
-			open_resolve_relative(e, dirfd, upath);
 	}
-	if (e->path[0] == '/' && protect_check(cfg, e))
-		wanted = true;
-	else if (wanted && filter_path(cfg, e))
-		wanted = false;
-	if (wanted)
-		park_keep(e);
-	CLAWOS_DBG(cfg, "openat pid=%u %s flags=%x", e->hdr.pid, wanted ? "report" : "filtered", e->path_flags);
+	park_keep(e);
+	CLAWOS_DBG(cfg, "openat pid=%u %s flags=%x", e->hdr.pid, wanted ? "report" : "protect only", e->path_flags);
 }
 
 /* FMODE_CREATED of include/linux/fs.h (a macro, so not in BTF): the same
  * bit from 4.19, where it appeared, to 6.18. */
 #define CLAWOS_FMODE_CREATED 0x100000
 
-/* Did this open create the file?  The kernel says so on the struct file
- * (O_CREAT on a name that did not exist); asked only when O_CREAT was
- * given and an fd came back. */
-static __always_inline bool open_created(long ret)
-{
-	struct file *f = fd_to_file((struct task_struct *)bpf_get_current_task(), (int)ret);
-
-	return f && (BPF_CORE_READ(f, f_mode) & CLAWOS_FMODE_CREATED);
-}
-
+/* sys_exit: a successful open is judged on the struct file behind the new
+ * fd (path walked from f_path, device and inode), when protected entries or
+ * path filters need it; a failed one on the caller's string. */
 static __always_inline void open_end(long ret)
 {
+	struct clawos_config *cfg = cfg_get();
 	struct clawos_file_event *e = park_find();
+	struct file *file = NULL;
+	struct dentry *dentry = NULL;
+	bool wanted;
 
 	if (!e)
 		return;
+	if (!cfg) {
+		park_done(e);
+		return;
+	}
+	wanted = e->xflags & CLAWOS_FILE_X_WANTED;
+	e->xflags &= ~CLAWOS_FILE_X_WANTED;
 	e->ret = ret;
-	if (ret >= 0 && (e->flags & CLAWOS_O_CREAT_FLAG) && open_created(ret))
+	if (ret >= 0)
+		file = fd_to_file((struct task_struct *)bpf_get_current_task(), (int)ret);
+	if (file && (e->flags & CLAWOS_O_CREAT_FLAG) && (BPF_CORE_READ(file, f_mode) & CLAWOS_FMODE_CREATED))
 		e->path_flags |= CLAWOS_PATH_F_CREATED;
-	emit_copy(e, sizeof(*e), CLAWOS_EV_FILE);
+	if (!(e->xflags & CLAWOS_FILE_X_FROM_FILE)) { /* BPF-LSM file_open has not judged it */
+		if (file &&
+		    (cfg->flags & (CLAWOS_CFG_PROTECT | CLAWOS_FILTER_EXCLUDE_PREFIX | CLAWOS_FILTER_INCLUDE_PREFIX))) {
+			if (!file_resolve(e, file, &dentry))
+				open_path_from_request(e); /* deeper than the walk goes */
+		} else {
+			open_path_from_request(e);
+		}
+		file_protect(cfg, e, dentry);
+	}
+	if (wanted && filter_path(cfg, e))
+		wanted = false;
+	if (wanted || (e->path_flags & (CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER))) {
+		file_requested_trim(e);
+		file_emit(e);
+	}
 	park_done(e);
 }
 

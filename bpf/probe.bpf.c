@@ -8,6 +8,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 /* file_open calls bpf_d_path like the real program: some kernels (5.10)
  * load LSM programs but refuse that helper in them. */
@@ -18,6 +19,16 @@ int BPF_PROG(clawos_p_fopen, struct file *file)
 
 	bpf_d_path((struct path *)&file->f_path, path, sizeof(path));
 	return 0;
+}
+
+/* file_open without bpf_d_path: what the dentry-walk variant needs
+ * (file-lsm.bpf.c built with CLAWOS_LSM_WALK): CO-RE reads of the file. */
+SEC("lsm/file_open")
+int BPF_PROG(clawos_p_fopen_w, struct file *file)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+
+	return BPF_CORE_READ(d, d_parent) == d ? 0 : 0;
 }
 
 SEC("lsm/socket_connect")

@@ -2,19 +2,25 @@
 /*
  * Every syscall of every task passes here, so this is the hottest program:
  * one array lookup and a few stores per syscall, no ring-buffer traffic.
- *  - syscall_rate: a count per process (slots by tgid hash) in one-second
- *    windows; when a window closes over syscall_anomaly_threshold, the
- *    kernel raises the anomaly itself, with the top syscalls (space-saving
- *    counts, CLAWOS_ANOMALY_TOP of them).
+ *  - syscall_rate: a count per process (an LRU hash keyed by tgid: two
+ *    processes never share a counter) in one-second windows; when a
+ *    window closes over syscall_anomaly_threshold (the process's first
+ *    syscall in a later second), or the process calls exit_group() with
+ *    its window over it (a burst then exit: no later syscall closes that
+ *    window), the kernel raises the anomaly itself, with the top syscalls
+ *    (space-saving counts, CLAWOS_ANOMALY_TOP of them).  Not seen: a
+ *    burst followed by death from a signal, or by a syscall that never
+ *    returns.
  *  - trace_target_syscalls: every syscall of a tracked process as a
  *    SyscallTraceEvent.
  */
 #include "common.bpf.h"
 
-#define RATE_SLOTS 4096
+#define RATE_SLOTS 8192
+#define NR_EXIT_GROUP 231 /* x86_64 (the only target, __TARGET_ARCH_x86) */
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, RATE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct clawos_rate_slot);
@@ -53,17 +59,22 @@ static __always_inline void rate_report(const struct clawos_rate_slot *s, __u32 
 
 static __always_inline void rate_count(const struct clawos_config *cfg, __u32 tgid, __u32 nr)
 {
-	__u32 key = tgid & (RATE_SLOTS - 1);
-	struct clawos_rate_slot *s = bpf_map_lookup_elem(&clawos_rate, &key);
+	struct clawos_rate_slot *s = bpf_map_lookup_elem(&clawos_rate, &tgid);
 	__u64 window = bpf_ktime_get_ns() / 1000000000ULL;
 
-	if (!s)
-		return;
-	if (s->tgid != tgid || s->window != window) {
+	if (!s) {
+		struct clawos_rate_slot fresh = {.tgid = tgid, .window = window};
+
+		/* the least recently used process gives way */
+		bpf_map_update_elem(&clawos_rate, &tgid, &fresh, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&clawos_rate, &tgid);
+		if (!s)
+			return;
+	}
+	if (s->window != window) {
 		/* the window closed: report it if it was over */
-		if (s->tgid == tgid && s->count > cfg->syscall_anomaly_threshold)
+		if (s->count > cfg->syscall_anomaly_threshold)
 			rate_report(s, cfg->syscall_anomaly_threshold);
-		s->tgid = tgid;
 		s->window = window;
 		s->count = 0;
 		for (int i = 0; i < CLAWOS_ANOMALY_TOP; i++)
@@ -71,6 +82,11 @@ static __always_inline void rate_count(const struct clawos_config *cfg, __u32 tg
 	}
 	s->count++;
 	rate_top_add(s, nr);
+	if (nr == NR_EXIT_GROUP) {
+		if (s->count > cfg->syscall_anomaly_threshold)
+			rate_report(s, cfg->syscall_anomaly_threshold);
+		bpf_map_delete_elem(&clawos_rate, &tgid);
+	}
 }
 
 static __always_inline void trace_syscall(struct trace_event_raw_sys_enter *ctx)

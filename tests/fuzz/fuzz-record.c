@@ -113,6 +113,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		e->args_len = (uint16_t)args;
 		want = CLAWOS_EXEC_FIXED_SIZE + args;
 	}
+	if (type == CLAWOS_EV_FILE) {
+		struct clawos_file_event *e = (struct clawos_file_event *)rec;
+		size_t req = n > CLAWOS_FILE_FIXED_SIZE ? n - CLAWOS_FILE_FIXED_SIZE : 0;
+
+		e->requested_len = (uint16_t)req;
+		want = CLAWOS_FILE_FIXED_SIZE + req;
+		if (n < CLAWOS_FILE_FIXED_SIZE) { /* the short form */
+			e->requested_len = 0;
+			e->xflags &= ~CLAWOS_FILE_X_ROOT;
+			want = CLAWOS_FILE_MIN_SIZE;
+		}
+	}
 	/* a header the decoder accepts; the body stays as the fuzzer made it */
 	((struct clawos_event_hdr *)rec)->type = (uint8_t)type;
 	((struct clawos_event_hdr *)rec)->version = CLAWOS_ABI_VERSION;

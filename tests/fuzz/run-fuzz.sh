@@ -22,6 +22,21 @@ record)
 		"$root"/agent/event-ocsf.c "$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
+anomaly)
+	srcs=("$root"/agent/decode.c "$root"/agent/detect.c "$root"/agent/event-json.c "$root"/agent/event-json-kinds.c
+		"$root"/agent/json-writer.c "$root"/agent/utf8.c "$root"/agent/names.c
+		"$root"/agent/record-format.c "$root"/agent/event-siem.c "$root"/agent/event-ecs.c "$root"/agent/event-ecs-kinds.c
+		"$root"/agent/event-ocsf.c "$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c)
+	libs=$(pkg-config --cflags --libs json-c)
+	;;
+control)
+	srcs=("$root"/agent/control-proto.c)
+	libs=""
+	;;
+proc)
+	srcs=("$root"/agent/proctable.c "$root"/agent/passwd.c)
+	libs=""
+	;;
 text)
 	srcs=("$root"/agent/event-text.c "$root"/agent/event-text-kinds.c "$root"/agent/status-text.c)
 	libs=$(pkg-config --cflags --libs json-c)

@@ -19,6 +19,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clawos_harness as h  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import siem_validate as sv  # noqa: E402
 
 T = 15
 MARK = "clawos-sigma-" + uuid.uuid4().hex[:12]
@@ -243,6 +245,34 @@ def check_match(binary, agent, wd, rules_dir):
     same = [o for o in out if o["anomaly"]["rule"] == "3c6e2a10-7d4b-4f51-9a0e-c1a500000001"][0]
     h.check(same["anomaly"]["sigma"]["matched"].get("ParentImage", "").endswith(("/sh", "/dash", "/bash")),
             "match finds the parent in the capture")
+    check_match_formats(binary, cap, rules_dir, out)
+
+
+def check_match_formats(binary, cap, rules_dir, native):
+    """match --format ecs|ocsf: the same hits, as the SIEM's alert records."""
+    d = sv.schemas_dir()
+    for fmt in ("ecs", "ocsf"):
+        p = subprocess.run([binary, "match", "--rules", rules_dir, "--format", fmt, cap], capture_output=True,
+                           text=True, timeout=120)
+        out = [json.loads(x) for x in p.stdout.splitlines()]
+        h.check(len(out) == len(native), "match --format %s: %d hits, as native (%d)" % (fmt, len(out), len(native)))
+        if fmt == "ecs":
+            rules = [o.get("rule", {}).get("id") for o in out]
+            h.check(all(o.get("event", {}).get("kind") == "alert" for o in out), "ECS hits are event.kind alert")
+        else:
+            rules = [o.get("finding_info", {}).get("analytic", {}).get("uid") for o in out]
+            h.check(all(o.get("class_uid") == 2004 for o in out), "OCSF hits are Detection Findings (2004)")
+        h.check(sorted(rules) == sorted(o["anomaly"]["rule"] for o in native),
+                "match --format %s names the same rules" % fmt)
+        if d:
+            v = sv.Ecs(d) if fmt == "ecs" else sv.Ocsf(d)
+            errs = [e for o in out[:50] for e in v.validate(o)]
+            h.check(not errs, "match --format %s: the hits validate against the published schema (%s)"
+                    % (fmt, errs[:2]))
+    p = subprocess.run([binary, "match", "--rules", rules_dir, "--format", "cef", cap], capture_output=True,
+                       text=True, timeout=60)
+    h.check(p.returncode == 2 and "native, ecs, ocsf" in p.stderr, "match --format cef is a usage error naming "
+            "the choices (%d: %s)" % (p.returncode, p.stderr.strip()))
 
 
 def check_cli(binary, wd, rules_dir):

@@ -55,6 +55,15 @@ def main():
     h.check(one("Restart") == "on-failure", "Restart=on-failure")
     h.check(one("WatchdogSec") not in ("", "0", "infinity"), "WatchdogSec=%s" % one("WatchdogSec"))
     h.check(one("RuntimeDirectory") == "clawos-ebpf", "RuntimeDirectory=clawos-ebpf")
+    # max_clients (at most 1024) descriptors plus the agent's own (issue 16)
+    nofile = one("LimitNOFILE").split(":")[0]
+    h.check(nofile.isdigit() and int(nofile) >= 1024 + 512, "LimitNOFILE=%s covers max_clients = 1024" % nofile)
+    # room for the default queues (client_queue_budget 64M, connect 16M,
+    # stdout 16M, ring 4M) over the agent's own ~40M; a hard stop above
+    size = lambda v: int(v[:-1]) << {"K": 10, "M": 20, "G": 30}[v[-1]] if v[-1:] in "KMG" and v[:-1].isdigit() else -1  # noqa: E731
+    high, mx = size(one("MemoryHigh")), size(one("MemoryMax"))
+    h.check(high >= (40 + 2 * 64 + 16 + 16 + 4) << 20 and mx > high,
+            "MemoryHigh=%s covers the default queues, MemoryMax=%s above it" % (one("MemoryHigh"), one("MemoryMax")))
     for k, v in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("PrivateTmp", "yes"),
                  ("ProtectKernelModules", "yes"), ("ProtectClock", "yes"), ("RestrictRealtime", "yes"),
                  ("RestrictSUIDSGID", "yes"), ("LockPersonality", "yes"), ("MemoryDenyWriteExecute", "yes"),

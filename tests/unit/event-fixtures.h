@@ -176,6 +176,32 @@ static void fixture_file_created(union fixture_record *r, struct event_context *
 	e->ret = 3;
 }
 
+/* What was opened, read from the struct file at sys_exit: the caller asked
+ * for another spelling, from a chroot; protected by identity. */
+static void fixture_file_resolved(union fixture_record *r, struct event_context *ctx)
+{
+	static const char path[] = "/etc/shadow", req[] = "../../../../etc/shadow", root[] = "/srv/jail";
+	struct clawos_file_event *e = &r->file;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_FILE, CLAWOS_FILE_FIXED_SIZE + sizeof(req));
+	memcpy(e->hdr.comm, "cat", 4);
+	memcpy(e->path, path, sizeof(path));
+	e->path_len = sizeof(path);
+	memcpy(e->requested, req, sizeof(req));
+	e->requested_len = sizeof(req);
+	memcpy(e->root, root, sizeof(root));
+	e->root_len = sizeof(root);
+	e->ino = 1234567;
+	e->dev = (8 << 20) | 1;
+	e->xflags = CLAWOS_FILE_X_FROM_FILE | CLAWOS_FILE_X_IDENTITY | CLAWOS_FILE_X_ROOT;
+	e->path_flags = CLAWOS_PATH_F_RESOLVED;
+	e->op = CLAWOS_FILE_OP_OPEN;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->flags = 02000000; /* O_RDONLY | O_CLOEXEC */
+	e->dirfd = -100;
+	e->ret = 3;
+}
+
 static void fixture_file_enoent(union fixture_record *r, struct event_context *ctx)
 {
 	static const char path[] = "/nonexistent/secret";
@@ -465,6 +491,7 @@ static const struct fixture {
     {"file-normalized", fixture_file_normalized},
     {"file-enoent", fixture_file_enoent},
     {"file-created", fixture_file_created},
+    {"file-resolved", fixture_file_resolved},
     {"network-connect4", fixture_network_connect4},
     {"network-bind6", fixture_network_bind6},
     {"network-socket-raw", fixture_network_socket_raw},

@@ -123,6 +123,16 @@ static const struct bad_case bad_cases[] = {
      "duplicate key: already set on line 2"},
     {OUT ANO OUT, 0, 3, "", "duplicate section: already started on line 1"},
     {"stdout = yes\n", 0, 1, "stdout", "key outside any section"},
+    /* paths the agent would use wrongly (issue 16) */
+    {OUT "connect_path = /run/clawos-ebpf/shipper.sock\n", 0, 2, "connect_path",
+     "inside the agent's runtime directory /run/clawos-ebpf"},
+    {OUT
+     "max_clients = 3\nsocket_path = "
+     "/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/ev.sock\n",
+     0, 3, "socket_path",
+     "the control socket "
+     "/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/control.sock "
+     "beside it would be 112 bytes"},
     {"# comment\n\nstats_interval = 5\n", 0, 3, "stats_interval", "key outside any section"},
     {OUT "stdout\n", 0, 2, "", "expected 'key = value'"},
     {OUT "= yes\n", 0, 2, "", "missing key name"},
@@ -692,6 +702,11 @@ static void test_load_file_refused(void **state)
 	write_file("ww.conf", text, strlen(text), 0666, path, sizeof(path));
 	assert_int_equal(load(path, &err, NULL), -EPERM);
 	assert_non_null(strstr(err.message, "world-writable"));
+	assert_int_equal(err.line, 0);
+	/* a group that may write the file may change what the agent does */
+	write_file("gw.conf", text, strlen(text), 0664, path, sizeof(path));
+	assert_int_equal(load(path, &err, NULL), -EPERM);
+	assert_non_null(strstr(err.message, "group-writable"));
 	assert_int_equal(err.line, 0);
 
 	snprintf(path, sizeof(path), "%s/dir.conf", tmpdir);

@@ -22,7 +22,7 @@ static const struct {
 	size_t size;
 	const char *name;
 } types[] = {
-    {CLAWOS_EV_ANOMALY, 1056, "anomaly"}, {CLAWOS_EV_SYSCALL, 104, "syscall"}, {CLAWOS_EV_FILE, 304, "file_access"},
+    {CLAWOS_EV_ANOMALY, 1056, "anomaly"}, {CLAWOS_EV_SYSCALL, 104, "syscall"}, {CLAWOS_EV_FILE, 672, "file_access"},
     {CLAWOS_EV_NET, 72, "network"},	  {CLAWOS_EV_CGROUP, 304, "cgroup"},   {CLAWOS_EV_EXEC, 4688, "exec"},
     {CLAWOS_EV_NET6, 88, "network"},	  {CLAWOS_EV_PROC, 80, "process"},
 };
@@ -42,15 +42,19 @@ static void *record_new(unsigned type, size_t size, uint16_t hdr_size)
 	h->size = hdr_size;
 	if (type == CLAWOS_EV_EXEC && hdr_size >= CLAWOS_EXEC_FIXED_SIZE)
 		((struct clawos_exec_event *)h)->args_len = (uint16_t)(hdr_size - CLAWOS_EXEC_FIXED_SIZE);
+	if (type == CLAWOS_EV_FILE && hdr_size >= CLAWOS_FILE_FIXED_SIZE)
+		((struct clawos_file_event *)h)->requested_len = (uint16_t)(hdr_size - CLAWOS_FILE_FIXED_SIZE);
 	return h;
 }
 
 static void test_abi_sizes(void **state)
 {
-	/* the five sizes of the contract */
+	/* the sizes of the contract */
 	assert_int_equal(sizeof(struct clawos_anomaly_event), 1056);
 	assert_int_equal(sizeof(struct clawos_syscall_event), 104);
-	assert_int_equal(sizeof(struct clawos_file_event), 304);
+	assert_int_equal(sizeof(struct clawos_file_event), 672); /* variable size */
+	assert_int_equal(CLAWOS_FILE_FIXED_SIZE, 456);
+	assert_int_equal(CLAWOS_FILE_MIN_SIZE, 328);
 	assert_int_equal(sizeof(struct clawos_net_event), 72);
 	assert_int_equal(sizeof(struct clawos_cgroup_event), 304);
 	/* and the additional ones */
@@ -62,7 +66,7 @@ static void test_abi_sizes(void **state)
 	assert_int_equal(sizeof(struct clawos_config), 64);
 	assert_int_equal(sizeof(struct clawos_ancestor), 24);
 	assert_int_equal(sizeof(struct clawos_syscall_count), 8);
-	assert_int_equal(CLAWOS_ABI_VERSION, 2);
+	assert_int_equal(CLAWOS_ABI_VERSION, 3);
 }
 
 static void test_abi_header_offsets(void **state)
@@ -90,6 +94,12 @@ static void test_abi_payload_offsets(void **state)
 	assert_int_equal(offsetof(struct clawos_file_event, ret), 64);
 	assert_int_equal(offsetof(struct clawos_file_event, path_len), 80);
 	assert_int_equal(offsetof(struct clawos_file_event, path), 88);
+	assert_int_equal(offsetof(struct clawos_file_event, ino), 304);
+	assert_int_equal(offsetof(struct clawos_file_event, dev), 312);
+	assert_int_equal(offsetof(struct clawos_file_event, root_len), 318);
+	assert_int_equal(offsetof(struct clawos_file_event, requested_len), 320);
+	assert_int_equal(offsetof(struct clawos_file_event, root), 328);
+	assert_int_equal(offsetof(struct clawos_file_event, requested), 456);
 	assert_int_equal(offsetof(struct clawos_net_event, addr), 64);
 	assert_int_equal(offsetof(struct clawos_net_event, sock.family), 64);
 	assert_int_equal(offsetof(struct clawos_net_event, sock.type), 66);
@@ -162,8 +172,8 @@ static void test_decode_truncated(void **state)
 	free(rec);
 	/* a whole header, but shorter than its type: by one byte and header-only */
 	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
-		if (types[i].type == CLAWOS_EV_EXEC)
-			continue; /* variable size: test_decode_exec */
+		if (types[i].type == CLAWOS_EV_EXEC || types[i].type == CLAWOS_EV_FILE)
+			continue; /* variable size: test_decode_exec, test_decode_file */
 		rec = record_new(types[i].type, types[i].size, (uint16_t)types[i].size);
 		assert_int_equal(event_decode(rec, types[i].size - 1, &h), DECODE_TRUNCATED);
 		assert_int_equal(event_decode(rec, sizeof(struct clawos_event_hdr), &h), DECODE_TRUNCATED);
@@ -261,7 +271,7 @@ static void test_decode_exec(void **state)
 	struct clawos_exec_event *e;
 
 	assert_int_equal(event_type_min_size(CLAWOS_EV_EXEC), fixed);
-	assert_int_equal(event_type_min_size(CLAWOS_EV_FILE), 304);
+	assert_int_equal(event_type_min_size(CLAWOS_EV_FILE), CLAWOS_FILE_MIN_SIZE);
 	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
 		e = record_new(CLAWOS_EV_EXEC, good[i], (uint16_t)good[i]);
 		assert_int_equal(event_decode(e, good[i], &h), DECODE_OK);
@@ -287,6 +297,44 @@ static void test_decode_exec(void **state)
 	free(e);
 }
 
+/* The variable-size file record: its fixed part plus exactly requested_len. */
+static void test_decode_file(void **state)
+{
+	const struct clawos_event_hdr *h = NULL;
+	const size_t fixed = CLAWOS_FILE_FIXED_SIZE, max = sizeof(struct clawos_file_event);
+	const size_t good[] = {fixed, fixed + 1, fixed + 12, max};
+	struct clawos_file_event *e;
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		e = record_new(CLAWOS_EV_FILE, good[i], (uint16_t)good[i]);
+		assert_int_equal(event_decode(e, good[i], &h), DECODE_OK);
+		assert_int_equal(event_decode(e, good[i] + 1, &h), DECODE_SIZE_MISMATCH);
+		e->requested_len++;
+		assert_int_equal(event_decode(e, good[i], &h), DECODE_SIZE_MISMATCH);
+		free(e);
+	}
+	/* the short form: no root, no requested */
+	e = record_new(CLAWOS_EV_FILE, CLAWOS_FILE_MIN_SIZE, CLAWOS_FILE_MIN_SIZE);
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE, &h), DECODE_OK);
+	e->requested_len = 1;
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE, &h), DECODE_SIZE_MISMATCH);
+	e->requested_len = 0;
+	e->xflags = CLAWOS_FILE_X_ROOT; /* root announced, not carried */
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE, &h), DECODE_SIZE_MISMATCH);
+	free(e);
+	/* between the short form and the fixed part */
+	e = record_new(CLAWOS_EV_FILE, fixed - 8, (uint16_t)(fixed - 8));
+	assert_int_equal(event_decode(e, fixed - 8, &h), DECODE_SIZE_MISMATCH);
+	free(e);
+	e = record_new(CLAWOS_EV_FILE, fixed, (uint16_t)(CLAWOS_FILE_MIN_SIZE - 1));
+	assert_int_equal(event_decode(e, CLAWOS_FILE_MIN_SIZE - 1, &h), DECODE_TRUNCATED);
+	assert_int_equal(event_decode(e, 304, &h), DECODE_TRUNCATED); /* the ABI 2 size */
+	free(e);
+	e = record_new(CLAWOS_EV_FILE, max + 8, (uint16_t)(max + 8));
+	assert_int_equal(event_decode(e, max + 8, &h), DECODE_SIZE_MISMATCH);
+	free(e);
+}
+
 static void test_decode_error_names(void **state)
 {
 	assert_string_equal(decode_error_name(DECODE_OK), "ok");
@@ -307,6 +355,7 @@ int main(void)
 	    cmocka_unit_test(test_decode_oversized),	cmocka_unit_test(test_decode_hdr_size_mismatch),
 	    cmocka_unit_test(test_decode_bad_version),	cmocka_unit_test(test_decode_unknown_type),
 	    cmocka_unit_test(test_decode_error_names),	cmocka_unit_test(test_decode_exec),
+	    cmocka_unit_test(test_decode_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

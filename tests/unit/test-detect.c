@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -201,6 +202,41 @@ static void test_dedup_cooldown(void **state)
 	detect_free(d);
 }
 
+/* A ring anomaly is outside input: its strings may fill their arrays with no
+ * NUL.  With suppressed > 0 the description used to be measured with strlen
+ * past its end and appended to with a wrapped size (issue 16). */
+static void test_describe_unterminated(void **state)
+{
+	struct clawos_anomaly_event *a = malloc(sizeof(*a));
+	size_t dl = sizeof(a->description);
+
+	assert_non_null(a);
+	memset(a, 'A', sizeof(*a));
+	a->hdr.type = CLAWOS_EV_ANOMALY;
+	a->suppressed = 3;
+	/* the arrays after description are full too: strlen would run to the end */
+	detect_describe(a);
+	assert_int_equal(a->description[dl - 1], '\0');
+	assert_true(strnlen(a->rule, sizeof(a->rule)) < sizeof(a->rule));
+	assert_true(strnlen(a->subject, sizeof(a->subject)) < sizeof(a->subject));
+	assert_true(strnlen(a->target, sizeof(a->target)) < sizeof(a->target));
+	free(a);
+
+	/* a description with no NUL followed by a subject: the wrapped size
+	 * wrote the suffix into the subject */
+	a = calloc(1, sizeof(*a));
+	assert_non_null(a);
+	memset(a->description, 'B', dl);
+	strcpy(a->subject, "keep");
+	strcpy(a->rule, "syscall_rate");
+	a->suppressed = 1;
+	detect_describe(a);
+	assert_string_equal(a->subject, "keep");
+	assert_true(strlen(a->description) < dl);
+	assert_int_equal(strncmp(a->description, "BBBB", 4), 0);
+	free(a);
+}
+
 /* `for i in ...; do cat /etc/shadow; done`: every violation from a new
  * child of one shell.  A bounded number of records, the rest counted in
  * summaries; another parent's violation passes at once; critical always. */
@@ -279,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_file_violation_modes),  cmocka_unit_test(test_connect_rate_once_per_second),
 	    cmocka_unit_test(test_distinct_destinations), cmocka_unit_test(test_deny_lists),
 	    cmocka_unit_test(test_dedup_cooldown),	  cmocka_unit_test(test_parse_cidr),
+	    cmocka_unit_test(test_describe_unterminated),
 	    cmocka_unit_test(test_flood_control),
 	};
 

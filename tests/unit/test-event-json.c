@@ -390,6 +390,45 @@ static void test_file_created(void **state)
 	json_object_put(back);
 }
 
+/* What was opened differs from what was asked for, in a chroot */
+static void test_file_resolved(void **state)
+{
+	static const char path[] = "/etc/shadow", req[] = "../../../../etc/shadow", root[] = "/srv/jail";
+	struct clawos_file_event e = {};
+	struct json_object *back;
+
+	hdr_fill(&e.hdr, CLAWOS_EV_FILE, CLAWOS_FILE_FIXED_SIZE + sizeof(req));
+	memcpy(e.hdr.comm, "cat", 4);
+	memcpy(e.path, path, sizeof(path));
+	e.path_len = sizeof(path);
+	memcpy(e.requested, req, sizeof(req));
+	e.requested_len = sizeof(req);
+	memcpy(e.root, root, sizeof(root));
+	e.root_len = sizeof(root);
+	e.xflags = CLAWOS_FILE_X_FROM_FILE | CLAWOS_FILE_X_IDENTITY | CLAWOS_FILE_X_ROOT;
+	e.path_flags = CLAWOS_PATH_F_RESOLVED;
+	e.op = CLAWOS_FILE_OP_OPEN;
+	e.mechanism = CLAWOS_MECH_TRACEPOINT;
+	e.flags = 02000000;
+	e.dirfd = -100;
+	e.ret = 3;
+	back = check_golden("file-resolved", event_to_json(&e.hdr, &test_ctx));
+	assert_string_equal(get_str(back, "file", "path"), path);
+	assert_string_equal(get_str(back, "file", "requested_path"), req);
+	assert_string_equal(get_str(back, "file", "root"), root);
+	assert_string_equal(get_str(back, "file", "protected_by"), "identity");
+	assert_false(has_key(back, "file", "path_raw"));
+	json_object_put(back);
+	/* without requested_len the tail is not read: no requested_path */
+	e.requested_len = 0;
+	e.xflags = CLAWOS_FILE_X_FROM_FILE;
+	back = json_tokener_parse(event_to_json(&e.hdr, &test_ctx));
+	assert_false(has_key(back, "file", "requested_path"));
+	assert_false(has_key(back, "file", "root"));
+	assert_false(has_key(back, "file", "protected_by"));
+	json_object_put(back);
+}
+
 /* ---- network ---- */
 
 static void test_network_connect4(void **state)
@@ -803,6 +842,7 @@ int main(void)
 	    cmocka_unit_test(test_file_unterminated),
 	    cmocka_unit_test(test_file_normalized),
 	    cmocka_unit_test(test_file_created),
+	    cmocka_unit_test(test_file_resolved),
 	    cmocka_unit_test(test_file_enoent),
 	    cmocka_unit_test(test_network_connect4),
 	    cmocka_unit_test(test_network_bind6),

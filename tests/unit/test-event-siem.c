@@ -447,6 +447,54 @@ static void test_attack_tags(void **state)
 	assert_int_equal(siem_attack_parse(NULL, &(struct siem_attack){}), SIEM_ATTACK_NONE);
 }
 
+/* OCSF attacks from the rule's tags: each technique paired with each
+ * tactic, "tactic" always one object, and a rule with tactics only still
+ * gives attacks that OCSF accepts (at least one of tactic/technique). */
+static void test_ocsf_attacks(void **state)
+{
+	static const struct {
+		const char *tags[3];
+		size_t n;
+		const char *want;
+	} cases[] = {
+	    {{"attack.execution", "attack.persistence"}, 2, "[{\"tactic\":{\"uid\":\"TA0002\",\"name\":\"Execution\"}},"
+							   "{\"tactic\":{\"uid\":\"TA0003\",\"name\":\"Persistence\"}}]"},
+	    {{"attack.t1059"}, 1, "[{\"technique\":{\"uid\":\"T1059\"}}]"},
+	    {{"attack.t1059.004", "attack.execution", "attack.g0032"},
+	     3,
+	     "[{\"technique\":{\"uid\":\"T1059\"},\"sub_technique\":{\"uid\":\"T1059.004\"},"
+	     "\"tactic\":{\"uid\":\"TA0002\",\"name\":\"Execution\"}}]"},
+	    {{"attack.g0032", "cve.2021-4034"}, 2, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		union fixture_record r = {};
+		struct event_context ctx = {};
+		struct event_sigma sg;
+		struct json_object *o, *fi, *attacks = NULL;
+		const char *line;
+		size_t len;
+
+		fixture_anomaly_sigma(&r, &ctx);
+		sg = *ctx.sigma;
+		sg.tags = cases[i].tags;
+		sg.n_tags = cases[i].n;
+		ctx.sigma = &sg;
+		line = event_format(&writers[RECORD_FORMAT_OCSF], RECORD_FORMAT_OCSF, &r.hdr, &ctx, &len);
+		assert_non_null(line);
+		o = json_tokener_parse(line);
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "finding_info", &fi));
+		json_object_object_get_ex(fi, "attacks", &attacks);
+		if (!cases[i].want)
+			assert_null(attacks);
+		else
+			assert_string_equal(json_object_to_json_string_ext(attacks, JSON_C_TO_STRING_PLAIN), cases[i].want);
+		json_object_put(o);
+	}
+}
+
 static void test_format_names(void **state)
 {
 	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++) {
@@ -483,6 +531,7 @@ int main(void)
 	    cmocka_unit_test(test_warm_writers_do_not_reallocate),
 	    cmocka_unit_test(test_path_split),
 	    cmocka_unit_test(test_attack_tags),
+	    cmocka_unit_test(test_ocsf_attacks),
 	    cmocka_unit_test(test_format_names),
 	};
 

@@ -4,7 +4,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -161,6 +165,117 @@ static void test_cmdline(void **state)
 	proctable_done(&t); /* ASan: nothing leaks */
 }
 
+/* A fake /proc/PID: stat with comm, ppid and starttime (ticks), exe,
+ * cmdline. */
+static void fake_proc(const char *root, uint32_t pid, const char *comm, uint32_t ppid, unsigned long long start,
+		      const char *exe, const char *cmdline, size_t cmdline_len)
+{
+	char dir[512], path[600];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/%u", root, pid);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%u (%s) S %u %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 %llu 1000000 100 0\n", pid, comm, ppid,
+		pid, pid, start);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/exe", dir);
+	unlink(path);
+	assert_int_equal(symlink(exe, path), 0);
+	snprintf(path, sizeof(path), "%s/cmdline", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(cmdline, 1, cmdline_len, f);
+	fclose(f);
+}
+
+static void record_hdr(struct clawos_event_hdr *h, uint32_t pid, uint32_t ppid, const char *comm, uint64_t ts)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = CLAWOS_EV_FILE;
+	h->pid = h->tid = pid;
+	h->ppid = ppid;
+	h->ts_ns = ts;
+	strncpy(h->comm, comm, sizeof(h->comm) - 1);
+}
+
+/* A pid reused while its exit and the new fork/exec records were lost: the
+ * first record of the new process disagrees with the entry (comm, parent),
+ * /proc shows another start time, and the entry starts afresh: no exe,
+ * command line or target of its predecessor (issue 16). */
+static void test_lost_records_reused_pid(void **state)
+{
+	char root[] = "/tmp/test-proctable.XXXXXX";
+	uint64_t tick = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+	struct clawos_event_hdr h;
+	struct proctable t;
+	struct proc_entry *e;
+
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(proctable_init(&t), 0);
+	fake_proc(root, 1, "systemd", 0, 1, "/usr/lib/systemd/systemd", "systemd", 8);
+	fake_proc(root, 40, "sshd", 1, 50, "/usr/sbin/sshd", "sshd", 5);
+	fake_proc(root, 500, "agentsh", 1, 1000, "/opt/agent/sh", "agentsh\0-x", 11);
+	assert_int_equal(proctable_seed(&t, root), 0);
+	proctable_set_session(&t, 500, 7, 500);
+	assert_int_equal(proctable_get(&t, 500)->start_ns, 1000 * tick);
+
+	/* a record that agrees: no /proc read */
+	record_hdr(&h, 500, 1, "agentsh", 2000 * tick);
+	e = proctable_lookup(&t, root, &h);
+	assert_int_equal(e->session, 7);
+	assert_int_equal(t.revalidations, 0);
+
+	/* pid 500 exits, sshd forks a new one that gets pid 500: records lost */
+	fake_proc(root, 500, "cron", 40, 5000, "/usr/sbin/cron", "cron\0-f", 8);
+	record_hdr(&h, 500, 40, "cron", 5001 * tick);
+	e = proctable_lookup(&t, root, &h);
+	assert_non_null(e);
+	assert_string_equal(e->comm, "cron");
+	assert_string_equal(e->exe, "/usr/sbin/cron");
+	assert_int_equal(e->ppid, 40);
+	assert_int_equal(e->session, 0); /* not the predecessor's target */
+	assert_non_null(e->cmdline);
+	assert_string_equal(e->cmdline->text, "cron -f");
+	assert_int_equal(e->start_ns, 5000 * tick);
+	assert_int_equal(t.reused, 1);
+
+	/* the same process execs, its exec record lost: same start, new
+	 * image; a tracked process would keep its target */
+	proctable_set_session(&t, 500, 9, 500);
+	fake_proc(root, 500, "cronjob", 40, 5000, "/usr/bin/cronjob", "cronjob", 7);
+	record_hdr(&h, 500, 40, "cronjob", 6000 * tick);
+	e = proctable_lookup(&t, root, &h);
+	assert_string_equal(e->exe, "/usr/bin/cronjob");
+	assert_int_equal(e->session, 9);
+	assert_int_equal(t.reused, 1);
+
+	/* a named thread of the process: its comm is not the process's */
+	h.tid = 501;
+	strcpy(h.comm, "worker-3");
+	assert_ptr_equal(proctable_lookup(&t, root, &h), e);
+	assert_int_equal(t.revalidations, 2);
+	proctable_done(&t);
+	assert_int_equal(system("rm -rf /tmp/test-proctable.??????"), 0);
+}
+
+/* /proc/PID/stat lines, odd comms included. */
+static void test_parse_stat(void **state)
+{
+	struct proc_stat st;
+
+	assert_int_equal(proctable_parse_stat("42 (a) b) c) R 7 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0", &st), 0);
+	assert_string_equal(st.comm, "a) b) c");
+	assert_int_equal(st.ppid, 7);
+	assert_int_equal(st.start_ns, 12345ULL * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK)));
+	assert_int_equal(proctable_parse_stat("42 (x) R", &st), -EINVAL);
+	assert_int_equal(proctable_parse_stat("42 x) (y R 1", &st), -EINVAL);
+	assert_int_equal(proctable_parse_stat("42 (x) R 1", &st), 0); /* no start time: unknown */
+	assert_int_equal(st.start_ns, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +285,8 @@ int main(void)
 	    cmocka_unit_test(test_pid_reuse),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_seed_from_proc),
+	    cmocka_unit_test(test_lost_records_reused_pid),
+	    cmocka_unit_test(test_parse_stat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
