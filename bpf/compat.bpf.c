@@ -138,7 +138,7 @@ static __always_inline void compat_violation(const struct clawos_config *cfg, st
 	n = bpf_probe_read_kernel_str(k->path, sizeof(k->path), c->subject);
 	if (n <= 1)
 		return;
-	k->prefixlen = (n - 1) * 8;
+	k->prefixlen = n * 8; /* with the NUL: exact entries end in one */
 	v = bpf_map_lookup_elem(&clawos_protect, k);
 	if (!v || !(*v & CLAWOS_PROTECT_V_READ))
 		return;

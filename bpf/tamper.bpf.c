@@ -240,7 +240,7 @@ static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 	n = bpf_probe_read_user_str(k->path, sizeof(k->path), upath);
 	if (n <= 1 || k->path[0] != '/') /* relative names: not resolved here */
 		return;
-	k->prefixlen = (n - 1) * 8;
+	k->prefixlen = n * 8; /* with the NUL: exact entries end in one */
 	/* the pinned kill log (bpf-loader.c): removing it hides the next
 	 * SIGKILL, whatever the protected entries say */
 	if (n == sizeof(KILLLOG_PATH) && is_killlog(k->path)) {

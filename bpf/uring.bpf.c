@@ -98,7 +98,7 @@ static __always_inline void uring_violation(const struct clawos_config *cfg, con
 	n = bpf_probe_read_kernel_str(k->path, sizeof(k->path), kpath);
 	if (n <= 1 || k->path[0] != '/')
 		return;
-	k->prefixlen = (n - 1) * 8;
+	k->prefixlen = n * 8; /* with the NUL: exact entries end in one */
 	v = bpf_map_lookup_elem(&clawos_protect, k);
 	if (!v || !(*v & CLAWOS_PROTECT_V_READ))
 		return;
