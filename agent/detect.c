@@ -34,14 +34,15 @@ struct net_slot {
  * record it admits, or in a summary (detect_flush). */
 #define FLOOD_SLOTS 512
 #define FLOOD_PROBE 4
-#define FLOOD_BURST 10			/* records a bucket emits at once */
+#define FLOOD_BURST 10			/* records a process's bucket emits at once */
+#define FLOOD_BURST_PARENT 32		/* a parent's (a shell or a test runs many) */
 #define FLOOD_REFILL_NS 10000000000ULL	/* one more every 10 s */
 #define FLOOD_SUMMARY_NS 10000000000ULL /* a summary at most every 10 s */
 
 struct flood_slot {
 	uint64_t key; /* 0: free */
 	uint64_t refill_ns, summary_ns, used_ns;
-	uint32_t tokens;
+	uint32_t tokens, burst;
 	uint32_t folded;		  /* refused since the last report */
 	struct clawos_anomaly_event last; /* the latest refused, for the summary */
 };
@@ -103,7 +104,7 @@ static uint64_t flood_key(const struct clawos_anomaly_event *a, uint32_t who, ui
 
 /* The slot of key, refilled to now; a new one (or the least recently used of
  * its probe window, whose refused count goes to the stats) if absent. */
-static struct flood_slot *flood_slot(struct detect *d, uint64_t key, uint64_t now_ns)
+static struct flood_slot *flood_slot(struct detect *d, uint64_t key, uint32_t burst, uint64_t now_ns)
 {
 	struct flood_slot *victim = NULL, *f;
 
@@ -120,14 +121,15 @@ static struct flood_slot *flood_slot(struct detect *d, uint64_t key, uint64_t no
 		d->stats.flood_evicted += f->folded;
 	memset(f, 0, offsetof(struct flood_slot, last));
 	f->key = key;
-	f->tokens = FLOOD_BURST;
+	f->burst = burst;
+	f->tokens = burst;
 	f->refill_ns = f->summary_ns = now_ns;
 found:
 	if (now_ns > f->refill_ns) {
 		uint64_t add = (now_ns - f->refill_ns) / FLOOD_REFILL_NS;
 
 		if (add) {
-			f->tokens = (uint32_t)MIN((uint64_t)FLOOD_BURST, f->tokens + add);
+			f->tokens = (uint32_t)MIN((uint64_t)f->burst, f->tokens + add);
 			f->refill_ns += add * FLOOD_REFILL_NS;
 		}
 	}
@@ -144,8 +146,8 @@ static bool flood_admit(struct detect *d, struct clawos_anomaly_event *a, uint64
 
 	if (a->severity >= CLAWOS_SEV_CRITICAL || !a->hdr.pid)
 		return true;
-	proc = flood_slot(d, flood_key(a, a->hdr.pid, 0), now_ns);
-	parent = a->hdr.ppid ? flood_slot(d, flood_key(a, a->hdr.ppid, 1), now_ns) : NULL;
+	proc = flood_slot(d, flood_key(a, a->hdr.pid, 0), FLOOD_BURST, now_ns);
+	parent = a->hdr.ppid ? flood_slot(d, flood_key(a, a->hdr.ppid, 1), FLOOD_BURST_PARENT, now_ns) : NULL;
 	if (proc == parent) /* a probe-window collision: one bucket */
 		parent = NULL;
 	if (proc->tokens && (!parent || parent->tokens)) {

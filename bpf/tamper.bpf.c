@@ -222,6 +222,16 @@ static __always_inline bool is_killlog(const char *p)
 	return true;
 }
 
+static __always_inline bool is_agent_comm(const char *c)
+{
+	const char want[] = "clawos-ebpf";
+
+	for (int i = 0; i < (int)sizeof(want); i++)
+		if (c[i] != want[i])
+			return false;
+	return true;
+}
+
 /* unlink/rename of one of the agent's files (clawos_protect, AGENT bit). */
 static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 {
@@ -240,11 +250,16 @@ static __always_inline void tamper_path(int dirfd, const char *upath, __u64 op)
 	n = bpf_probe_read_user_str(k->path, sizeof(k->path), upath);
 	if (n <= 1 || k->path[0] != '/') /* relative names: not resolved here */
 		return;
-	k->prefixlen = (n - 1) * 8;
+	k->prefixlen = n * 8; /* with the NUL: exact entries end in one */
 	/* the pinned kill log (bpf-loader.c): removing it hides the next
 	 * SIGKILL, whatever the protected entries say */
 	if (n == sizeof(KILLLOG_PATH) && is_killlog(k->path)) {
-		if (!tamper_cfg(TAMPER_FILE))
+		char comm[CLAWOS_COMM_LEN] = {};
+
+		/* another instance of the agent removes it at a clean stop
+		 * (several run on test machines); only root can remove it */
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (is_agent_comm(comm) || !tamper_cfg(TAMPER_FILE))
 			return;
 	} else {
 		if (!(cfg->flags & CLAWOS_CFG_PROTECT))

@@ -46,14 +46,29 @@ static __always_inline void proc_emit(__u8 op, __u32 child, __s32 code)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void track_full(__u32 idx, __u32 child, __u32 root)
+/* Before 6.5 the map operations the JIT calls directly returned int: the
+ * upper half of the 64-bit result is not a sign (on 6.1 -E2BIG read as
+ * 4294967289), so the error is tested on the low 32 bits. */
+static __always_inline bool map_update_failed(long r)
 {
-	__u64 *n = bpf_map_lookup_elem(&clawos_track_full, &idx), now = bpf_ktime_get_ns(), *last;
+	return (int)r < 0;
+}
+
+static __always_inline void track_count(__u32 idx)
+{
+	__u64 *n = bpf_map_lookup_elem(&clawos_track_full, &idx);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* The anomaly, at most once a second (the count is exact in the stats). */
+static __noinline void track_full_report(__u32 which, __u32 child, __u32 root)
+{
+	__u64 now = bpf_ktime_get_ns(), *last;
 	struct clawos_anomaly_event *a;
 	__u32 zero = 0;
 
-	if (n)
-		*n += 1;
 	last = bpf_map_lookup_elem(&clawos_track_rl, &zero);
 	if (!last || now - *last < 1000000000ULL)
 		return;
@@ -62,7 +77,7 @@ static __always_inline void track_full(__u32 idx, __u32 child, __u32 root)
 	if (!a)
 		return;
 	a->observed = child;
-	a->threshold = idx; /* which map: 0 tracked, 1 untrusted */
+	a->threshold = which; /* which map: 0 tracked, 1 untrusted */
 	a->target_root_pid = root;
 	bpf_ringbuf_submit(a, 0);
 }
@@ -81,15 +96,19 @@ int BPF_PROG(clawos_fork, struct task_struct *parent, struct task_struct *child)
 	if (t) {
 		struct clawos_tracked copy = *t;
 
-		if (bpf_map_update_elem(&clawos_tracked, &cpid, &copy, BPF_ANY) < 0)
-			track_full(0, cpid, copy.root_pid);
+		if (map_update_failed(bpf_map_update_elem(&clawos_tracked, &cpid, &copy, BPF_ANY))) {
+			track_count(0);
+			track_full_report(0, cpid, copy.root_pid);
+		}
 	}
 	u = bpf_map_lookup_elem(&clawos_untrusted, &tgid);
 	if (u) {
 		__u32 bits = *u;
 
-		if (bpf_map_update_elem(&clawos_untrusted, &cpid, &bits, BPF_ANY) < 0)
-			track_full(1, cpid, 0);
+		if (map_update_failed(bpf_map_update_elem(&clawos_untrusted, &cpid, &bits, BPF_ANY))) {
+			track_count(1);
+			track_full_report(1, cpid, 0);
+		}
 	}
 	if (!skip_current(cfg) && cfg->enable_syscall_tracing)
 		proc_emit(CLAWOS_PROC_FORK, cpid, 0);

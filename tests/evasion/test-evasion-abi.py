@@ -313,9 +313,11 @@ def check_flood(binary, ev, wd):
     agent = h.Agent(binary, conf, wd, name="agent-flood")
     try:
         agent.start(sock)
-        n = 3000
+        # fewer under emulation (tests/vm sets it): 3000 execs take 10 min under TCG
+        n = int(os.environ.get("CLAWOS_EVASION_FLOOD", "3000"))
         script = "i=0; while [ $i -lt %d ]; do cat /etc/shadow >/dev/null 2>&1; i=$((i+1)); done" % n
         flood = subprocess.Popen(["sh", "-c", script])
+        flood_t0 = time.monotonic()
         time.sleep(1.0)
         before = agent.client.count()
         genuine = subprocess.Popen(["cat", "/etc/gshadow"], stdout=subprocess.DEVNULL)
@@ -334,6 +336,7 @@ def check_flood(binary, ev, wd):
         h.check(bool(found), "the genuine violation reaches the journal during the flood")
         h.log("in the journal %.2f s after it ran" % (time.monotonic() - t0))
         flood.wait(timeout=600)
+        duration = time.monotonic() - flood_t0
 
         def flood_records():
             return [r for r in agent.client.snapshot() if r["event"] == "anomaly"
@@ -347,7 +350,11 @@ def check_flood(binary, ev, wd):
         h.wait_for(lambda: counted() >= n, 30, interval=0.5, what="flood control's summaries")
         recs = flood_records()
         h.log("flood of %d violations: %d anomaly records, %d counted in them" % (n, len(recs), counted()))
-        h.check(len(recs) <= 60, "the flood gives a bounded number of anomaly records (%d for %d)" % (len(recs), n))
+        # 32 at once (the loop's shell is every cat's parent), then one a
+        # bucket per 10 s: bounded by the flood's duration, not its size
+        bound = 32 + 10 + int(duration / 5)
+        h.check(len(recs) <= bound, "the flood gives a bounded number of anomaly records (%d for %d in %.0f s, "
+                "at most %d)" % (len(recs), n, duration, bound))
         h.check(counted() >= n, "the records count what they fold (%d of %d)" % (counted(), n))
         h.check(any("flood control" in r["anomaly"]["description"] for r in recs), "a summary says flood control")
     finally:
