@@ -39,16 +39,21 @@ def file_records(agent, pid):
     return agent.client.find(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid)
 
 
-def run_trick(evade, trick, target, arg=None):
+def run_trick(evade, trick, target, arg=None, user=None, opens=True):
     """One trick in a process of its own below a shell of its own: flood
     control counts violations per process and per parent (agent/detect.c),
-    and every trick must be reported on its own."""
-    cmd = ["sh", "-c", '"$@"; exit $?', "sh", evade, trick, target] + ([arg] if arg else [])
+    and every trick must be reported on its own.  user: run as that uid
+    (and gid); opens=False: a trick whose open must fail whatever the mode
+    (evade-paths exits 0 when it did)."""
+    who = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] if user is not None else []
+    cmd = ["sh", "-c", '"$@"; exit $?', "sh"] + who + [evade, trick, target] + ([arg] if arg else [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=600)
     m = re.match(r"pid (\d+)", out)
     h.check(m is not None, "%s: evade-paths ran (%s)" % (trick, (out + err).strip()[-300:]))
-    if DENY:  # mode 2 on BPF-LSM: the open is refused
+    if not opens:
+        h.check(p.returncode == 0, "%s: the open failed as it should (%s)" % (trick, (out + err).strip()[-300:]))
+    elif DENY:  # mode 2 on BPF-LSM: the open is refused
         h.check(p.returncode != 0, "%s: the trick did not open %s (%s)" % (trick, target, (out + err).strip()[-300:]))
     else:
         h.check(p.returncode == 0, "%s: the trick opened %s (%s)" % (trick, target, (out + err).strip()[-300:]))
@@ -186,8 +191,9 @@ def main():
                           (len(recs), SHADOW, len(raced), DECOY, out.strip().splitlines()[-1:]))
                     continue
                 if trick == "nonresident":
-                    h.check(f.get("path_unreadable") is True and f["path"] == SHADOW and "requested_path" not in f,
-                            "nonresident: the name was unreadable at entry, the path is what was opened (%s)" % h.short(recs[0]))
+                    # unreadable at entry, read again at exit
+                    h.check("path_unreadable" not in f and f["path"] == SHADOW and "requested_path" not in f,
+                            "nonresident: the path is what was opened, the name read at exit (%s)" % h.short(recs[0]))
                     continue
                 if trick == "long":
                     h.check(f.get("requested_path", "").startswith(wd.path) and f["path"] == SHADOW,
@@ -199,6 +205,33 @@ def main():
                 else:
                     h.check(f.get("requested_path") == requested, "%s: requested_path %r (%r)" %
                             (trick, requested, f.get("requested_path")))
+
+            # a name in a page not resident at sys_enter, and an open that
+            # fails (nothing opened: only the name tells, read at sys_exit,
+            # after the kernel faulted the page in): by a user who may not
+            # read the target (EACCES), and of a missing file (ENOENT)
+            scratch = wd.join("nobody")
+            os.makedirs(scratch)
+            os.chmod(scratch, 0o1777)
+            start = agent.client.count()
+            pid, out = run_trick(evade, "nonresident-fail", SHADOW, scratch, user=65534, opens=False)
+            a = violation(agent, pid, start)
+            rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid
+                                        and r["file"]["path"] == SHADOW, T, what="the failed open's record",
+                                        start=start)
+            ok = (a is not None and a["anomaly"]["subject"] == SHADOW and rec is not None and
+                  rec["file"].get("error") == "EACCES" and "path_unreadable" not in rec["file"])
+            h.log("nonresident, EACCES: %s %s" % (h.short(a) if a else None, h.short(rec) if rec else None))
+            results.append(("nonresident, failed open (EACCES, uid 65534)", ok))
+            start = agent.client.count()
+            pid, out = run_trick(evade, "nonresident-missing", SHADOW, wd.path, opens=False)
+            want = wd.join("missing-%d" % pid)
+            rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid
+                                        and r["file"]["error"] == "ENOENT", T, what="the failed open's record",
+                                        start=start)
+            h.log("nonresident, ENOENT: %s" % (h.short(rec) if rec else None))
+            results.append(("nonresident, failed open (ENOENT): its path", rec is not None and
+                            rec["file"]["path"] == want and "path_unreadable" not in rec["file"]))
 
             # a chroot: its own /etc/shadow is not the protected one, the
             # host's reached through a bind mount is; root is reported
