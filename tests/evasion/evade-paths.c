@@ -37,7 +37,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: evade-paths TRICK TARGET [ARG]\n"
 			"tricks: plain double-slash dot dotdot symlink hardlink proc-root proc-cwd bind long\n"
-			"        nonresident nonresident-fail nonresident-missing thread openat2 creat chroot\n");
+			"        nonresident nonresident-fail nonresident-missing thread openat2 creat chroot\n"
+			"        truncate truncate-denied truncate-rel\n");
 	return 2;
 }
 
@@ -288,6 +289,18 @@ int main(int argc, char **argv)
 		ok = judge((int)syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof(how)));
 	} else if (!strcmp(trick, "chroot") && arg) {
 		ok = trick_chroot(target, arg);
+	} else if (!strcmp(trick, "truncate") || !strcmp(trick, "truncate-denied")) {
+		/* to its own size: the content stays.  truncate-denied: exits 0
+		 * when the kernel refused (a user who may not write TARGET) */
+		int r = truncate(target, target_st.st_size);
+
+		printf("truncate: %s\n", r < 0 ? strerror(errno) : "done");
+		ok = trick[8] ? r < 0 && errno == EACCES : r == 0;
+	} else if (!strcmp(trick, "truncate-rel")) {
+		/* a relative name, from the target's directory */
+		if (chdir(dir) < 0)
+			return perror("chdir"), 1;
+		ok = truncate(base, target_st.st_size) == 0;
 	} else if (!strcmp(trick, "creat")) {
 		/* truncates: only ever on a test file */
 		snprintf(p, sizeof(p), "%s/./%s", dir, base);

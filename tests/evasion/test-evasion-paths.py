@@ -43,8 +43,9 @@ def run_trick(evade, trick, target, arg=None, user=None, opens=True):
     """One trick in a process of its own below a shell of its own: flood
     control counts violations per process and per parent (agent/detect.c),
     and every trick must be reported on its own.  user: run as that uid
-    (and gid); opens=False: a trick whose open must fail whatever the mode
-    (evade-paths exits 0 when it did)."""
+    (and gid); opens=False: a trick whose outcome does not depend on the
+    mode (a failed open, a truncate: evade-paths exits 0 when it went as it
+    should)."""
     who = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] if user is not None else []
     cmd = ["sh", "-c", '"$@"; exit $?', "sh"] + who + [evade, trick, target] + ([arg] if arg else [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -52,7 +53,7 @@ def run_trick(evade, trick, target, arg=None, user=None, opens=True):
     m = re.match(r"pid (\d+)", out)
     h.check(m is not None, "%s: evade-paths ran (%s)" % (trick, (out + err).strip()[-300:]))
     if not opens:
-        h.check(p.returncode == 0, "%s: the open failed as it should (%s)" % (trick, (out + err).strip()[-300:]))
+        h.check(p.returncode == 0, "%s: went as it should (%s)" % (trick, (out + err).strip()[-300:]))
     elif DENY:  # mode 2 on BPF-LSM: the open is refused
         h.check(p.returncode != 0, "%s: the trick did not open %s (%s)" % (trick, target, (out + err).strip()[-300:]))
     else:
@@ -232,6 +233,33 @@ def main():
             h.log("nonresident, ENOENT: %s" % (h.short(rec) if rec else None))
             results.append(("nonresident, failed open (ENOENT): its path", rec is not None and
                             rec["file"]["path"] == want and "path_unreadable" not in rec["file"]))
+
+            # truncate(2) changes a file as open(O_WRONLY|O_TRUNC) does: the
+            # same record (op truncate) and rules, judged on the name (no
+            # file is opened): absolute, relative to the cwd, refused
+            # (EACCES, uid 65534), and the agent's own config (tamper)
+            for trick, target, user, subject in (("truncate", secret, None, secret),
+                                                 ("truncate-rel", secret, None, secret),
+                                                 ("truncate-denied", SHADOW, 65534, SHADOW)):
+                start = agent.client.count()
+                pid, out = run_trick(evade, trick, target, user=user, opens=False)
+                a = violation(agent, pid, start)
+                rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid
+                                            and r["file"]["op"] == "truncate", T, what="the truncate record",
+                                            start=start)
+                ok = (a is not None and a["anomaly"]["subject"] == subject and rec is not None and
+                      rec["file"]["path"] == subject and "O_TRUNC" in rec["file"]["flags"] and
+                      rec["file"]["result"] == (-13 if user else 0))
+                h.log("%s: %s %s" % (trick, h.short(a, 300) if a else None, h.short(rec) if rec else None))
+                results.append((trick + " of " + subject, ok))
+            start = agent.client.count()
+            pid, out = run_trick(evade, "truncate", conf, opens=False)
+            a = agent.client.wait_for(lambda r: r["event"] == "anomaly" and r["process"]["pid"] == pid and
+                                      r["anomaly"]["kind"] == "tamper" and r["anomaly"]["rule"] == "agent_file",
+                                      T, what="tamper agent_file", start=start)
+            h.log("truncate of the config: %s" % (h.short(a, 300) if a else None))
+            results.append(("truncate of the agent's config (tamper)",
+                            a is not None and a["anomaly"]["subject"] == conf))
 
             # a chroot: its own /etc/shadow is not the protected one, the
             # host's reached through a bind mount is; root is reported
