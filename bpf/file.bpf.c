@@ -129,37 +129,6 @@ static __always_inline void open_path_from_request(struct clawos_file_event *e)
 		e->path_len = n;
 }
 
-static __always_inline void open_requested_len(struct clawos_file_event *e, long n)
-{
-	e->requested_len = n;
-	if (n == sizeof(e->requested))
-		e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
-}
-
-/* sys_exit, when sys_enter could not read the caller's string: the kernel
- * has copied it since (getname faults the page in), so it is resident now
- * unless the caller unmapped it meanwhile.  Only then is path_unreadable
- * kept.  Costs nothing to an open whose name was read at entry. */
-static __always_inline void open_request_reread(struct clawos_file_event *e)
-{
-	const char *upath = (const char *)e->ino;
-	long n;
-
-	/* with BPF-LSM, file_open has put the file's inode there instead */
-	if (!(e->path_flags & CLAWOS_PATH_F_FAULT) || (e->xflags & CLAWOS_FILE_X_FROM_FILE))
-		return;
-	e->ino = 0;
-	if (!upath)
-		return;
-	n = bpf_probe_read_user_str(e->requested, sizeof(e->requested), upath);
-	if (n <= 0) {
-		e->requested[0] = '\0';
-		return;
-	}
-	e->path_flags &= ~CLAWOS_PATH_F_FAULT;
-	open_requested_len(e, n);
-}
-
 /* sys_enter: the caller's string, parked until the outcome.  Filters and
  * protected paths are decided at sys_exit, on what was opened. */
 static __always_inline void file_begin(int dirfd, const char *upath, __u32 flags, __u16 mode, __u8 pflags, __u8 op)
