@@ -250,7 +250,8 @@ def main():
             # truncate(2) changes a file as open(O_WRONLY|O_TRUNC) does: the
             # same record (op truncate) and rules, judged on the name (no
             # file is opened): absolute, relative to the cwd, refused
-            # (EACCES, uid 65534), and the agent's own config (tamper)
+            # (EACCES as uid 65534; EROFS in the guest, whose /etc is
+            # read-only), and the agent's own config (tamper)
             for trick, target, user, subject in (("truncate", secret, None, secret),
                                                  ("truncate-rel", secret, None, secret),
                                                  ("truncate-denied", SHADOW, 65534, SHADOW)):
@@ -262,7 +263,7 @@ def main():
                                             start=start)
                 ok = (a is not None and a["anomaly"]["subject"] == subject and rec is not None and
                       rec["file"]["path"] == subject and "O_TRUNC" in rec["file"]["flags"] and
-                      rec["file"]["result"] == (-13 if user else 0))
+                      (rec["file"]["result"] < 0 if user else rec["file"]["result"] == 0))
                 h.log("%s: %s %s" % (trick, h.short(a, 300) if a else None, h.short(rec) if rec else None))
                 results.append((trick + " of " + subject, ok))
             start = agent.client.count()
