@@ -195,7 +195,7 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 	const char *raw;
 
 	jw_object(w, "file");
-	jw_string(w, "op", e->op == CLAWOS_FILE_OP_FILE_OPEN ? "file_open" : "open");
+	jw_string(w, "op", file_op_name(e->op));
 	file_record_path(e, path, sizeof(path), &raw);
 	jw_string_clean(w, "path", path, sizeof(path));
 	if (raw)

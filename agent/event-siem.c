@@ -51,6 +51,9 @@ static const struct siem_class class_exit = {"exit", "event", {"process"}, {"end
 					     OCSF_PROCESS_ACTIVITY, 2, 1, "Terminate", "Process Activity: Terminate"};
 static const struct siem_class class_open = {"open", "event", {"file"}, {"access"}, FILE_OPEN};
 static const struct siem_class class_file_open = {"file_open", "event", {"file"}, {"access"}, FILE_OPEN};
+/* truncate(2): the file's content changed, as by O_TRUNC */
+static const struct siem_class class_truncate = {"truncate", "event", {"file"}, {"change"},
+						 OCSF_FILE_ACTIVITY, 3, 1, "Update", "File System Activity: Update"};
 /* an open that created the file (O_CREAT, creat(2)): the kernel said so */
 static const struct siem_class class_open_created = {"open", "event", {"file"}, {"creation"},
 						     OCSF_FILE_ACTIVITY, 1, 1, "Create", "File System Activity: Create"};
@@ -107,6 +110,8 @@ const struct siem_class *siem_class_of(const struct clawos_event_hdr *h)
 	case CLAWOS_EV_FILE: {
 		const struct clawos_file_event *f = (const struct clawos_file_event *)h;
 
+		if (f->op == CLAWOS_FILE_OP_TRUNCATE)
+			return &class_truncate;
 		if (f->path_flags & CLAWOS_PATH_F_CREATED)
 			return &class_open_created;
 		return f->op == CLAWOS_FILE_OP_FILE_OPEN ? &class_file_open : &class_open;

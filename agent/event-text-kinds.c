@@ -11,7 +11,8 @@ const char *event_text_kind(struct json_object *rec, const char *event)
 	struct json_object *x;
 
 	if (strcmp(event, "file_access") == 0)
-		return "open";
+		return (x = jo(rec, "file")) && js(x, "op") && strcmp(js(x, "op"), "truncate") == 0 ? "truncate"
+												    : "open";
 	if (strcmp(event, "network") == 0 && (x = jo(rec, "network")) && js(x, "op"))
 		return strcmp(js(x, "op"), "socket_create") == 0 ? "socket" : js(x, "op");
 	if (strcmp(event, "process") == 0 && (x = jo(rec, "lifecycle")) && js(x, "op"))

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bpf/clawos-abi.h"
 #include "names.h"
 #include "syscall-table.h"
 
@@ -338,6 +339,17 @@ int format_ipv4(uint32_t be_addr, char *buf, size_t size)
 int format_ipv6(const uint8_t addr[16], char *buf, size_t size)
 {
 	return format_address(AF_INET6, addr, buf, size);
+}
+
+const char *file_op_name(unsigned op)
+{
+	static const char *const names[] = {
+	    [CLAWOS_FILE_OP_OPEN] = "open",
+	    [CLAWOS_FILE_OP_FILE_OPEN] = "file_open",
+	    [CLAWOS_FILE_OP_TRUNCATE] = "truncate",
+	};
+
+	return op < ELEMENTSOF(names) && names[op] ? names[op] : "open";
 }
 
 const char *mechanism_name(unsigned mechanism)

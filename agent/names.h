@@ -99,3 +99,6 @@ int format_ipv6(const uint8_t addr[16], char *buf, size_t size);
 
 /* "tracepoint", "lsm", "cgroup", ... for enum clawos_mechanism. */
 const char *mechanism_name(unsigned mechanism);
+/* "open", "file_open", "truncate" for a file record's enum clawos_file_op;
+ * "open" for an unknown value (every file record is an access). */
+const char *file_op_name(unsigned op);

@@ -106,6 +106,7 @@ struct clawos_event_hdr {
 enum clawos_file_op {
 	CLAWOS_FILE_OP_OPEN = 1,      /* openat/openat2 tracepoints (+ result) */
 	CLAWOS_FILE_OP_FILE_OPEN = 2, /* LSM file_open outside an open syscall */
+	CLAWOS_FILE_OP_TRUNCATE = 3,  /* truncate(2) by path (flags: O_WRONLY|O_TRUNC) */
 };
 
 #define CLAWOS_PATH_F_TRUNCATED 0x01 /* path did not fit */

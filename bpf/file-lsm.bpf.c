@@ -106,8 +106,10 @@ int BPF_PROG(LSM_FOPEN, struct file *file)
 	if (!cfg || !cfg->agent_tgid || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return 0;
 	e = lsm_parked();
-	if (e)
+	if (e) {
+		open_request_reread(e); /* before lsm_set_path sets ino */
 		return lsm_verdict(cfg, e, lsm_set_path(e, file));
+	}
 	wanted = !skip_current(cfg) && cfg->enable_file_monitoring;
 	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
 		return 0;

@@ -131,7 +131,7 @@ static __always_inline void open_path_from_request(struct clawos_file_event *e)
 
 /* sys_enter: the caller's string, parked until the outcome.  Filters and
  * protected paths are decided at sys_exit, on what was opened. */
-static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags, __u16 mode, __u8 pflags)
+static __always_inline void file_begin(int dirfd, const char *upath, __u32 flags, __u16 mode, __u8 pflags, __u8 op)
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_file_event *e;
@@ -156,7 +156,7 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 	e->dirfd = dirfd;
 	e->flags = flags;
 	e->mode = mode;
-	e->op = CLAWOS_FILE_OP_OPEN;
+	e->op = op;
 	e->mechanism = CLAWOS_MECH_TRACEPOINT;
 	e->path_flags = pflags;
 	e->verdict = CLAWOS_VERDICT_ALLOW;
@@ -173,16 +173,22 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 	e->root[0] = '\0';
 	n = bpf_probe_read_user_str(e->requested, sizeof(e->requested), upath);
 	if (n <= 0) {
-		/* not resident, or not mapped: what was opened still tells */
+		/* not resident yet (BPF cannot fault a page in): sys_exit reads
+		 * it again, after the kernel's getname() did; the pointer waits
+		 * in ino, which only a successful open's file sets */
 		e->requested[0] = '\0';
 		e->path_flags |= CLAWOS_PATH_F_FAULT;
+		e->ino = (__u64)upath;
 	} else {
-		e->requested_len = n;
-		if (n == sizeof(e->requested))
-			e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
+		open_requested_len(e, n);
 	}
 	park_keep(e);
 	CLAWOS_DBG(cfg, "openat pid=%u %s flags=%x", e->hdr.pid, wanted ? "report" : "protect only", e->path_flags);
+}
+
+static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags, __u16 mode, __u8 pflags)
+{
+	file_begin(dirfd, upath, flags, mode, pflags, CLAWOS_FILE_OP_OPEN);
 }
 
 /* FMODE_CREATED of include/linux/fs.h (a macro, so not in BTF): the same
@@ -209,7 +215,8 @@ static __always_inline void open_end(long ret)
 	wanted = e->xflags & CLAWOS_FILE_X_WANTED;
 	e->xflags &= ~CLAWOS_FILE_X_WANTED;
 	e->ret = ret;
-	if (ret >= 0)
+	open_request_reread(e);
+	if (ret >= 0 && e->op == CLAWOS_FILE_OP_OPEN) /* truncate returns 0, no fd */
 		file = fd_to_file((struct task_struct *)bpf_get_current_task(), (int)ret);
 	if (file && (e->flags & CLAWOS_O_CREAT_FLAG) && (BPF_CORE_READ(file, f_mode) & CLAWOS_FMODE_CREATED))
 		e->path_flags |= CLAWOS_PATH_F_CREATED;
@@ -289,6 +296,27 @@ int OPEN_PROG(clawos_creat_x)(struct trace_event_raw_sys_exit *ctx)
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int OPEN_PROG(clawos_openat2_x)(struct trace_event_raw_sys_exit *ctx)
+{
+	open_end(ctx->ret);
+	return 0;
+}
+
+/* truncate(2) changes a file as open(path, O_WRONLY | O_TRUNC) would: the
+ * same record (op truncate) and the same protected-path and tamper rules.
+ * No file is opened, and the kernel's lookup cannot be repeated at a
+ * tracepoint, so it is judged on the string, joined to the cwd when
+ * relative, like a failed open: "." and ".." components, "//", symlinks
+ * and bind mounts in the name are not resolved (README, Known limits). */
+SEC("tracepoint/syscalls/sys_enter_truncate")
+int OPEN_PROG(clawos_truncate)(struct trace_event_raw_sys_enter *ctx)
+{
+	file_begin(AT_FDCWD_VALUE, (const char *)ctx->args[0], CLAWOS_O_WRONLY_FLAG | CLAWOS_O_TRUNC_FLAG, 0, 0,
+		   CLAWOS_FILE_OP_TRUNCATE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_truncate")
+int OPEN_PROG(clawos_truncate_x)(struct trace_event_raw_sys_exit *ctx)
 {
 	open_end(ctx->ret);
 	return 0;

@@ -345,6 +345,39 @@ static __always_inline bool file_protect(const struct clawos_config *cfg, struct
 	return protect_check(cfg, e);
 }
 
+static __always_inline void open_requested_len(struct clawos_file_event *e, long n)
+{
+	e->requested_len = n;
+	if (n == sizeof(e->requested))
+		e->path_flags |= CLAWOS_PATH_F_TRUNCATED;
+}
+
+/* sys_exit (or BPF-LSM file_open), when sys_enter could not read the
+ * caller's string: the kernel has copied it since (getname faults the page
+ * in), so it is resident now unless the caller unmapped it meanwhile.  Only
+ * then is path_unreadable kept.  Costs nothing to an open whose name was
+ * read at entry.  sys_enter parked the pointer in ino, which only the
+ * opened file sets, later. */
+static __always_inline void open_request_reread(struct clawos_file_event *e)
+{
+	const char *upath = (const char *)e->ino;
+	long n;
+
+	/* file_open (BPF-LSM) has read it already and put the inode there */
+	if (!(e->path_flags & CLAWOS_PATH_F_FAULT) || (e->xflags & CLAWOS_FILE_X_FROM_FILE))
+		return;
+	e->ino = 0;
+	if (!upath)
+		return;
+	n = bpf_probe_read_user_str(e->requested, sizeof(e->requested), upath);
+	if (n <= 0) {
+		e->requested[0] = '\0';
+		return;
+	}
+	e->path_flags &= ~CLAWOS_PATH_F_FAULT;
+	open_requested_len(e, n);
+}
+
 /* requested travels only when it says something path does not. */
 static __always_inline void file_requested_trim(struct clawos_file_event *e)
 {

@@ -9,7 +9,8 @@
  *
  * TARGET is the protected file (e.g. /etc/shadow); ARG depends on the trick
  * (a scratch directory, a link).  Prints "opened <ino>" for every open that
- * returned the target's inode, and exits 0 if at least one did.
+ * returned the target's inode, and exits 0 if at least one did (the
+ * nonresident-fail tricks: 0 if the open failed).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -36,7 +37,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: evade-paths TRICK TARGET [ARG]\n"
 			"tricks: plain double-slash dot dotdot symlink hardlink proc-root proc-cwd bind long\n"
-			"        nonresident thread openat2 creat chroot\n");
+			"        nonresident nonresident-fail nonresident-missing thread openat2 creat chroot\n"
+			"        truncate truncate-denied truncate-rel\n");
 	return 2;
 }
 
@@ -114,23 +116,44 @@ static int trick_long(const char *target, const char *scratch)
 
 /* the name in a file-backed page this process has never touched: no page
  * table entry yet, so a reader that cannot fault (BPF) cannot see it. */
-static int trick_nonresident(const char *target, const char *scratch)
+static int open_nonresident(const char *name, const char *scratch)
 {
 	char file[PATH_MAX];
 	long pg = sysconf(_SC_PAGESIZE);
 	char *map;
 	int fd;
 
-	snprintf(file, sizeof(file), "%s/name-page", scratch);
+	snprintf(file, sizeof(file), "%s/name-page.%d", scratch, (int)getpid());
 	fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || pwrite(fd, target, strlen(target) + 1, 0) < 0 || ftruncate(fd, pg) < 0)
-		return perror("name-page"), 0;
+	if (fd < 0 || pwrite(fd, name, strlen(name) + 1, 0) < 0 || ftruncate(fd, pg) < 0)
+		return perror("name-page"), -2;
+	unlink(file);
 	map = mmap(NULL, pg, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
-		return perror("mmap"), 0;
+		return perror("mmap"), -2;
 	madvise(map, pg, MADV_DONTNEED); /* and no page table entry, surely */
-	return judge(open(map, O_RDONLY));
+	fd = open(map, O_RDONLY);
+	if (fd < 0)
+		printf("open: %s\n", strerror(errno));
+	return fd;
+}
+
+static int trick_nonresident(const char *target, const char *scratch)
+{
+	return judge(open_nonresident(target, scratch));
+}
+
+/* the open fails (run it as a user who may not read the target, or on a
+ * missing name): nothing was opened, the name alone tells; exits 0 when
+ * the open failed as it should */
+static int trick_nonresident_fail(const char *name, const char *scratch)
+{
+	int fd = open_nonresident(name, scratch);
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -1;
 }
 
 static char race_buf[PATH_MAX];
@@ -251,6 +274,12 @@ int main(int argc, char **argv)
 		ok = trick_long(target, arg);
 	} else if (!strcmp(trick, "nonresident") && arg) {
 		ok = trick_nonresident(target, arg);
+	} else if (!strcmp(trick, "nonresident-fail") && arg) {
+		ok = trick_nonresident_fail(target, arg);
+	} else if (!strcmp(trick, "nonresident-missing") && arg) {
+		/* ARG/missing-PID: a name that does not exist, in ARG */
+		snprintf(p, sizeof(p), "%s/missing-%d", arg, (int)getpid());
+		ok = trick_nonresident_fail(p, arg);
 	} else if (!strcmp(trick, "thread") && arg) {
 		ok = trick_thread(target, arg);
 	} else if (!strcmp(trick, "openat2")) {
@@ -260,6 +289,19 @@ int main(int argc, char **argv)
 		ok = judge((int)syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof(how)));
 	} else if (!strcmp(trick, "chroot") && arg) {
 		ok = trick_chroot(target, arg);
+	} else if (!strcmp(trick, "truncate") || !strcmp(trick, "truncate-denied")) {
+		/* to its own size: the content stays.  truncate-denied: exits 0
+		 * when the kernel refused (a user who may not write TARGET: EACCES,
+		 * or EROFS where TARGET is on a read-only mount, as in the guest) */
+		int r = truncate(target, target_st.st_size);
+
+		printf("truncate: %s\n", r < 0 ? strerror(errno) : "done");
+		ok = trick[8] ? r < 0 : r == 0;
+	} else if (!strcmp(trick, "truncate-rel")) {
+		/* a relative name, from the target's directory */
+		if (chdir(dir) < 0)
+			return perror("chdir"), 1;
+		ok = truncate(base, target_st.st_size) == 0;
 	} else if (!strcmp(trick, "creat")) {
 		/* truncates: only ever on a test file */
 		snprintf(p, sizeof(p), "%s/./%s", dir, base);

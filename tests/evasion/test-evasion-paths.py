@@ -39,16 +39,22 @@ def file_records(agent, pid):
     return agent.client.find(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid)
 
 
-def run_trick(evade, trick, target, arg=None):
+def run_trick(evade, trick, target, arg=None, user=None, opens=True):
     """One trick in a process of its own below a shell of its own: flood
     control counts violations per process and per parent (agent/detect.c),
-    and every trick must be reported on its own."""
-    cmd = ["sh", "-c", '"$@"; exit $?', "sh", evade, trick, target] + ([arg] if arg else [])
+    and every trick must be reported on its own.  user: run as that uid
+    (and gid); opens=False: a trick whose outcome does not depend on the
+    mode (a failed open, a truncate: evade-paths exits 0 when it went as it
+    should)."""
+    who = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] if user is not None else []
+    cmd = ["sh", "-c", '"$@"; exit $?', "sh"] + who + [evade, trick, target] + ([arg] if arg else [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=600)
     m = re.match(r"pid (\d+)", out)
     h.check(m is not None, "%s: evade-paths ran (%s)" % (trick, (out + err).strip()[-300:]))
-    if DENY:  # mode 2 on BPF-LSM: the open is refused
+    if not opens:
+        h.check(p.returncode == 0, "%s: went as it should (%s)" % (trick, (out + err).strip()[-300:]))
+    elif DENY:  # mode 2 on BPF-LSM: the open is refused
         h.check(p.returncode != 0, "%s: the trick did not open %s (%s)" % (trick, target, (out + err).strip()[-300:]))
     else:
         h.check(p.returncode == 0, "%s: the trick opened %s (%s)" % (trick, target, (out + err).strip()[-300:]))
@@ -186,8 +192,9 @@ def main():
                           (len(recs), SHADOW, len(raced), DECOY, out.strip().splitlines()[-1:]))
                     continue
                 if trick == "nonresident":
-                    h.check(f.get("path_unreadable") is True and f["path"] == SHADOW and "requested_path" not in f,
-                            "nonresident: the name was unreadable at entry, the path is what was opened (%s)" % h.short(recs[0]))
+                    # unreadable at entry, read again at exit
+                    h.check("path_unreadable" not in f and f["path"] == SHADOW and "requested_path" not in f,
+                            "nonresident: the path is what was opened, the name read at exit (%s)" % h.short(recs[0]))
                     continue
                 if trick == "long":
                     h.check(f.get("requested_path", "").startswith(wd.path) and f["path"] == SHADOW,
@@ -199,6 +206,74 @@ def main():
                 else:
                     h.check(f.get("requested_path") == requested, "%s: requested_path %r (%r)" %
                             (trick, requested, f.get("requested_path")))
+
+            # a name in a page not resident at sys_enter, and an open that
+            # fails (nothing opened: only the name tells, read at sys_exit,
+            # after the kernel faulted the page in): by a user who may not
+            # read the target (EACCES), and of a missing file (ENOENT)
+            scratch = wd.join("nobody")
+            os.makedirs(scratch)
+            os.chmod(scratch, 0o1777)
+            start = agent.client.count()
+            pid, out = run_trick(evade, "nonresident-fail", SHADOW, scratch, user=65534, opens=False)
+            a = violation(agent, pid, start)
+            rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid
+                                        and r["file"]["path"] == SHADOW, T, what="the failed open's record",
+                                        start=start)
+            ok = (a is not None and a["anomaly"]["subject"] == SHADOW and rec is not None and
+                  rec["file"].get("error") == "EACCES" and "path_unreadable" not in rec["file"])
+            h.log("nonresident, EACCES: %s %s" % (h.short(a) if a else None, h.short(rec) if rec else None))
+            results.append(("nonresident, failed open (EACCES, uid 65534)", ok))
+            start = agent.client.count()
+            pid, out = run_trick(evade, "nonresident-missing", SHADOW, wd.path, opens=False)
+            want = wd.join("missing-%d" % pid)
+            rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid
+                                        and r["file"]["error"] == "ENOENT", T, what="the failed open's record",
+                                        start=start)
+            h.log("nonresident, ENOENT: %s" % (h.short(rec) if rec else None))
+            results.append(("nonresident, failed open (ENOENT): its path", rec is not None and
+                            rec["file"]["path"] == want and "path_unreadable" not in rec["file"]))
+
+            # glibc's failed open of /usr/lib/locale/locale-archive (absent
+            # here) names it from libc's .rodata, not touched yet by a new
+            # process: read at exit, its path is outside the included
+            # prefix, so no record; unread, it came as path "" (unfiltered)
+            env = dict(os.environ, LANG="C.UTF-8")
+            p_cat = subprocess.Popen(["cat", "/etc/hostname"], stdout=subprocess.DEVNULL, env=env)
+            p_cat.wait()
+            pid, _ = run_trick(evade, "plain", secret)  # a later record: the cat's are read
+            h.check(violation(agent, pid) is not None, "plain open of %s after cat" % secret)
+            blank = [r for r in file_records(agent, p_cat.pid) if not r["file"]["path"]]
+            h.log("cat /etc/hostname, records without a path: %s" % [h.short(r, 300) for r in blank[:2]])
+            results.append(("cat /etc/hostname: no record without its path", not blank))
+
+            # truncate(2) changes a file as open(O_WRONLY|O_TRUNC) does: the
+            # same record (op truncate) and rules, judged on the name (no
+            # file is opened): absolute, relative to the cwd, refused
+            # (EACCES as uid 65534; EROFS in the guest, whose /etc is
+            # read-only), and the agent's own config (tamper)
+            for trick, target, user, subject in (("truncate", secret, None, secret),
+                                                 ("truncate-rel", secret, None, secret),
+                                                 ("truncate-denied", SHADOW, 65534, SHADOW)):
+                start = agent.client.count()
+                pid, out = run_trick(evade, trick, target, user=user, opens=False)
+                a = violation(agent, pid, start)
+                rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["process"]["pid"] == pid
+                                            and r["file"]["op"] == "truncate", T, what="the truncate record",
+                                            start=start)
+                ok = (a is not None and a["anomaly"]["subject"] == subject and rec is not None and
+                      rec["file"]["path"] == subject and "O_TRUNC" in rec["file"]["flags"] and
+                      (rec["file"]["result"] < 0 if user else rec["file"]["result"] == 0))
+                h.log("%s: %s %s" % (trick, h.short(a, 300) if a else None, h.short(rec) if rec else None))
+                results.append((trick + " of " + subject, ok))
+            start = agent.client.count()
+            pid, out = run_trick(evade, "truncate", conf, opens=False)
+            a = agent.client.wait_for(lambda r: r["event"] == "anomaly" and r["process"]["pid"] == pid and
+                                      r["anomaly"]["kind"] == "tamper" and r["anomaly"]["rule"] == "agent_file",
+                                      T, what="tamper agent_file", start=start)
+            h.log("truncate of the config: %s" % (h.short(a, 300) if a else None))
+            results.append(("truncate of the agent's config (tamper)",
+                            a is not None and a["anomaly"]["subject"] == conf))
 
             # a chroot: its own /etc/shadow is not the protected one, the
             # host's reached through a bind mount is; root is reported

@@ -219,6 +219,27 @@ static void fixture_file_enoent(union fixture_record *r, struct event_context *c
 	e->ret = -ENOENT;
 }
 
+/* truncate(2) of a protected file by a relative name: no file opened, the
+ * name joined to the cwd; flags as the open that would do the same */
+static void fixture_file_truncate(union fixture_record *r, struct event_context *ctx)
+{
+	static const char path[] = "/etc/ssh/../shadow", req[] = "../shadow";
+	struct clawos_file_event *e = &r->file;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_FILE, CLAWOS_FILE_FIXED_SIZE + sizeof(req));
+	memcpy(e->hdr.comm, "truncate", 9);
+	memcpy(e->path, path, sizeof(path));
+	e->path_len = sizeof(path);
+	memcpy(e->requested, req, sizeof(req));
+	e->requested_len = sizeof(req);
+	e->path_flags = CLAWOS_PATH_F_RESOLVED | CLAWOS_PATH_F_VIOLATION;
+	e->op = CLAWOS_FILE_OP_TRUNCATE;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->flags = 01 | 01000; /* O_WRONLY|O_TRUNC */
+	e->dirfd = -100;
+	e->ret = -EACCES;
+}
+
 static void fixture_network_connect4(union fixture_record *r, struct event_context *ctx)
 {
 	struct clawos_net_event *e = &r->net;
@@ -492,6 +513,7 @@ static const struct fixture {
     {"file-enoent", fixture_file_enoent},
     {"file-created", fixture_file_created},
     {"file-resolved", fixture_file_resolved},
+    {"file-truncate", fixture_file_truncate},
     {"network-connect4", fixture_network_connect4},
     {"network-bind6", fixture_network_bind6},
     {"network-socket-raw", fixture_network_socket_raw},

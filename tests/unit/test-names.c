@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "agent/names.h"
+#include "bpf/clawos-abi.h"
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -369,6 +370,16 @@ static void test_format_ipv6(void **state)
 	assert_int_equal(format_ipv6(loopback, NULL, sizeof(buf)), -EINVAL);
 }
 
+static void test_file_op_names(void **state)
+{
+	(void)state;
+	assert_string_equal(file_op_name(CLAWOS_FILE_OP_OPEN), "open");
+	assert_string_equal(file_op_name(CLAWOS_FILE_OP_FILE_OPEN), "file_open");
+	assert_string_equal(file_op_name(CLAWOS_FILE_OP_TRUNCATE), "truncate");
+	assert_string_equal(file_op_name(0), "open");
+	assert_string_equal(file_op_name(200), "open");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +395,7 @@ int main(void)
 	    cmocka_unit_test(test_errno_names),
 	    cmocka_unit_test(test_format_ipv4),
 	    cmocka_unit_test(test_format_ipv6),
+	    cmocka_unit_test(test_file_op_names),
 	};
 
 	return cmocka_run_group_tests_name("names", tests, NULL, NULL);
