@@ -201,8 +201,11 @@ static int prog_optional_hook(const struct bpf_program *p)
 {
 	for (int h = 0; h < _HOOK_MAX; h++)
 		for (int i = 0; hook_optional(h) && i < HOOK_MAX_PROGS && hook_defs[h].fallback_progs[i]; i++)
-			if (strcmp(hook_defs[h].fallback_progs[i], bpf_program__name(p)) == 0)
-				return h;
+			if (strncmp(hook_defs[h].fallback_progs[i], bpf_program__name(p),
+				    strlen(hook_defs[h].fallback_progs[i])) == 0 &&
+			    (bpf_program__name(p)[strlen(hook_defs[h].fallback_progs[i])] == '\0' ||
+			     strcmp(bpf_program__name(p) + strlen(hook_defs[h].fallback_progs[i]), "_h") == 0))
+				return h; /* the program or its "_h" variant */
 	return -1;
 }
 

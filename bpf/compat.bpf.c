@@ -155,16 +155,23 @@ static __always_inline void compat_violation(const struct clawos_config *cfg, st
 
 static __noinline int compat_report(struct pt_regs *regs, long nr)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task(); /* no _btf() before 5.11 */
 	struct clawos_config *cfg = cfg_get();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 key = ((__u64)tgid << 32) | (__u32)nr, now = bpf_ktime_get_ns(), *last;
-	bool ia32 = BPF_CORE_READ(task, mm, context.flags) & MM_CONTEXT_UPROBE_IA32;
+	bool ia32;
 	struct clawos_anomaly_event *a;
-	__u8 sev = ia32 ? CLAWOS_SEV_LOW : CLAWOS_SEV_HIGH;
+	__u8 sev;
 	__u32 agent_map = 0;
 	int which;
 
+	/* a 32-bit program (vs int $0x80 from a 64-bit one): the mm's flag from
+	 * 5.11, TIF_IA32 (bit 17 of the thread flags) before */
+	if (bpf_core_field_exists(((struct mm_struct *)0)->context.flags))
+		ia32 = BPF_CORE_READ(task, mm, context.flags) & MM_CONTEXT_UPROBE_IA32;
+	else
+		ia32 = BPF_CORE_READ(task, thread_info.flags) & (1UL << 17);
+	sev = ia32 ? CLAWOS_SEV_LOW : CLAWOS_SEV_HIGH;
 	if (!cfg || !cfg->agent_tgid || tgid == cfg->agent_tgid || (ia32 && !compat_watched(nr)))
 		return 0;
 	if (skip_current(cfg))
@@ -202,6 +209,19 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(clawos_compat, struct pt_regs *regs, long id)
 {
 	if (!(bpf_get_current_task_btf()->thread_info.status & TS_COMPAT))
+		return 0;
+	return compat_report(regs, id);
+}
+
+/* Before 5.11 there is no bpf_get_current_task_btf(): the same test with a
+ * CO-RE read (the loader picks the "_h" program on kernels without task
+ * storage for tracing programs, which came in the same release). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(clawos_compat_h, struct pt_regs *regs, long id)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	if (!(BPF_CORE_READ(t, thread_info.status) & TS_COMPAT))
 		return 0;
 	return compat_report(regs, id);
 }
