@@ -116,8 +116,8 @@ static bool selected(const struct events_cli *c, const char *name)
 /* A shutdown record in ECS or OCSF (native ones are told by their "event"). */
 static bool line_is_shutdown(const char *line, size_t len)
 {
-	static const char *const marks[] = {"\"action\":\"shutdown\"", "\"activity_name\":\"shutdown\"",
-					    "\"type_name\":\"shutdown\""};
+	/* ECS event.dataset, OCSF metadata.event_code: the native name */
+	static const char *const marks[] = {"\"dataset\":\"clawos.shutdown\"", "\"event_code\":\"shutdown\""};
 
 	for (size_t i = 0; i < ELEMENTSOF(marks); i++)
 		if (memmem(line, len, marks[i], strlen(marks[i])))
