@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,14 +30,17 @@
 
 #define RECORD_MAX (1u << 20) /* longer lines are not records of ours */
 #define NAMES_MAX 32
+#define SYNC_WARN_MS 5000
 
 struct events_cli {
 	bool filter;
 	bool want[NAMES_MAX]; /* by index in event_text_record_names */
 	bool text;
-	int ask;     /* the format asked of the agent, or -1: the socket's own (json) */
-	bool synced; /* a line in the format asked for arrived: lines before it are not ours */
-	bool warned; /* --type on records that are not native, said once */
+	int ask;		 /* the format asked of the agent, or -1: the socket's own (json) */
+	bool synced;		 /* a line in the format asked for arrived: lines before it are not ours */
+	bool warned;		 /* --type on records that are not native, said once */
+	uint64_t unsynced_since; /* CLOCK_MONOTONIC ms the first line not in that format came; 0: none */
+	bool warned_sync;	 /* the agent ignores the request: said once */
 	struct event_text_options opts;
 	char last_event[32];
 	uint64_t skipped;
@@ -113,6 +117,14 @@ static bool selected(const struct events_cli *c, const char *name)
 	return false;
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* A shutdown record in ECS or OCSF (native ones are told by their "event"). */
 static bool line_is_shutdown(const char *line, size_t len)
 {
@@ -139,8 +151,23 @@ static int handle_line(struct events_cli *c, const char *line, size_t len)
 	if (c->ask >= 0 && !c->synced) {
 		/* until the agent has read the request, the socket's own format;
 		 * the first record in the format asked for is the startup record */
-		if (f != c->ask)
+		if (f != c->ask) {
+			/* the agent answers a request in the loop iteration it
+			 * reads it: lines in the socket's format for seconds
+			 * mean an agent that does not know the request */
+			uint64_t now = monotonic_ms();
+
+			if (!c->unsynced_since)
+				c->unsynced_since = now;
+			else if (now - c->unsynced_since > SYNC_WARN_MS && !c->warned_sync) {
+				fprintf(stderr,
+					"clawos-ebpf events: the agent keeps sending records in another format than "
+					"%s; is it older than this clawos-ebpf (no format request)?\n",
+					record_format_name(c->ask));
+				c->warned_sync = true;
+			}
 			return 0;
+		}
 		c->synced = true;
 	}
 	if (f < 0 || (c->ask >= 0 && f != c->ask)) {

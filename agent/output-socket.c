@@ -159,7 +159,7 @@ static void client_report_lost(struct client *c)
 	size_t len;
 	const char *s;
 
-	if (!c->lost_unreported || lq_pending(&c->q))
+	if (!c->lost_unreported || lq_pending(&c->q) || c->closing)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
