@@ -3,8 +3,11 @@
  * clawos-ebpf events [--type LIST] [--format FORMAT] [--socket PATH]: a
  * client of the agent's event socket for people, so that nobody needs socat
  * and jq to watch a live host.  JSON lines pass through byte for byte; text
- * is event-text.h's form.  Lost-record notices (events_lost) always pass the
- * type filter: a reader must know what it did not see.
+ * is event-text.h's form.  native, ecs and ocsf ask the agent for records
+ * in that schema whatever the socket's own format is (socket-request.h);
+ * text asks for native, the only form event-text.h reads.  Lost-record
+ * notices (events_lost) always pass the type filter: a reader must know
+ * what it did not see.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,14 +25,22 @@
 #include "event-text.h"
 #include "macro.h"
 #include "output-format.h"
+#include "record-format.h"
+#include "socket-request.h"
 
 #define RECORD_MAX (1u << 20) /* longer lines are not records of ours */
 #define NAMES_MAX 32
+#define SYNC_WARN_MS 5000
 
 struct events_cli {
 	bool filter;
 	bool want[NAMES_MAX]; /* by index in event_text_record_names */
 	bool text;
+	int ask;		 /* the format asked of the agent, or -1: the socket's own (json) */
+	bool synced;		 /* a line in the format asked for arrived: lines before it are not ours */
+	bool warned;		 /* --type on records that are not native, said once */
+	uint64_t unsynced_since; /* CLOCK_MONOTONIC ms the first line not in that format came; 0: none */
+	bool warned_sync;	 /* the agent ignores the request: said once */
 	struct event_text_options opts;
 	char last_event[32];
 	uint64_t skipped;
@@ -41,7 +53,9 @@ static void usage(FILE *f)
 		"The running agent's records as they happen, from its event socket.\n\n"
 		"  -t, --type TYPES     only these record types, comma-separated, e.g. exec,file_access\n"
 		"                       (events_lost notices always pass)\n"
-		"      --format FORMAT  %s (auto: text on a terminal, json otherwise)\n"
+		"      --format FORMAT  %s, native, ecs, ocsf (auto: text on a terminal, json\n"
+		"                       otherwise; json: the socket's records as they come; native, ecs,\n"
+		"                       ocsf: in that schema whatever the socket's format is)\n"
 		"      --socket PATH    the agent's event socket (default %s)\n",
 		output_format_choices(), CLAWOS_DEFAULT_SOCKET_PATH);
 }
@@ -103,30 +117,99 @@ static bool selected(const struct events_cli *c, const char *name)
 	return false;
 }
 
-static void handle_line(struct events_cli *c, const char *line, size_t len)
+static uint64_t monotonic_ms(void)
 {
-	char name[32], text[EVENT_TEXT_MAX];
-	int n;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A shutdown record in ECS or OCSF (native ones are told by their "event"). */
+static bool line_is_shutdown(const char *line, size_t len)
+{
+	/* ECS event.dataset, OCSF metadata.event_code: the native name */
+	static const char *const marks[] = {"\"dataset\":\"clawos.shutdown\"", "\"event_code\":\"shutdown\""};
+
+	for (size_t i = 0; i < ELEMENTSOF(marks); i++)
+		if (memmem(line, len, marks[i], strlen(marks[i])))
+			return true;
+	return false;
+}
+
+/* Returns -1 when the agent refused the request (an error line). */
+static int handle_line(struct events_cli *c, const char *line, size_t len)
+{
+	char name[32], text[EVENT_TEXT_MAX], err[256];
+	int n, f;
+
+	if (socket_error_line(line, len, err, sizeof(err))) {
+		fprintf(stderr, "clawos-ebpf events: the agent refused the request: %s\n", err);
+		return -1;
+	}
+	f = record_format_of_line(line, len);
+	if (c->ask >= 0 && !c->synced) {
+		/* until the agent has read the request, the socket's own format;
+		 * the first record in the format asked for is the startup record */
+		if (f != c->ask) {
+			/* the agent answers a request in the loop iteration it
+			 * reads it: lines in the socket's format for seconds
+			 * mean an agent that does not know the request */
+			uint64_t now = monotonic_ms();
+
+			if (!c->unsynced_since)
+				c->unsynced_since = now;
+			else if (now - c->unsynced_since > SYNC_WARN_MS && !c->warned_sync) {
+				fprintf(stderr,
+					"clawos-ebpf events: the agent keeps sending records in another format than "
+					"%s; is it older than this clawos-ebpf (no format request)?\n",
+					record_format_name(c->ask));
+				c->warned_sync = true;
+			}
+			return 0;
+		}
+		c->synced = true;
+	}
+	if (f < 0 || (c->ask >= 0 && f != c->ask)) {
+		c->skipped++;
+		return 0;
+	}
+	if (f != RECORD_FORMAT_NATIVE) {
+		snprintf(c->last_event, sizeof(c->last_event), "%s", line_is_shutdown(line, len) ? "shutdown" : "");
+		if (c->filter && !c->warned) {
+			fprintf(stderr,
+				"clawos-ebpf events: the socket's records are not native (see [socket] format); "
+				"--type selects native records only: use --format native\n");
+			c->warned = true;
+		}
+		if (c->filter) {
+			c->skipped++;
+			return 0;
+		}
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+		return 0;
+	}
 	if (!line_event(line, len, name, sizeof(name))) {
 		c->skipped++;
-		return;
+		return 0;
 	}
 	snprintf(c->last_event, sizeof(c->last_event), "%s", name);
 	if (!selected(c, name))
-		return;
+		return 0;
 	if (!c->text) {
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
-		return;
+		return 0;
 	}
 	n = event_text_format(line, len, &c->opts, text, sizeof(text));
 	if (n < 0) {
 		c->skipped++;
-		return;
+		return 0;
 	}
 	fwrite(text, 1, (size_t)n, stdout);
 	fputc('\n', stdout);
+	return 0;
 }
 
 static int connect_socket(const char *path)
@@ -169,7 +252,8 @@ static int events_loop(struct events_cli *c, int fd)
 		}
 		have += (size_t)n;
 		for (char *nl; (nl = memchr(buf + start, '\n', have - start)); start = (size_t)(nl - buf) + 1)
-			handle_line(c, buf + start, (size_t)(nl - buf) - start);
+			if (handle_line(c, buf + start, (size_t)(nl - buf) - start) < 0)
+				return 1;
 		memmove(buf, buf + start, have - start);
 		have -= start;
 		if (have == RECORD_MAX) { /* not NDJSON of ours: resynchronise at the next newline */
@@ -200,8 +284,9 @@ int events_main(int argc, char *argv[])
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct events_cli c = {};
+	struct events_cli c = {.ask = -1};
 	enum output_format format = OUTPUT_FORMAT_AUTO;
+	char request[SOCKET_REQUEST_MAX];
 	const char *path = CLAWOS_DEFAULT_SOCKET_PATH;
 	bool tty = isatty(STDOUT_FILENO);
 	int opt, fd, r;
@@ -213,9 +298,13 @@ int events_main(int argc, char *argv[])
 				return CLI_EXIT_USAGE;
 			break;
 		case ARG_FORMAT:
-			if (output_format_from_string(optarg, &format) < 0) {
-				fprintf(stderr, "clawos-ebpf events: --format '%s' is not one of: %s\n", optarg,
-					output_format_choices());
+			c.ask = record_format_from_name(optarg);
+			if (c.ask >= 0)
+				format = OUTPUT_FORMAT_JSON; /* that schema's records as they come */
+			else if (output_format_from_string(optarg, &format) < 0) {
+				fprintf(stderr,
+					"clawos-ebpf events: --format '%s' is not one of: %s, native, ecs, ocsf\n",
+					optarg, output_format_choices());
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -236,6 +325,13 @@ int events_main(int argc, char *argv[])
 	}
 	format = output_format_resolve(format, tty);
 	c.text = format == OUTPUT_FORMAT_TEXT;
+	if (c.text)
+		c.ask = RECORD_FORMAT_NATIVE; /* the one form the text view reads */
+	if (c.filter && c.ask > RECORD_FORMAT_NATIVE) {
+		fprintf(stderr, "clawos-ebpf events: --type selects native records; it does not go with --format %s\n",
+			record_format_name(c.ask));
+		return CLI_EXIT_USAGE;
+	}
 	c.opts.color = output_color_wanted(format, tty, getenv("NO_COLOR"));
 	signal(SIGPIPE, SIG_IGN);
 	fd = connect_socket(path);
@@ -245,6 +341,17 @@ int events_main(int argc, char *argv[])
 			: fd == -EACCES ? " (the socket is for root and the group of socket_group, see clawos-ebpf(8))"
 					: "");
 		return CLI_EXIT_UNAVAILABLE;
+	}
+	if (c.ask >= 0) {
+		/* one short line into an empty socket buffer: it does not block */
+		int n = socket_request_format(c.ask, request, sizeof(request));
+
+		if (n < 0 || write(fd, request, (size_t)n) != n) {
+			fprintf(stderr, "clawos-ebpf events: sending the format request to %s failed: %s\n", path,
+				strerror(n < 0 ? -n : errno));
+			close(fd);
+			return CLI_EXIT_UNAVAILABLE;
+		}
 	}
 	r = events_loop(&c, fd);
 	close(fd);

@@ -45,8 +45,8 @@ unsigned manager_formats(struct manager *m, bool trace)
 
 	if (m->out_stdout)
 		mask |= 1u << s->stdout_format;
-	if (m->out_socket)
-		mask |= 1u << s->socket_format;
+	if (m->out_socket) /* and what its clients asked for (0 when none did) */
+		mask |= 1u << s->socket_format | output_socket_formats(m->out_socket);
 	if (m->out_connect)
 		mask |= 1u << s->connect_format;
 	if (journal_takes(m, trace))
@@ -73,8 +73,11 @@ static void emit_lines(struct manager *m, const struct manager_lines *l, struct 
 	m->records_out++;
 	if (m->out_stdout && record_in(&r, l, s->stdout_format))
 		output_stdout_push(m->out_stdout, &r);
-	if (m->out_socket && record_in(&r, l, s->socket_format))
+	if (m->out_socket && record_in(&r, l, s->socket_format)) {
+		r.json_by_format = l->json;
+		r.len_by_format = l->len;
 		output_socket_push(m->out_socket, &r);
+	}
 	if (m->out_connect && record_in(&r, l, s->connect_format))
 		output_connect_push(m->out_connect, &r);
 	if (journal_takes(m, trace) && record_in(&r, l, s->journal_format))
@@ -321,8 +324,7 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 			c = proctable_get(&m->procs, e->child_pid);
 			if (c) /* the child started about when its parent forked */
 				c->start_ns = h->ts_ns;
-		}
-		else
+		} else
 			proctable_exit(&m->procs, h->pid);
 	}
 }
@@ -416,15 +418,9 @@ void manager_emit_startup(struct manager *m)
 
 void manager_set_greeting(struct manager *m)
 {
-	int f = m->settings.socket_format;
-	const char *json;
-	size_t len;
-
-	if (!m->out_socket || !m->startup)
-		return;
-	json = agent_record_format(&m->jw[f], f, m->startup, enrich_host(m->enrich), manager_realtime_ns(), &len);
-	if (json)
-		output_socket_set_greeting(m->out_socket, json, len);
+	/* written by the socket in its format and in the ones clients ask for */
+	if (m->out_socket && m->startup)
+		output_socket_set_greeting(m->out_socket, m->startup);
 }
 
 void manager_emit_shutdown(struct manager *m, int status)

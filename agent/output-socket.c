@@ -14,6 +14,7 @@
 
 #include "event-json.h"
 #include "record-format.h"
+#include "socket-request.h"
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
@@ -38,10 +39,16 @@ struct client {
 	 * then (owed); the client must take all of it within the stall timeout,
 	 * and a new period begins when it has.  Progress of a byte now and then
 	 * does not reset it. */
-	uint64_t stalled_since; /* CLOCK_MONOTONIC usec the period began; 0: queue empty */
-	uint64_t owed;		/* bytes of that period still to be taken */
-	bool blocked;		/* its socket took less than offered: EPOLLOUT writes */
-	size_t since_try;	/* bytes queued since push() last tried to write */
+	uint64_t stalled_since;	   /* CLOCK_MONOTONIC usec the period began; 0: queue empty */
+	uint64_t owed;		   /* bytes of that period still to be taken */
+	bool blocked;		   /* its socket took less than offered: EPOLLOUT writes */
+	size_t since_try;	   /* bytes queued since push() last tried to write */
+	enum record_format format; /* of its records: the socket's, or the one it asked for */
+	bool asked;		   /* it sent a format request: format stays on reload */
+	bool req_done;		   /* its request line was read (or refused): input is ignored */
+	bool closing;		   /* refused: the error line is sent, then it is closed */
+	uint8_t req_len;
+	char req[SOCKET_REQUEST_MAX];
 };
 
 struct output_socket {
@@ -54,8 +61,11 @@ struct output_socket {
 	uint32_t clients_cap; /* entries in clients[] */
 	sd_event_source *stall_timer;
 	sd_event_source *accept_retry;
-	char *greeting;
-	size_t greeting_len;
+	struct json_object *greeting;		 /* native form */
+	char *greeting_line[_RECORD_FORMAT_MAX]; /* in each format, written when first needed */
+	size_t greeting_len[_RECORD_FORMAT_MAX];
+	uint32_t asked[_RECORD_FORMAT_MAX]; /* clients that asked for each format */
+	unsigned formats;		    /* output_socket_formats() */
 	struct output_socket_stats stats;
 	enum record_format format; /* of the records the agent pushes */
 	char host[256];		   /* for events_lost records in ECS and OCSF */
@@ -68,6 +78,15 @@ static uint64_t now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/* The formats clients asked for besides the socket's own. */
+static void server_update_formats(struct output_socket *o)
+{
+	o->formats = 0;
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
+		if (o->asked[f] && f != o->format)
+			o->formats |= 1u << f;
 }
 
 static void client_free(struct client *c)
@@ -83,6 +102,10 @@ static void client_free(struct client *c)
 		}
 	o->stats.clients--;
 	o->stats.disconnected++;
+	if (c->asked) {
+		o->asked[c->format]--;
+		server_update_formats(o);
+	}
 	o->stats.queued_bytes -= lq_pending(&c->q);
 	sd_event_source_disable_unref(c->io);
 	close(c->fd);
@@ -136,7 +159,7 @@ static void client_report_lost(struct client *c)
 	size_t len;
 	const char *s;
 
-	if (!c->lost_unreported || lq_pending(&c->q))
+	if (!c->lost_unreported || lq_pending(&c->q) || c->closing)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
@@ -145,7 +168,7 @@ static void client_report_lost(struct client *c)
 	json_object_object_add(o, "lost", json_object_new_uint64(c->lost_unreported));
 	json_object_object_add(o, "lost_total", json_object_new_uint64(c->lost_total));
 	/* in the format of the client's other records */
-	s = agent_record_format(&srv->jw, srv->format, o, srv->host[0] ? srv->host : NULL, now, &len);
+	s = agent_record_format(&srv->jw, c->format, o, srv->host[0] ? srv->host : NULL, now, &len);
 	if (s && client_queue(c, s, len) == 0)
 		c->lost_unreported = 0;
 	json_object_put(o);
@@ -165,6 +188,21 @@ static bool client_flush(struct client *c)
 		return false;
 	}
 	c->blocked = lq_pending(&c->q) > 0;
+	if (c->closing) {
+		if (!c->blocked) {
+			char buf[256];
+
+			/* what it wrote after the refused line is read first: a
+			 * close with unread input resets the connection, and the
+			 * client might not see the error line */
+			for (int i = 0; i < 4 && read(c->fd, buf, sizeof(buf)) > 0; i++)
+				;
+			client_free(c);
+			return false;
+		}
+		sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+		return true;
+	}
 	if (!lq_pending(&c->q) && c->lost_unreported) {
 		client_report_lost(c);
 		lq_flush(&c->q, c->fd, &n);
@@ -174,24 +212,108 @@ static bool client_flush(struct client *c)
 	return true;
 }
 
+/* The startup record in format f; NULL when there is none (yet). */
+static const char *server_greeting(struct output_socket *o, enum record_format f, size_t *len)
+{
+	const char *s;
+
+	if (!o->greeting)
+		return NULL;
+	if (!o->greeting_line[f]) {
+		s = agent_record_format(&o->jw, f, o->greeting, o->host[0] ? o->host : NULL, 0, len);
+		if (!s || !(o->greeting_line[f] = malloc(*len)))
+			return NULL;
+		memcpy(o->greeting_line[f], s, *len);
+		o->greeting_len[f] = *len;
+	}
+	*len = o->greeting_len[f];
+	return o->greeting_line[f];
+}
+
+static void server_greeting_reset(struct output_socket *o)
+{
+	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++) {
+		free(o->greeting_line[f]);
+		o->greeting_line[f] = NULL;
+	}
+}
+
+/* c asked for format f: its records are in f from now on, the first of
+ * them the startup record.  What was queued before stays in the format it
+ * was queued in (the startup record marks the change). */
+static void client_set_format(struct client *c, enum record_format f)
+{
+	struct output_socket *o = c->server;
+	const char *g;
+	size_t len;
+
+	if (c->asked)
+		o->asked[c->format]--;
+	c->asked = true;
+	o->asked[f]++;
+	server_update_formats(o);
+	if (f == c->format)
+		return;
+	c->format = f;
+	g = server_greeting(o, f, &len);
+	if (g)
+		client_queue(c, g, len);
+}
+
+/* A refused request: one error line, then the client is closed (once the
+ * line is written, or by the stall rule). */
+static void client_refuse(struct client *c, const char *error)
+{
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "{\"error\":\"%s\"}", error);
+	c->closing = true;
+	client_queue(c, line, (size_t)MIN(n, (int)sizeof(line) - 1)); /* within the budget, or not at all */
+}
+
+/* Reads what the client wrote: its request line, once, without waiting
+ * for the rest (at most SOCKET_REQUEST_MAX bytes are kept); anything after
+ * it is read and ignored.  Returns false when the client was freed. */
+static bool client_read(struct client *c)
+{
+	char buf[256], err[160], *dst = c->req_done ? buf : c->req + c->req_len;
+	size_t room = c->req_done ? sizeof(buf) : sizeof(c->req) - c->req_len;
+	ssize_t n = read(c->fd, dst, room);
+	const char *nl;
+	int f;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) { /* EOF: gone */
+		client_free(c);
+		return false;
+	}
+	if (n < 0 || c->req_done)
+		return true;
+	c->req_len += (uint8_t)n;
+	nl = memchr(c->req, '\n', c->req_len);
+	if (!nl && c->req_len < sizeof(c->req))
+		return true; /* the rest of the line later */
+	c->req_done = true;
+	f = nl ? socket_request_parse(c->req, (size_t)(nl - c->req), err, sizeof(err)) : -EINVAL;
+	if (!nl)
+		snprintf(err, sizeof(err), "request longer than %d bytes", SOCKET_REQUEST_MAX - 1);
+	if (f < 0)
+		client_refuse(c, err);
+	else
+		client_set_format(c, (enum record_format)f);
+	return client_flush(c);
+}
+
 static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct client *c = userdata;
-	char buf[256];
 
 	if (revents & (EPOLLHUP | EPOLLERR)) {
 		client_free(c);
 		return 0;
 	}
-	if (revents & EPOLLIN) {
-		/* readers have nothing to say; EOF means gone */
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			client_free(c);
-			return 0;
-		}
-	}
+	if ((revents & EPOLLIN) && !client_read(c))
+		return 0;
 	if (revents & EPOLLOUT)
 		client_flush(c);
 	return 0;
@@ -236,6 +358,7 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 		}
 		c->server = o;
 		c->fd = cfd;
+		c->format = o->format;
 		lq_init(&c->q, o->p.client_queue_max);
 		r = sd_event_add_io(o->ev, &c->io, cfd, EPOLLIN, client_on_io, c);
 		if (r < 0) {
@@ -245,9 +368,14 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 			continue;
 		}
 		o->clients[o->stats.clients++] = c;
-		if (o->greeting) {
-			client_queue(c, o->greeting, o->greeting_len);
-			client_flush(c);
+		{
+			size_t len;
+			const char *g = server_greeting(o, o->format, &len);
+
+			if (g) {
+				client_queue(c, g, len);
+				client_flush(c);
+			}
 		}
 		o->stats.accepted++;
 	}
@@ -442,7 +570,8 @@ struct output_socket *output_socket_free(struct output_socket *o)
 		unlink(o->path);
 	}
 	free(o->clients);
-	free(o->greeting);
+	json_object_put(o->greeting);
+	server_greeting_reset(o);
 	jw_free(&o->jw);
 	sd_event_unref(o->ev);
 	free(o);
@@ -453,12 +582,26 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 {
 	for (uint32_t i = 0; i < o->stats.clients; i++) {
 		struct client *c = o->clients[i];
+		const char *json = r->json;
+		size_t len = r->len;
 
+		if (c->format != o->format) { /* it asked for another format */
+			json = r->json_by_format ? r->json_by_format[c->format] : NULL;
+			len = json ? r->len_by_format[c->format] : 0;
+		}
+		if (c->closing)
+			continue;
+		if (!json) { /* not encoded in its format (out of memory) */
+			c->lost_unreported++;
+			c->lost_total++;
+			o->stats.dropped++;
+			continue;
+		}
 		/* a client that keeps up must not lose records because one
 		 * batch is bigger than its queue: write early, but once per
 		 * PUSH_WRITE_EVERY bytes queued, not one write() per record
 		 * (a client that does not read would cost one per record) */
-		if (lq_pending(&c->q) + r->len + 1 > c->q.max / 2 &&
+		if (lq_pending(&c->q) + len + 1 > c->q.max / 2 &&
 		    c->since_try >= MIN((size_t)PUSH_WRITE_EVERY, c->q.max / 8)) {
 			size_t n = 0;
 
@@ -470,7 +613,7 @@ void output_socket_push(struct output_socket *o, const struct output_record *r)
 				sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
 			}
 		}
-		if (client_queue(c, r->json, r->len) < 0) {
+		if (client_queue(c, json, len) < 0) {
 			c->lost_unreported++;
 			c->lost_total++;
 			o->stats.dropped++;
@@ -490,19 +633,24 @@ void output_socket_set_format(struct output_socket *o, int format, const char *h
 {
 	o->format = (unsigned)format < _RECORD_FORMAT_MAX ? (enum record_format)format : RECORD_FORMAT_NATIVE;
 	snprintf(o->host, sizeof(o->host), "%s", host ? host : "");
+	/* clients that did not ask follow the socket's format */
+	for (uint32_t i = 0; i < o->stats.clients; i++)
+		if (!o->clients[i]->asked)
+			o->clients[i]->format = o->format;
+	server_update_formats(o);
+	server_greeting_reset(o);
 }
 
-int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len)
+void output_socket_set_greeting(struct output_socket *o, struct json_object *native)
 {
-	char *copy = malloc(len);
+	json_object_put(o->greeting);
+	o->greeting = native ? json_object_get(native) : NULL;
+	server_greeting_reset(o);
+}
 
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, json, len);
-	free(o->greeting);
-	o->greeting = copy;
-	o->greeting_len = len;
-	return 0;
+unsigned output_socket_formats(const struct output_socket *o)
+{
+	return o->formats;
 }
 
 void output_socket_get_stats(const struct output_socket *o, struct output_socket_stats *s)

@@ -22,7 +22,14 @@ struct output_record {
 	uint32_t pid;
 	const char *comm;
 	const char *id_key; /* the MESSAGE_ID's entry when not event's (a sigma anomaly) */
+	/* The record in each enum record_format the manager encoded it in
+	 * (NULL: not encoded), for socket clients that asked for a format
+	 * other than the socket's (json is the socket's); NULL: none. */
+	const char *const *json_by_format;
+	const size_t *len_by_format;
 };
+
+struct json_object;
 
 /* ---- stdout ---- */
 struct output_stdout_params {
@@ -70,8 +77,13 @@ void output_socket_get_stats(const struct output_socket *o, struct output_socket
  * in them. */
 void output_socket_set_format(struct output_socket *o, int format, const char *host);
 /* A record every new client gets first (the startup record: which hooks
- * and mechanisms are in use). */
-int output_socket_set_greeting(struct output_socket *o, const char *json, size_t len);
+ * and mechanisms are in use), given in its native form (a reference is
+ * taken): written in the socket's format, or in a client's own. */
+void output_socket_set_greeting(struct output_socket *o, struct json_object *native);
+/* The formats (bit 1 << enum record_format each) that clients asked for
+ * (socket-request.h) other than the socket's own: records must be encoded
+ * in these too.  0 while no client asked for another format. */
+unsigned output_socket_formats(const struct output_socket *o);
 /* Live settings: apply to clients from now on. */
 void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
 			      uint32_t stall_timeout_s, size_t queue_budget);

@@ -21,7 +21,10 @@
 
 #include <cmocka.h>
 
+#include "agent/event-json.h"
 #include "agent/output.h"
+#include "agent/record-format.h"
+#include "agent/socket-request.h"
 
 #define NCLIENTS 100
 
@@ -335,12 +338,120 @@ static void test_trickle_reader_stalls(void **state)
 	teardown(&f);
 }
 
+/* What fd holds now (non-blocking), as a string; *eof when the agent closed it. */
+static void read_all(int fd, char *buf, size_t size, bool *eof)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	*eof = false;
+	while (have + 1 < size && (n = read(fd, buf + have, size - 1 - have)) != 0) {
+		if (n < 0)
+			break;
+		have += (size_t)n;
+	}
+	*eof = have + 1 < size && n == 0;
+	buf[have] = '\0';
+}
+
+static void run(struct fixture *f, int times)
+{
+	for (int i = 0; i < times; i++)
+		assert_true(sd_event_run(f->ev, 0) >= 0);
+}
+
+/* A client may ask for its own format ("format ecs\n"): from then on it
+ * gets the startup record and the records in that format, while a client
+ * that asked nothing keeps the socket's; records are wanted in a second
+ * format only while a client asks for it.  A bad request gets an error
+ * line and a disconnect; so does a line that never ends. */
+static void test_format_request(void **state)
+{
+	struct fixture f;
+	struct json_object *startup = json_record_new("startup", 1700000000000000000ULL);
+	const char *lines[_RECORD_FORMAT_MAX] = {"{\"event\":\"exec\"}", "{\"@timestamp\":\"t\",\"x\":1}", NULL};
+	size_t lens[_RECORD_FORMAT_MAX] = {strlen(lines[0]), strlen(lines[1]), 0};
+	struct output_record r = {.json = lines[0],
+				  .len = lens[0],
+				  .event = "exec",
+				  .trace = true,
+				  .json_by_format = lines,
+				  .len_by_format = lens};
+	char buf[8192], longreq[SOCKET_REQUEST_MAX + 8];
+	const char *p;
+	bool eof;
+	enum { PLAIN, ECS, BAD, LONG, OCSF };
+
+	setup(&f, 8, 1 << 16);
+	output_socket_set_format(f.o, RECORD_FORMAT_NATIVE, "host1");
+	output_socket_set_greeting(f.o, startup);
+	json_object_put(startup); /* the socket holds its own reference */
+	for (f.n = 0; f.n < 5; f.n++)
+		f.clients[f.n] = connect_client(f.path);
+	for (int i = 0; i < 10 && handled(&f) < 5; i++)
+		run(&f, 1);
+	assert_int_equal(handled(&f), 5);
+	assert_int_equal(output_socket_formats(f.o), 0);
+	assert_int_equal(write(f.clients[ECS], "format ecs\n", 11), 11);
+	assert_int_equal(write(f.clients[BAD], "format xml\n", 11), 11);
+	memset(longreq, 'a', sizeof(longreq));
+	assert_int_equal(write(f.clients[LONG], longreq, sizeof(longreq)), (ssize_t)sizeof(longreq));
+	/* a request line in two writes is read as one */
+	assert_int_equal(write(f.clients[OCSF], "format o", 8), 8);
+	run(&f, 5);
+	assert_int_equal(write(f.clients[OCSF], "csf\n", 4), 4);
+	run(&f, 5);
+	assert_int_equal(output_socket_formats(f.o), 1u << RECORD_FORMAT_ECS | 1u << RECORD_FORMAT_OCSF);
+	output_socket_push(f.o, &r);
+	output_socket_flush(f.o);
+	run(&f, 5);
+
+	read_all(f.clients[PLAIN], buf, sizeof(buf), &eof);
+	assert_false(eof);
+	assert_true(strncmp(buf, "{\"event\":\"startup\"", 18) == 0);
+	p = strchr(buf, '\n');
+	assert_string_equal(p + 1, "{\"event\":\"exec\"}\n");
+
+	/* the native greeting (sent at connect), the ECS one, the ECS record */
+	read_all(f.clients[ECS], buf, sizeof(buf), &eof);
+	assert_false(eof);
+	assert_true(strncmp(buf, "{\"event\":\"startup\"", 18) == 0);
+	p = strchr(buf, '\n') + 1;
+	assert_true(strncmp(p, "{\"@timestamp\":", 14) == 0);
+	assert_non_null(strstr(p, "\"host1\"") ? p : NULL);
+	p = strchr(p, '\n') + 1;
+	assert_string_equal(p, "{\"@timestamp\":\"t\",\"x\":1}\n");
+
+	/* OCSF was not encoded for this record: counted as lost for that
+	 * client, after its OCSF greeting */
+	read_all(f.clients[OCSF], buf, sizeof(buf), &eof);
+	p = strchr(buf, '\n') + 1;
+	assert_true(strncmp(p, "{\"class_uid\":", 13) == 0);
+
+	read_all(f.clients[BAD], buf, sizeof(buf), &eof);
+	assert_non_null(strstr(buf, "{\"error\":\"unknown format 'xml' (native, ecs, ocsf)\"}\n"));
+	assert_null(strstr(buf, "exec")); /* no records after the refusal */
+	assert_true(eof);
+	read_all(f.clients[LONG], buf, sizeof(buf), &eof);
+	assert_non_null(strstr(buf, "{\"error\":\"request longer than 63 bytes\"}\n"));
+	assert_true(eof);
+
+	/* the askers gone: no second format wanted any more */
+	close(f.clients[ECS]);
+	close(f.clients[OCSF]);
+	f.clients[ECS] = f.clients[OCSF] = dup(0);
+	run(&f, 5);
+	assert_int_equal(output_socket_formats(f.o), 0);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_accepts_bounded_per_iteration), cmocka_unit_test(test_emfile_does_not_spin),
-	    cmocka_unit_test(test_blocked_client_batched),	  cmocka_unit_test(test_queue_budget_shared),
-	    cmocka_unit_test(test_trickle_reader_stalls),	  cmocka_unit_test(test_budget_fair_to_reader),
+	    cmocka_unit_test(test_accepts_bounded_per_iteration), cmocka_unit_test(test_format_request),
+	    cmocka_unit_test(test_emfile_does_not_spin),	  cmocka_unit_test(test_blocked_client_batched),
+	    cmocka_unit_test(test_queue_budget_shared),		  cmocka_unit_test(test_trickle_reader_stalls),
+	    cmocka_unit_test(test_budget_fair_to_reader),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* as the agent (main.c): EPIPE, not death */
