@@ -181,8 +181,7 @@ static void ecs_rule(struct json_writer *w, const struct clawos_anomaly_event *e
 
 /* threat.*: the ATT&CK tactics, techniques and sub-techniques of a Sigma
  * rule's tags, as ECS's parallel arrays; nothing when it has none. */
-static void ecs_threat_ids(struct json_writer *w, const struct event_sigma *s, enum siem_attack_kind kind,
-			   bool names)
+static void ecs_threat_ids(struct json_writer *w, const struct event_sigma *s, enum siem_attack_kind kind, bool names)
 {
 	jw_array(w, names ? "name" : "id");
 	for (size_t i = 0; i < s->n_tags; i++) {

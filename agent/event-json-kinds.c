@@ -128,9 +128,12 @@ void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e)
 const char *anomaly_kind_name(unsigned k)
 {
 	static const char *const names[] = {
-	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",	[CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
-	    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",	[CLAWOS_ANOMALY_TAMPER] = "tamper",
-	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume", [CLAWOS_ANOMALY_SIGMA] = "sigma",
+	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",
+	    [CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
+	    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",
+	    [CLAWOS_ANOMALY_TAMPER] = "tamper",
+	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume",
+	    [CLAWOS_ANOMALY_SIGMA] = "sigma",
 	    [CLAWOS_ANOMALY_EVASION] = "evasion",
 	};
 

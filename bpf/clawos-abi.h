@@ -146,10 +146,10 @@ struct clawos_file_event {
 	__u32 dev;			 /* its device, the kernel's encoding (major << 20 | minor) */
 	__u8 xflags;			 /* CLAWOS_FILE_X_* */
 	__u8 reserved1;
-	__u16 root_len;		  /* bytes of root, NUL included; 0 when the root is "/" */
-	__u16 requested_len;	  /* bytes of requested, NUL included; 0: same as path */
+	__u16 root_len;	     /* bytes of root, NUL included; 0 when the root is "/" */
+	__u16 requested_len; /* bytes of requested, NUL included; 0: same as path */
 	__u16 reserved2[3];
-	char root[CLAWOS_FILE_ROOT_LEN]; /* the process's root (chroot) as the host sees it */
+	char root[CLAWOS_FILE_ROOT_LEN];      /* the process's root (chroot) as the host sees it */
 	char requested[CLAWOS_FILE_PATH_LEN]; /* the path the caller passed, when it differs
 					       * from path; only requested_len bytes travel */
 };
@@ -355,15 +355,15 @@ struct clawos_anomaly_event {
 #define CLAWOS_FILTER_EXCLUDE_EXE 0x0020
 #define CLAWOS_FILTER_EXCLUDE_PREFIX 0x0040
 #define CLAWOS_FILTER_INCLUDE_PREFIX 0x0080
-#define CLAWOS_CFG_SCOPE_TARGETS 0x0100 /* only tracked process trees */
-#define CLAWOS_CFG_TRACE_TARGETS 0x0200 /* every syscall of tracked trees */
-#define CLAWOS_CFG_PROTECT 0x0400	/* clawos_protect holds entries */
-#define CLAWOS_CFG_DEBUG_PRINTK 0x0800	/* bpf_printk decisions */
-#define CLAWOS_CFG_TARGET_COMM 0x1000	/* clawos_t_comm holds entries */
-#define CLAWOS_CFG_TARGET_EXE 0x2000	/* clawos_t_exe holds entries */
-#define CLAWOS_CFG_TARGET_CGROUP 0x4000 /* clawos_t_cgrp holds entries */
-#define CLAWOS_CFG_RATE_ALL 0x8000	/* syscall_rate for every process */
-#define CLAWOS_CFG_HAVE_TRACKED 0x10000 /* clawos_tracked may hold entries */
+#define CLAWOS_CFG_SCOPE_TARGETS 0x0100	 /* only tracked process trees */
+#define CLAWOS_CFG_TRACE_TARGETS 0x0200	 /* every syscall of tracked trees */
+#define CLAWOS_CFG_PROTECT 0x0400	 /* clawos_protect holds entries */
+#define CLAWOS_CFG_DEBUG_PRINTK 0x0800	 /* bpf_printk decisions */
+#define CLAWOS_CFG_TARGET_COMM 0x1000	 /* clawos_t_comm holds entries */
+#define CLAWOS_CFG_TARGET_EXE 0x2000	 /* clawos_t_exe holds entries */
+#define CLAWOS_CFG_TARGET_CGROUP 0x4000	 /* clawos_t_cgrp holds entries */
+#define CLAWOS_CFG_RATE_ALL 0x8000	 /* syscall_rate for every process */
+#define CLAWOS_CFG_HAVE_TRACKED 0x10000	 /* clawos_tracked may hold entries */
 #define CLAWOS_CFG_PROTECT_IDENT 0x20000 /* clawos_p_ident holds entries */
 #define CLAWOS_CFG_PROTECT_DIRS 0x40000	 /* ... and some are directories */
 
@@ -449,7 +449,8 @@ _Static_assert(sizeof(struct clawos_anomaly_event) == 1056, "AnomalyEvent is 105
 _Static_assert(sizeof(struct clawos_syscall_event) == 104, "SyscallTraceEvent is 104 bytes");
 _Static_assert(sizeof(struct clawos_file_event) == 672, "FileAccessEvent is at most 672 bytes");
 _Static_assert(__builtin_offsetof(struct clawos_file_event, root) == 328, "FileAccessEvent's short form is 328 bytes");
-_Static_assert(__builtin_offsetof(struct clawos_file_event, requested) == 456, "FileAccessEvent's fixed part is 456 bytes");
+_Static_assert(__builtin_offsetof(struct clawos_file_event, requested) == 456,
+	       "FileAccessEvent's fixed part is 456 bytes");
 /* the BPF side looks paths up in place: {reserved, path} is a clawos_prefix_key */
 _Static_assert(__builtin_offsetof(struct clawos_file_event, path) ==
 		   __builtin_offsetof(struct clawos_file_event, reserved) + sizeof(__u32),

@@ -457,8 +457,10 @@ static void test_ocsf_attacks(void **state)
 		size_t n;
 		const char *want;
 	} cases[] = {
-	    {{"attack.execution", "attack.persistence"}, 2, "[{\"tactic\":{\"uid\":\"TA0002\",\"name\":\"Execution\"}},"
-							   "{\"tactic\":{\"uid\":\"TA0003\",\"name\":\"Persistence\"}}]"},
+	    {{"attack.execution", "attack.persistence"},
+	     2,
+	     "[{\"tactic\":{\"uid\":\"TA0002\",\"name\":\"Execution\"}},"
+	     "{\"tactic\":{\"uid\":\"TA0003\",\"name\":\"Persistence\"}}]"},
 	    {{"attack.t1059"}, 1, "[{\"technique\":{\"uid\":\"T1059\"}}]"},
 	    {{"attack.t1059.004", "attack.execution", "attack.g0032"},
 	     3,
@@ -490,7 +492,8 @@ static void test_ocsf_attacks(void **state)
 		if (!cases[i].want)
 			assert_null(attacks);
 		else
-			assert_string_equal(json_object_to_json_string_ext(attacks, JSON_C_TO_STRING_PLAIN), cases[i].want);
+			assert_string_equal(json_object_to_json_string_ext(attacks, JSON_C_TO_STRING_PLAIN),
+					    cases[i].want);
 		json_object_put(o);
 	}
 }

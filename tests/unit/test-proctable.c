@@ -266,7 +266,8 @@ static void test_parse_stat(void **state)
 {
 	struct proc_stat st;
 
-	assert_int_equal(proctable_parse_stat("42 (a) b) c) R 7 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0", &st), 0);
+	assert_int_equal(proctable_parse_stat("42 (a) b) c) R 7 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0", &st),
+			 0);
 	assert_string_equal(st.comm, "a) b) c");
 	assert_int_equal(st.ppid, 7);
 	assert_int_equal(st.start_ns, 12345ULL * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK)));
