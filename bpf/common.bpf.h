@@ -565,6 +565,33 @@ static __always_inline void protect_apply(struct clawos_file_event *e, __u8 v)
 		e->path_flags |= CLAWOS_PATH_F_VIOLATION;
 }
 
+/* A path read from kernel memory (the 32-bit and io_uring hooks, which see
+ * the string only): true when it is a protected entry that the current
+ * process may not read.  The key holds the NUL: an entry without a trailing
+ * '/' is exact (agent/protect.c). */
+static __always_inline bool protect_read_denied(const struct clawos_config *cfg, const char *kpath)
+{
+	struct clawos_prefix_key *k;
+	struct clawos_exe_key exe = {};
+	__u32 zero = 0;
+	__u8 *v;
+	long n;
+
+	if (!(cfg->flags & CLAWOS_CFG_PROTECT))
+		return false;
+	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
+	if (!k)
+		return false;
+	n = bpf_probe_read_kernel_str(k->path, sizeof(k->path), kpath);
+	if (n <= 1 || k->path[0] != '/')
+		return false;
+	k->prefixlen = (n < (long)sizeof(k->path) ? n : n - 1) * 8;
+	v = bpf_map_lookup_elem(&clawos_protect, k);
+	if (!v || !(*v & CLAWOS_PROTECT_V_READ))
+		return false;
+	return !(current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted());
+}
+
 /* Marks a file record whose path is a protected entry (exact, or below
  * one that ends in '/'); true if the record touches a protected file. */
 static __always_inline bool protect_check(const struct clawos_config *cfg, struct clawos_file_event *e)

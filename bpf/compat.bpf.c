@@ -123,27 +123,9 @@ static __always_inline void compat_sockaddr(struct clawos_anomaly_event *a, stru
 
 static __always_inline void compat_violation(const struct clawos_config *cfg, struct clawos_anomaly_event *c)
 {
-	struct clawos_prefix_key *k;
 	struct clawos_anomaly_event *a;
-	struct clawos_exe_key exe = {};
-	__u32 zero = 0;
-	__u8 *v;
-	long n;
 
-	if (!(cfg->flags & CLAWOS_CFG_PROTECT) || c->subject[0] != '/')
-		return;
-	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
-	if (!k)
-		return;
-	n = bpf_probe_read_kernel_str(k->path, sizeof(k->path), c->subject);
-	if (n <= 1)
-		return;
-	/* with the NUL: an entry without a trailing '/' is exact (agent/protect.c) */
-	k->prefixlen = (n < (long)sizeof(k->path) ? n : n - 1) * 8;
-	v = bpf_map_lookup_elem(&clawos_protect, k);
-	if (!v || !(*v & CLAWOS_PROTECT_V_READ))
-		return;
-	if (current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted())
+	if (!protect_read_denied(cfg, c->subject))
 		return;
 	a = anomaly_begin(CLAWOS_ANOMALY_FILE_VIOLATION, CLAWOS_SEV_HIGH, "protected_path");
 	if (!a)

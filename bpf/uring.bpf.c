@@ -83,27 +83,9 @@ static __always_inline bool uring_watched(__u8 op)
 
 static __always_inline void uring_violation(const struct clawos_config *cfg, const char *kpath, __u8 op)
 {
-	struct clawos_prefix_key *k;
 	struct clawos_anomaly_event *a;
-	struct clawos_exe_key exe = {};
-	__u32 zero = 0;
-	__u8 *v;
-	long n;
 
-	if (!(cfg->flags & CLAWOS_CFG_PROTECT))
-		return;
-	k = bpf_map_lookup_elem(&clawos_prefix_scratch, &zero);
-	if (!k)
-		return;
-	n = bpf_probe_read_kernel_str(k->path, sizeof(k->path), kpath);
-	if (n <= 1 || k->path[0] != '/')
-		return;
-	/* with the NUL: an entry without a trailing '/' is exact (agent/protect.c) */
-	k->prefixlen = (n < (long)sizeof(k->path) ? n : n - 1) * 8;
-	v = bpf_map_lookup_elem(&clawos_protect, k);
-	if (!v || !(*v & CLAWOS_PROTECT_V_READ))
-		return;
-	if (current_exe_key(&exe) && bpf_map_lookup_elem(&clawos_p_allow, &exe) && !current_untrusted())
+	if (!protect_read_denied(cfg, kpath))
 		return;
 	a = anomaly_begin(CLAWOS_ANOMALY_FILE_VIOLATION, CLAWOS_SEV_HIGH, "protected_path");
 	if (!a)
