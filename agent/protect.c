@@ -146,14 +146,36 @@ static void ident_collect(struct ident_set *is, const struct clawos_settings *s,
 			ident_add(is, own->files[i], CLAWOS_PROTECT_V_AGENT);
 }
 
-static int ident_sync(int fd, const struct ident_set *is)
+static void ident_bloom_add(struct clawos_ident_bloom *b, const struct clawos_exe_key *k)
+{
+	uint32_t bit = clawos_ident_bit(k->ino, k->dev);
+
+	b->bits[bit / 64] |= UINT64_C(1) << (bit % 64);
+}
+
+/* clawos_p_ident and its Bloom filter in step with is: the filter first
+ * gains the new keys' bits, the new keys go in, the stale ones out, and
+ * then the filter loses the stale bits, so that no present key is ever
+ * outside the filter. */
+static int ident_sync(int fd, int bloom_fd, const struct ident_set *is)
 {
 	struct clawos_exe_key key, next, stale[IDENT_MAX];
+	struct clawos_ident_bloom bloom = {}, now = {};
+	uint32_t zero = 0;
 	size_t n_stale = 0;
 	void *prev = NULL;
 
 	for (size_t i = 0; i < is->n; i++)
-		bpf_map_update_elem(fd, &is->keys[i], &is->v[i], BPF_ANY);
+		ident_bloom_add(&bloom, &is->keys[i]);
+	if (bpf_map_lookup_elem(bloom_fd, &zero, &now) == 0) {
+		for (size_t i = 0; i < ELEMENTSOF(now.bits); i++)
+			now.bits[i] |= bloom.bits[i];
+		if (bpf_map_update_elem(bloom_fd, &zero, &now, BPF_ANY) < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < is->n; i++)
+		if (bpf_map_update_elem(fd, &is->keys[i], &is->v[i], BPF_ANY) < 0)
+			return -errno;
 	while (n_stale < ELEMENTSOF(stale) && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		bool keep = false;
 
@@ -166,22 +188,26 @@ static int ident_sync(int fd, const struct ident_set *is)
 	}
 	for (size_t i = 0; i < n_stale; i++)
 		bpf_map_delete_elem(fd, &stale[i]);
+	if (bpf_map_update_elem(bloom_fd, &zero, &bloom, BPF_ANY) < 0)
+		return -errno;
 	return (int)is->n;
 }
 
 int protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const struct protect_agent_files *own)
 {
-	int fd = bpf_loader_map_fd(l, "clawos_p_ident");
+	int fd = bpf_loader_map_fd(l, "clawos_p_ident"), bloom_fd = bpf_loader_map_fd(l, "clawos_p_bloom");
 	struct ident_set *is;
 	int r;
 
 	if (fd < 0)
 		return fd;
+	if (bloom_fd < 0)
+		return bloom_fd;
 	is = calloc(1, sizeof(*is));
 	if (!is)
 		return -ENOMEM;
 	ident_collect(is, s, own);
-	r = ident_sync(fd, is);
+	r = ident_sync(fd, bloom_fd, is);
 	free(is);
 	return r;
 }

@@ -375,6 +375,20 @@ struct clawos_anomaly_event {
 
 #define CLAWOS_PROTECT_V_DIR 0x04 /* identity map: a directory, covers what is below it */
 
+/* A 256-bit Bloom filter over the (device, inode) keys of clawos_p_ident,
+ * the one entry of the clawos_p_bloom array: the walk up from an opened
+ * file tests each directory's bit and looks the hash up only when it is
+ * set, so that a path with no protected directory costs no lookup. */
+struct clawos_ident_bloom {
+	__u64 bits[4];
+};
+
+/* The bit of a (device, inode) key: a multiplicative hash's top 8 bits. */
+static inline __u32 clawos_ident_bit(__u64 ino, __u32 dev)
+{
+	return (__u32)(((ino ^ ((__u64)dev << 32)) * 0x9E3779B97F4A7C15ULL) >> 56);
+}
+
 /* A tracked process (an AI agent and its descendants). */
 struct clawos_tracked {
 	__u32 root_pid;

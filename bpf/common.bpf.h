@@ -228,6 +228,14 @@ CLAWOS_MAP struct {
 	__type(value, __u8); /* CLAWOS_PROTECT_V_* */
 } clawos_p_ident SEC(".maps");
 
+/* Which keys clawos_p_ident may hold (clawos-abi.h): kept by agent/protect.c. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_ident_bloom);
+} clawos_p_bloom SEC(".maps");
+
 /* The last process root seen on this CPU and whether it is the mount
  * namespace's root (path.bpf.h, current_root). */
 struct clawos_root_cache {

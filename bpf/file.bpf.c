@@ -14,6 +14,9 @@
  * BPF-LSM, file_open judges the parked record before the open completes
  * (file-lsm.bpf.c) and sys_exit only adds the result.
  */
+#ifndef CLAWOS_OPEN_HASH
+#define CLAWOS_KCAST /* kernels with task storage: 6.2+ may have bpf_rdonly_cast (path.bpf.h) */
+#endif
 #include "common.bpf.h"
 #include "path.bpf.h"
 

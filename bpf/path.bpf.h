@@ -27,9 +27,27 @@ static __always_inline int path_finish(char *buf, int off)
 	return off;
 }
 
-/* Fields that sit together in every kernel since 2.6 are read with one
- * helper call instead of one per field (the walk runs at every open): the
- * CO-RE offsets are checked, and the fields read one by one otherwise. */
+/* The walk runs at every open, and a helper call costs more than the rest
+ * of a step.  Where the kernel has bpf_rdonly_cast (6.2+), a pointer gets
+ * its BTF type back and the fields are plain loads (the kernel catches a
+ * fault; the kfunc itself compiles to nothing); it is a weak symbol, so
+ * that on older kernels the test below is false at load time and the
+ * verifier drops the branch.  There, fields that sit together in every
+ * kernel since 2.6 are read with one helper call instead of one per field:
+ * the CO-RE offsets are checked, and the fields read one by one otherwise. */
+#ifdef CLAWOS_KCAST
+/* Only one object of the linked program may declare the kfunc: bpftool
+ * 7.1's linker (libbpf 1.1) refuses the same extern kfunc in two.  The
+ * open programs (file.bpf.c), the hottest walk, use it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+#define kcast(p, T) ((T *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(T)))
+#define have_kcast() (bpf_rdonly_cast != NULL)
+#else
+#define kcast(p, T) ((T *)(p)) /* never used: have_kcast() is false */
+#define have_kcast() false
+#endif
+
 struct clawos_qstr {
 	__u32 hash;
 	__u32 len;
@@ -52,6 +70,16 @@ static __always_inline void dentry_head(struct dentry *d, struct clawos_dentry_h
 {
 	__u32 base = bpf_core_field_offset(struct dentry, d_parent);
 
+	if (have_kcast()) {
+		struct dentry *x = kcast(d, struct dentry);
+
+		h->d_parent = x->d_parent;
+		h->d_name.len = x->d_name.len;
+		h->d_name.name = x->d_name.name;
+		h->d_inode = x->d_inode;
+		return;
+	}
+
 	if (bpf_core_field_offset(struct dentry, d_name) == base + 8 &&
 	    bpf_core_field_offset(struct dentry, d_inode) == base + 24 &&
 	    bpf_core_field_size(struct dentry, d_name) == 16) {
@@ -69,6 +97,15 @@ static __always_inline void mount_head(struct mount *m, struct clawos_mount_head
 {
 	__u32 base = bpf_core_field_offset(struct mount, mnt_parent);
 
+	if (have_kcast()) {
+		struct mount *x = kcast(m, struct mount);
+
+		h->mnt_parent = x->mnt_parent;
+		h->mnt_mountpoint = x->mnt_mountpoint;
+		h->mnt_root = x->mnt.mnt_root;
+		return;
+	}
+
 	if (bpf_core_field_offset(struct mount, mnt_mountpoint) == base + 8 &&
 	    bpf_core_field_offset(struct mount, mnt) == base + 16 &&
 	    bpf_core_field_offset(struct vfsmount, mnt_root) == 0) {
@@ -79,6 +116,34 @@ static __always_inline void mount_head(struct mount *m, struct clawos_mount_head
 	h->mnt_parent = BPF_CORE_READ(m, mnt_parent);
 	h->mnt_mountpoint = BPF_CORE_READ(m, mnt_mountpoint);
 	h->mnt_root = BPF_CORE_READ(m, mnt.mnt_root);
+}
+
+static __always_inline __u64 inode_ino(struct inode *inode)
+{
+	if (have_kcast())
+		return kcast(inode, struct inode)->i_ino;
+	return BPF_CORE_READ(inode, i_ino);
+}
+
+/* The identity map's value for (dev, ino) when it may hold it, else 0: the
+ * Bloom filter spares the lookup of nearly every directory. */
+static __always_inline __u8 ident_lookup(const struct clawos_ident_bloom *b, __u64 ino, __u32 dev)
+{
+	struct clawos_exe_key k = {.ino = ino, .dev = dev};
+	__u32 bit = clawos_ident_bit(ino, dev);
+	__u8 *v;
+
+	if (b && !(b->bits[(bit >> 6) & 3] & (1ULL << (bit & 63))))
+		return 0;
+	v = bpf_map_lookup_elem(&clawos_p_ident, &k);
+	return v ? *v : 0;
+}
+
+static __always_inline const struct clawos_ident_bloom *ident_bloom(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&clawos_p_bloom, &zero);
 }
 
 /* Returns the offset in buf where the NUL-terminated absolute path starts
@@ -122,14 +187,26 @@ static __always_inline int path_walk(struct dentry *dentry, struct vfsmount *vfs
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)
 {
-	struct files_struct *files = BPF_CORE_READ(task, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	struct files_struct *files;
+	struct fdtable *fdt;
 	struct {
 		unsigned int max_fds;
 		struct file **fd;
 	} head = {};
 	struct file *file = NULL;
 
+	if (have_kcast()) {
+		struct fdtable *t = kcast(task, struct task_struct)->files->fdt;
+
+		head.max_fds = t->max_fds;
+		head.fd = t->fd;
+		if (fd < 0 || (unsigned int)fd >= head.max_fds)
+			return NULL;
+		bpf_probe_read_kernel(&file, sizeof(file), &head.fd[fd]);
+		return file;
+	}
+	files = BPF_CORE_READ(task, files);
+	fdt = BPF_CORE_READ(files, fdt);
 	if (fd < 0 || !fdt)
 		return NULL;
 	if (bpf_core_field_offset(struct fdtable, max_fds) == 0 && bpf_core_field_offset(struct fdtable, fd) == 8) {
@@ -171,20 +248,22 @@ static __always_inline int path_walk_base(struct task_struct *task, int dirfd, c
 /* Protected by identity: the file's (device, inode), or, for entries that
  * are directories, one of its parents' on the same filesystem (d_parent
  * stays on one superblock, so a bind mount of a protected directory is
- * still below it).  Returns the entry's CLAWOS_PROTECT_V_* or 0. */
+ * still below it).  The Bloom filter spares the lookup of nearly every
+ * parent.  Returns the entry's CLAWOS_PROTECT_V_* or 0. */
 static __always_inline __u8 protect_ident(const struct clawos_config *cfg, struct clawos_file_event *e,
 					  struct dentry *d)
 {
-	struct clawos_exe_key k = {.ino = e->ino, .dev = e->dev};
+	const struct clawos_ident_bloom *b;
 	struct clawos_dentry_head dh;
 	struct inode *inode;
-	__u8 *v;
+	__u8 v;
 
 	if (!(cfg->flags & CLAWOS_CFG_PROTECT_IDENT) || !e->ino)
 		return 0;
-	v = bpf_map_lookup_elem(&clawos_p_ident, &k);
-	if (v && !(*v & CLAWOS_PROTECT_V_DIR))
-		return *v;
+	b = ident_bloom();
+	v = ident_lookup(b, e->ino, e->dev);
+	if (v && !(v & CLAWOS_PROTECT_V_DIR))
+		return v;
 	if (!(cfg->flags & CLAWOS_CFG_PROTECT_DIRS) || !d)
 		return 0;
 	dentry_head(d, &dh);
@@ -195,10 +274,9 @@ static __always_inline __u8 protect_ident(const struct clawos_config *cfg, struc
 			break;
 		dentry_head(parent, &dh);
 		inode = dh.d_inode; /* a plain local: BPF_CORE_READ would relocate dh too */
-		k.ino = BPF_CORE_READ(inode, i_ino);
-		v = bpf_map_lookup_elem(&clawos_p_ident, &k);
-		if (v && (*v & CLAWOS_PROTECT_V_DIR))
-			return *v;
+		v = ident_lookup(b, inode_ino(inode), e->dev);
+		if (v & CLAWOS_PROTECT_V_DIR)
+			return v;
 		d = parent;
 	}
 	return 0;
@@ -230,7 +308,7 @@ static __always_inline bool root_is_ns_root(struct vfsmount *vfsmnt, struct dent
 static __always_inline bool current_root(struct vfsmount **mnt, struct dentry **dentry)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct fs_struct *fs = have_kcast() ? kcast(task, struct task_struct)->fs : BPF_CORE_READ(task, fs);
 	struct clawos_root_cache *c;
 	struct path root = {};
 	__u32 zero = 0;
@@ -296,15 +374,23 @@ static __always_inline void file_root(struct clawos_file_event *e, char *buf)
  * file_protect. */
 static __always_inline bool file_resolve(struct clawos_file_event *e, struct file *file, struct dentry **dentry)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
 	char *buf = scratch_get(1);
 	struct path fp = {};
 	bool done = false;
 	int off;
 	long n;
 
-	e->ino = BPF_CORE_READ(inode, i_ino);
-	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (have_kcast()) {
+		struct inode *inode = kcast(file, struct file)->f_inode;
+
+		e->ino = inode->i_ino;
+		e->dev = inode->i_sb->s_dev;
+	} else {
+		struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+		e->ino = BPF_CORE_READ(inode, i_ino);
+		e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	}
 	e->xflags |= CLAWOS_FILE_X_FROM_FILE;
 	if (bpf_core_field_size(struct path, mnt) == 8 && bpf_core_field_offset(struct path, dentry) == 8)
 		bpf_probe_read_kernel(&fp, sizeof(fp), &file->f_path);

@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 			return perror("chdir"), 1;
 		snprintf(p, sizeof(p), "/proc/self/cwd/%s", base);
 		ok = open_path(p);
-	} else if (!strcmp(trick, "bind") && arg) {
+	} else if ((!strcmp(trick, "bind") || !strcmp(trick, "bind-dir")) && arg) {
 		ok = trick_bind(target, arg);
 	} else if (!strcmp(trick, "long") && arg) {
 		ok = trick_long(target, arg);

@@ -95,6 +95,13 @@ def main():
         for f in (secret, secret + "123"):
             with open(f, "w") as fh:
                 fh.write("test\n")
+        # a protected directory, reached below a bind mount of a directory
+        # under it: only the walk up d_parent by identity sees it
+        pdir = wd.join("pdir")
+        pfile = os.path.join(pdir, "sub", "f")
+        os.makedirs(os.path.dirname(pfile))
+        with open(pfile, "w") as fh:
+            fh.write("test\n")
         excluded = wd.join("excluded")
         os.makedirs(excluded)
         with open(os.path.join(excluded, "f"), "w") as fh:
@@ -107,7 +114,7 @@ def main():
                               file_access_violation_mode=MODE,
                               exclude_path_prefix=excluded + "/",
                               protected_paths="/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d/, "
-                              "/root/.ssh/, /etc/ssh/ssh_host_*, " + secret)
+                              "/root/.ssh/, /etc/ssh/ssh_host_*, " + secret + ", " + pdir + "/")
         agent = h.Agent(binary, conf, wd)
         try:
             agent.start(wd.join("events.sock"))
@@ -146,6 +153,7 @@ def main():
                 ("proc-root", SHADOW, None, "/proc/self/root/etc/shadow"),
                 ("proc-cwd", SHADOW, None, "/proc/self/cwd/shadow"),
                 ("bind", SHADOW, wd.path, os.path.join(wd.path, "bind", "shadow")),
+                ("bind-dir", pfile, wd.path, os.path.join(wd.path, "bind", "f")),
                 ("long", SHADOW, wd.path, None),
                 ("nonresident", SHADOW, wd.path, None),
                 ("thread", SHADOW, DECOY, None),
@@ -171,10 +179,12 @@ def main():
                     h.check(bool(recs) and recs[0]["file"].get("protected_by") == "identity",
                             "hardlink: the link's path, protected by identity: %s" % [h.short(r) for r in recs[:1]])
                     continue
-                if trick == "bind":
-                    recs = [r for r in file_records(agent, pid) if r["file"]["path"].endswith("/bind/shadow")]
+                if trick in ("bind", "bind-dir"):
+                    name = "/bind/" + os.path.basename(target)
+                    recs = [r for r in file_records(agent, pid) if r["file"]["path"].endswith(name)]
                     h.check(bool(recs) and recs[0]["file"].get("protected_by") == "identity",
-                            "bind: the bind mount's path, protected by identity: %s" % [h.short(r) for r in recs[:1]])
+                            "%s: the bind mount's path, protected by identity: %s" %
+                            (trick, [h.short(r) for r in recs[:1]]))
                     continue
                 h.check(bool(recs), "%s: a file_access record names %s (%s)" %
                         (trick, expect, [r["file"]["path"] for r in file_records(agent, pid)][:3]))
