@@ -6,7 +6,7 @@
  * mapping), the records behind the golden files in tests/data/golden/:
  * <name>.json is the native form, ecs/<name>.json and ocsf/<name>.json the
  * other two.  test-event-json.c and test-event-siem.c check them against
- * those files.
+ * those files; print-fixture-records.c prints them for the schema check.
  */
 
 #include <errno.h>
