@@ -21,6 +21,7 @@ DELAY = 0.001   # seconds between reads
 
 
 def main():
+    h.require_schema()
     h.require_root_bpf()
     binary = h.agent_path()
     wd = u.ShmWorkdir()
