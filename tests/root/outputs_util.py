@@ -316,11 +316,12 @@ class BareAgent(h.Agent):
     record awaited; stats requested with SIGUSR1 and read from stdout."""
 
     env = None  # extra environment variables for the agent
+    wrapper = []  # a command the agent runs under (its pid must be the agent's: strace -D)
 
     def start(self, socket_path, timeout=30):
         self.socket_path = socket_path
         self.progs_before = h.clawos_prog_ids() or set()
-        cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
+        cmd = self.wrapper + [self.binary, "--config", self.config, "--foreground"] + self.args
         h.log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
