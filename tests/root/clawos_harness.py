@@ -146,15 +146,20 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def bpftool():
+    """The bpftool the build used ($CLAWOS_BPFTOOL, set by meson), else the
+    one on PATH; the build needs it, so its absence is a broken setup."""
+    p = os.environ.get("CLAWOS_BPFTOOL") or shutil.which("bpftool") or "/usr/sbin/bpftool"
+    if not os.access(p, os.X_OK):
+        hard_error("no bpftool (%s): the leak checks and program listings need it" % p)
+    return p
+
+
 def bpf_progs():
-    """{id: name} of loaded BPF programs, or None without bpftool."""
-    bpftool = shutil.which("bpftool") or ("/usr/sbin/bpftool" if os.path.exists("/usr/sbin/bpftool") else None)
-    if not bpftool:
-        return None
-    out = subprocess.run([bpftool, "prog", "show", "-j"], capture_output=True, text=True, timeout=30)
+    """{id: name} of loaded BPF programs."""
+    out = subprocess.run([bpftool(), "prog", "show", "-j"], capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
-        log("bpftool prog show failed: " + out.stderr.strip())
-        return None
+        hard_error("bpftool prog show failed: " + out.stderr.strip())
     return {p["id"]: p.get("name", "") for p in json.loads(out.stdout or "[]")}
 
 
@@ -180,8 +185,7 @@ def bpf_prog_ids_held():
 
 
 def clawos_prog_ids():
-    progs = bpf_progs()
-    return None if progs is None else {i for i, n in progs.items() if n.startswith("clawos_")}
+    return {i for i, n in bpf_progs().items() if n.startswith("clawos_")}
 
 
 # ---------------------------------------------------------------- config
@@ -424,7 +428,7 @@ class Agent:
         cannot receive it (see the report); it is read from stdout.  The
         client counts as attached once a first record reached it."""
         self.socket_path = socket_path
-        self.progs_before = clawos_prog_ids() or set()
+        self.progs_before = clawos_prog_ids()
         cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
         log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -521,9 +525,6 @@ class Agent:
             return
         self.terminate(timeout)
         now = clawos_prog_ids()
-        if now is None:
-            log("note: no bpftool, BPF programs left behind are not checked")
-            return
         # programs of another agent (another build's tests, the packaged
         # service) existed before us or are held by a live process
         new = now - self.progs_before

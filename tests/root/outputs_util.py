@@ -320,7 +320,7 @@ class BareAgent(h.Agent):
 
     def start(self, socket_path, timeout=30):
         self.socket_path = socket_path
-        self.progs_before = h.clawos_prog_ids() or set()
+        self.progs_before = h.clawos_prog_ids()
         cmd = self.wrapper + [self.binary, "--config", self.config, "--foreground"] + self.args
         h.log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -351,10 +351,7 @@ class BareAgent(h.Agent):
         self.terminate(timeout)
 
         def leaked():
-            now = h.clawos_prog_ids()
-            if now is None:
-                return set()
-            new = now - self.progs_before
+            new = h.clawos_prog_ids() - self.progs_before
             return new - (h.bpf_prog_ids_held() if new else set())
         left = leaked()
         if left:
