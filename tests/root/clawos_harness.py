@@ -103,6 +103,12 @@ def require_root_bpf():
         skip(reason)
 
 
+def asan_build(binary):
+    """Whether the agent was built with AddressSanitizer."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def agent_path():
     """The agent binary: argv[1], else $CLAWOS_AGENT."""
     p = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CLAWOS_AGENT")
