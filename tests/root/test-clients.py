@@ -81,7 +81,8 @@ def main():
                 % sorted(closed))
         got = [u.read_socket(mine[i], 2) for i in sorted(closed)]
         h.check(got and all(b == b"" and end in ("eof", "reset") for b, end in got),
-                "the refused connections got EOF and no byte (%s)" % [(b[:80], end) for b, end in got if b or not end][:2])
+                "the refused connections got EOF and no byte (%s)"
+                % [(b[:80], end) for b, end in got if b or not end][:2])
         for i in sorted(closed):
             mine[i].close()
         alive = mine[:10]

@@ -138,7 +138,8 @@ def main():
         h.check(final == [("events.sock", stat.S_IFSOCK, MODE, 0, gid)],
                 "events.sock only ever seen as a socket, mode 0660, owner root, group %s (%d)" % (group, gid))
         h.check(tmp and all(s[0] == tmp_name for s in tmp),
-                "the temporary name %s was seen (held %d ms after each call), and no other" % (tmp_name, HOLD_US // 1000))
+                "the temporary name %s was seen (held %d ms after each call), and no other"
+                % (tmp_name, HOLD_US // 1000))
         h.check(tmp[0][1:] == (stat.S_IFSOCK, 0o600, 0, 0),
                 "as bound, the temporary socket is 0600 root:root (%s)" % (tmp[0][1:],))
         h.check(all(s[1] == stat.S_IFSOCK and s[2] & ~MODE == 0 and s[3] == 0 and s[4] in (0, gid) for s in tmp),
