@@ -3,9 +3,12 @@
 """Validate NDJSON records against man/clawos-ebpf-events.schema.json.
 
 Usage: validate-schema.py [--invalid] SCHEMA FILE...
+       validate-schema.py --output-of PROGRAM SCHEMA
 
 FILE is an NDJSON file, '-' for standard input, or a directory: its *.json
-files in name order.
+files in name order.  With --output-of, PROGRAM is run and what it prints is
+validated: records the code makes now, not a capture.  It must exit 0 and
+print at least one record.
 
 Every non-empty line must be one JSON object valid against the schema.  The
 first errors are printed as FILE:LINE: message.  With --invalid the opposite
@@ -14,8 +17,10 @@ Exit status: 0 as expected, 1 not, 2 usage or unreadable input, 77 (skip)
 when the Python jsonschema module is missing.
 """
 
+import io
 import json
 import os
+import subprocess
 import sys
 
 MAX_ERRORS = 20
@@ -80,11 +85,41 @@ def check_stream(validator, name, stream, budget, expect_invalid=False):
     return bad
 
 
+def check_program(validator, program, budget):
+    """Runs program and validates its standard output; 0, 1 or 2 as main()."""
+    try:
+        r = subprocess.run([program], stdout=subprocess.PIPE, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"validate-schema: {program}: {e}", file=sys.stderr)
+        return 2
+    if r.returncode != 0:
+        print(f"validate-schema: {program} exited with status {r.returncode}", file=sys.stderr)
+        return 1
+    try:
+        text = r.stdout.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        print(f"validate-schema: {program}: {e}", file=sys.stderr)
+        return 1
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        print(f"validate-schema: {program} printed no record", file=sys.stderr)
+        return 1
+    bad = check_stream(validator, os.path.basename(program), io.StringIO(text), budget)
+    if bad:
+        print(f"validate-schema: {bad} invalid record(s) of {len(lines)} from {program}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     expect_invalid = len(argv) > 1 and argv[1] == "--invalid"
     if expect_invalid:
         argv = argv[:1] + argv[2:]
-    if len(argv) < 3 or argv[1] in ("-h", "--help"):
+    program = None
+    if len(argv) == 4 and argv[1] == "--output-of":
+        program = argv[2]
+        argv = argv[:1] + argv[3:]
+    if len(argv) < (2 if program else 3) or argv[1] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     try:
@@ -94,6 +129,8 @@ def main(argv):
         print(f"validate-schema: {argv[1]}: {e}", file=sys.stderr)
         return 2
     budget = [MAX_ERRORS]
+    if program:
+        return check_program(validator, program, budget)
     bad = total = 0
     names = []
     for name in argv[2:]:

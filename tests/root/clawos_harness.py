@@ -103,6 +103,12 @@ def require_root_bpf():
         skip(reason)
 
 
+def asan_build(binary):
+    """Whether the agent was built with AddressSanitizer."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def agent_path():
     """The agent binary: argv[1], else $CLAWOS_AGENT."""
     p = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CLAWOS_AGENT")
@@ -146,15 +152,20 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def bpftool():
+    """The bpftool the build used ($CLAWOS_BPFTOOL, set by meson), else the
+    one on PATH; the build needs it, so its absence is a broken setup."""
+    p = os.environ.get("CLAWOS_BPFTOOL") or shutil.which("bpftool") or "/usr/sbin/bpftool"
+    if not os.access(p, os.X_OK):
+        hard_error("no bpftool (%s): the leak checks and program listings need it" % p)
+    return p
+
+
 def bpf_progs():
-    """{id: name} of loaded BPF programs, or None without bpftool."""
-    bpftool = shutil.which("bpftool") or ("/usr/sbin/bpftool" if os.path.exists("/usr/sbin/bpftool") else None)
-    if not bpftool:
-        return None
-    out = subprocess.run([bpftool, "prog", "show", "-j"], capture_output=True, text=True, timeout=30)
+    """{id: name} of loaded BPF programs."""
+    out = subprocess.run([bpftool(), "prog", "show", "-j"], capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
-        log("bpftool prog show failed: " + out.stderr.strip())
-        return None
+        hard_error("bpftool prog show failed: " + out.stderr.strip())
     return {p["id"]: p.get("name", "") for p in json.loads(out.stdout or "[]")}
 
 
@@ -180,8 +191,7 @@ def bpf_prog_ids_held():
 
 
 def clawos_prog_ids():
-    progs = bpf_progs()
-    return None if progs is None else {i for i, n in progs.items() if n.startswith("clawos_")}
+    return {i for i, n in bpf_progs().items() if n.startswith("clawos_")}
 
 
 # ---------------------------------------------------------------- config
@@ -237,24 +247,28 @@ def write_config(workdir, name="clawos-ebpf.conf", extra_lines=(), **overrides):
 # ---------------------------------------------------------------- records
 
 _schema_validator = None
-_schema_checked = False
+
+
+def require_schema():
+    """Skip (77) when records cannot be validated against the events
+    schema (python3-jsonschema missing); a test that validates calls it
+    before it starts the agent."""
+    _validator()
 
 
 def _validator():
-    global _schema_validator, _schema_checked
-    if _schema_checked:
+    global _schema_validator
+    if _schema_validator is not None:
         return _schema_validator
-    _schema_checked = True
-    if not os.path.exists(SCHEMA):
-        log("note: %s missing, records are not validated against a schema" % SCHEMA)
-        return None
     try:
-        import jsonschema  # python3-jsonschema, optional
+        import jsonschema  # python3-jsonschema (dev.sh installs it)
     except ImportError:
-        log("note: python3-jsonschema missing, records are not validated against the schema")
-        return None
-    with open(SCHEMA) as f:
-        schema = json.load(f)
+        skip("python3-jsonschema is missing: records cannot be validated against %s" % SCHEMA)
+    try:
+        with open(SCHEMA) as f:
+            schema = json.load(f)
+    except (OSError, ValueError) as e:
+        hard_error("cannot read the events schema: %s" % e)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     _schema_validator = cls(schema)
@@ -265,11 +279,12 @@ def schema_errors(records, limit=5, per_event=300):
     """Up to `limit` (record, message) pairs failing the events schema.
 
     At most `per_event` records of each event kind are validated (about a
-    millisecond each): every kind is covered, a flood of one is not."""
+    millisecond each): every kind is covered, a flood of one is not.  No
+    records is an error: a validation of nothing would pass."""
     v = _validator()
+    if not records:
+        return [({}, "no records to validate")]
     out = []
-    if not v:
-        return out
     seen = {}
     for r in records:
         kind = r.get("event")
@@ -419,7 +434,7 @@ class Agent:
         cannot receive it (see the report); it is read from stdout.  The
         client counts as attached once a first record reached it."""
         self.socket_path = socket_path
-        self.progs_before = clawos_prog_ids() or set()
+        self.progs_before = clawos_prog_ids()
         cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
         log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -516,9 +531,6 @@ class Agent:
             return
         self.terminate(timeout)
         now = clawos_prog_ids()
-        if now is None:
-            log("note: no bpftool, BPF programs left behind are not checked")
-            return
         # programs of another agent (another build's tests, the packaged
         # service) existed before us or are held by a live process
         new = now - self.progs_before

@@ -12,8 +12,10 @@ the tests set include_comm to it, so its records are the only trace records.
 import json
 import os
 import re
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -308,6 +310,46 @@ class Tail:
         return lines
 
 
+# ---------------------------------------------------------------- sockets
+
+def hangups(socks, timeout):
+    """{index: seconds} of the sockets the agent closed within timeout, seen
+    with poll() (POLLRDHUP): nothing is read from them."""
+    p = select.poll()
+    for s in socks:
+        p.register(s, select.POLLRDHUP)
+    fds = {s.fileno(): i for i, s in enumerate(socks)}
+    closed = {}
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout and len(closed) < len(socks):
+        for fd, ev in p.poll(100):
+            if ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
+                closed[fds[fd]] = time.monotonic() - t0
+                p.unregister(fd)
+    return closed
+
+
+def read_socket(sock, timeout, marker=None):
+    """(bytes read, how it ended): "eof" or "reset" at the socket's end,
+    "marker" once marker was read, None when timeout passed first."""
+    sock.settimeout(0.5)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            b = sock.recv(1 << 20)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return data, "reset"
+        if not b:
+            return data, "eof"
+        data += b
+        if marker is not None and marker in data:
+            return data, "marker"
+    return data, None
+
+
 # ---------------------------------------------------------------- the agent
 
 class BareAgent(h.Agent):
@@ -316,11 +358,12 @@ class BareAgent(h.Agent):
     record awaited; stats requested with SIGUSR1 and read from stdout."""
 
     env = None  # extra environment variables for the agent
+    wrapper = []  # a command the agent runs under (its pid must be the agent's: strace -D)
 
     def start(self, socket_path, timeout=30):
         self.socket_path = socket_path
-        self.progs_before = h.clawos_prog_ids() or set()
-        cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
+        self.progs_before = h.clawos_prog_ids()
+        cmd = self.wrapper + [self.binary, "--config", self.config, "--foreground"] + self.args
         h.log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
@@ -350,10 +393,7 @@ class BareAgent(h.Agent):
         self.terminate(timeout)
 
         def leaked():
-            now = h.clawos_prog_ids()
-            if now is None:
-                return set()
-            new = now - self.progs_before
+            new = h.clawos_prog_ids() - self.progs_before
             return new - (h.bpf_prog_ids_held() if new else set())
         left = leaked()
         if left:
@@ -387,6 +427,14 @@ class BareAgent(h.Agent):
             if not self.alive():
                 break
         return None
+
+    def wait_consumed(self, n, timeout=60, pred=None):
+        """A stats record by which the agent read or dropped n file_access
+        records (and satisfying pred); None if none came within timeout."""
+        def consumed(s):
+            done = s["events"]["file_access"] + s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= n
+            return done and (pred is None or pred(s))
+        return self.request_stats(timeout, consumed)
 
     def final_stats(self, readers, pred=None, timeout=60):
         """A stats record (satisfying pred) that every reader received.
@@ -556,6 +604,22 @@ class Capture:
 
     def lost_in_band(self):
         return sum(r["lost"] for r in self.lost)
+
+
+def check_every_open(agent, reader, tag, n, what):
+    """After the generator's n opens: the agent consumed them, the reader
+    got a stats record after them, no kernel drop, no events_lost, each
+    open exactly once.  Returns (the final stats record, the capture)."""
+    h.check(agent.wait_consumed(n) is not None, "the agent saw all %d opens (read or dropped)" % n, agent.dump)
+    stats = agent.final_stats([reader], timeout=30)
+    h.check(stats is not None, "the client received a stats record after the run", agent.dump)
+    cap = Capture(tag).feed_file(reader.path)
+    kd = stats["kernel"]["ringbuf_drops_by_type"]["file_access"]
+    h.log("kernel drops %d, socket_dropped %d" % (kd, stats["outputs"]["socket_dropped"]))
+    h.check(kd == 0, "no kernel drops %s (%d)" % (what, kd))
+    h.check(not cap.lost, "no events_lost (%s)" % [r["lost"] for r in cap.lost][:5])
+    cap.check_each_once(n, "the reader")
+    return stats, cap
 
 
 def seq_gaps(keys):

@@ -122,21 +122,12 @@ def run(binary, wd, gen_exe, name, max_clients, hold, emfile):
         connects = sum(c for c, _ in counts)
         h.log("generator: %d opens in %.2f s (%.0f/s); flooders: %d connects (%.0f/s), %d failed" %
               (N, elapsed, N / elapsed, connects, connects / elapsed, sum(e for _, e in counts)))
-        caught_up = agent.request_stats(60, lambda s: s["events"]["file_access"] +
-                                        s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
-        h.check(caught_up is not None, "the agent saw all %d opens (read or dropped)" % N, agent.dump)
-        stats = agent.final_stats([reader], timeout=30)
-        h.check(stats is not None, "the client received a stats record after the run", agent.dump)
+        stats, _ = u.check_every_open(agent, reader, tag, N, "under the flood")
         o = stats["outputs"]
         h.log("outputs: %s" % {k: v for k, v in o.items() if k.startswith("socket")})
         if not emfile:
             h.check(o["socket_refused"] >= 1000, "the flood reached the agent: %d connections refused at "
                     "max_clients" % o["socket_refused"])
-        cap = u.Capture(tag).feed_file(reader.path)
-        kd = stats["kernel"]["ringbuf_drops_by_type"]["file_access"]
-        h.check(kd == 0, "no kernel drops under the flood (%d)" % kd)
-        h.check(not cap.lost, "no events_lost (%s)" % [r["lost"] for r in cap.lost][:5])
-        cap.check_each_once(N, "the reader")
         h.check(agent.alive(), "the agent is still running")
         if emfile:
             h.check(o.get("socket_accept_errors", 0) > 0, "the agent ran out of descriptors and counted it "

@@ -281,11 +281,9 @@ def main():
             st = unit.sock_stat
             h.check(st is not None and st.st_gid == gid,
                     "the socket belongs to group %s without CAP_CHOWN (gid %s)" % (group, st and st.st_gid))
-        progs = h.bpf_progs()
-        if progs is not None:
-            h.wait_for(lambda: not unit.held & set(h.bpf_progs()), 5, what="the programs to be freed")
-            h.check(unit.held and not unit.held & set(h.bpf_progs()),
-                    "none of the %d programs is left after SIGTERM" % len(unit.held))
+        h.wait_for(lambda: not unit.held & set(h.bpf_progs()), 5, what="the programs to be freed")
+        h.check(unit.held and not unit.held & set(h.bpf_progs()),
+                "none of the %d programs is left after SIGTERM" % len(unit.held))
 
         # Every member is needed: without it, something is lost.  CAP_SYS_ADMIN
         # is only needed under Debian's perf_event_paranoid = 3 (the vm suite

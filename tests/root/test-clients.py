@@ -7,7 +7,6 @@ everything, freed places are given to new clients, and the agent's open
 file descriptors return to their count before any client came."""
 
 import os
-import select
 import socket
 import subprocess
 import sys
@@ -41,39 +40,6 @@ def connect(path):
     return s
 
 
-def hung_up(socks, timeout):
-    """Indexes of the sockets the agent closed (POLLRDHUP) within timeout;
-    nothing is read from them."""
-    p = select.poll()
-    for s in socks:
-        p.register(s, select.POLLRDHUP)
-    fds = {s.fileno(): i for i, s in enumerate(socks)}
-    closed = set()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for fd, ev in p.poll(100):
-            if ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
-                closed.add(fds[fd])
-                p.unregister(fd)
-    return closed
-
-
-def read_until(sock, marker, timeout):
-    """Bytes read from sock until marker appears (or EOF/timeout)."""
-    sock.settimeout(0.5)
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker not in data and time.monotonic() < deadline:
-        try:
-            b = sock.recv(1 << 20)
-        except socket.timeout:
-            continue
-        if not b:
-            break
-        data += b
-    return data
-
-
 def main():
     h.require_root_bpf()
     binary = h.agent_path()
@@ -102,7 +68,7 @@ def main():
         mine += [connect(path) for _ in range(25)]
         total = len(mine) + HOLDERS * PER_HOLDER
         h.log("%d connections made, max_clients = %d" % (total, MAX))
-        closed = hung_up(mine, 3)
+        closed = set(u.hangups(mine, 3))
         s1 = agent.request_stats(10)
         h.check(s1 is not None, "a stats record after the connections", agent.dump)
         out = s1["outputs"]
@@ -113,9 +79,10 @@ def main():
                 % (total - MAX, out["socket_refused"]))
         h.check(closed == set(range(10, 35)), "the agent closed exactly our 25 connections past the limit (%s)"
                 % sorted(closed))
-        got = [read_until(mine[i], b"\n", 2) for i in sorted(closed)]
-        h.check(all(b == b"" for b in got), "the refused connections got EOF and no byte (%s)"
-                % [b[:80] for b in got if b][:2])
+        got = [u.read_socket(mine[i], 2) for i in sorted(closed)]
+        h.check(got and all(b == b"" and end in ("eof", "reset") for b, end in got),
+                "the refused connections got EOF and no byte (%s)"
+                % [(b[:80], end) for b, end in got if b or not end][:2])
         for i in sorted(closed):
             mine[i].close()
         alive = mine[:10]
@@ -131,18 +98,19 @@ def main():
         gen = u.Generator(gen_exe, comm, tag, K, 5000)
         gen.go()
         gen.wait_done(30)
-        final = agent.request_stats(30, lambda s: s["events"]["file_access"] +
-                                    s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= K)
+        final = agent.wait_consumed(K, 30)
         h.check(final is not None, "the agent consumed the %d opens" % K, agent.dump)
         h.check(final["kernel"]["ringbuf_drops"] == 0, "no kernel drops")
         marker = final["time"].encode()
         for i, s in enumerate(alive):
-            cap = u.Capture(tag, validate_json=True).feed(read_until(s, marker, 30).split(b"\n")[:-1])
+            data, end = u.read_socket(s, 30, marker)
+            h.check(end == "marker", "surviving client %d read up to the stats record after the opens (%s)" % (i, end))
+            cap = u.Capture(tag, validate_json=True).feed(data.split(b"\n")[:-1])
             h.check(sorted(cap.tagged) == list(range(K)) and not cap.lost and not cap.bad,
                     "surviving client %d got all %d opens (%d, %d events_lost)" % (i, K, len(cap.tagged), len(cap.lost)))
         # the places freed are given to new clients, up to the limit again
         late = [connect(path) for _ in range(MAX - 10 + 1)]
-        closed = hung_up(late, 2)
+        closed = set(u.hangups(late, 2))
         s3 = agent.request_stats(10)
         h.check(len(closed) == 1 and s3["outputs"]["socket_clients"] == MAX and
                 s3["outputs"]["socket_refused"] == total - MAX + 1,

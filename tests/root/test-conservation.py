@@ -129,13 +129,11 @@ def main():
         timer.join()
         h.log("generator: %d opens in %.2f s (%.0f/s); paused client stopped for the first %.0f s"
               % (N, elapsed, N / elapsed, PAUSE_S))
-        caught_up = lambda n: lambda s: (s["events"]["file_access"] +  # noqa: E731
-                                         s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= n)
-        h.check(agent.request_stats(60, caught_up(N)) is not None, "the agent consumed all %d opens" % N, agent.dump)
+        h.check(agent.wait_consumed(N) is not None, "the agent consumed all %d opens" % N, agent.dump)
         # after the ring buffer drained, one record on each CPU: a drop at
         # the end of a CPU's sequence becomes a gap
         gen.trailer()
-        h.check(agent.request_stats(30, caught_up(n_all)) is not None, "the agent consumed the trailer", agent.dump)
+        h.check(agent.wait_consumed(n_all, 30) is not None, "the agent consumed the trailer", agent.dump)
         # a stats record both clients got: the paused one has caught up
         final = agent.final_stats([fast, paused], timeout=60)
         h.check(final is not None, "both clients received a stats record after the trailer", agent.dump)

@@ -88,16 +88,7 @@ def main():
               (N, elapsed, idlers.opened, sorted(set(r[:40] for r in idlers.replies))))
         h.check(st.returncode == 0 and '"pid"' in st.stdout,
                 "clawos-ebpf status answered during the run (exit %d: %s)" % (st.returncode, st.stderr[-300:]))
-        caught_up = agent.request_stats(60, lambda s: s["events"]["file_access"] +
-                                        s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
-        h.check(caught_up is not None, "the agent saw all %d opens (read or dropped)" % N, agent.dump)
-        stats = agent.final_stats([reader], timeout=30)
-        h.check(stats is not None, "the client received a stats record after the run", agent.dump)
-        cap = u.Capture(tag).feed_file(reader.path)
-        kd = stats["kernel"]["ringbuf_drops_by_type"]["file_access"]
-        h.check(kd == 0, "no kernel drops while control connections idle (%d)" % kd)
-        h.check(not cap.lost, "no events_lost (%s)" % [r["lost"] for r in cap.lost][:5])
-        cap.check_each_once(N, "the reader")
+        u.check_every_open(agent, reader, tag, N, "while control connections idle")
         h.check(idlers.replies and all(r.startswith(b"ERR timeout") for r in idlers.replies),
                 "every idle connection was told 'ERR timeout' (%s)" % sorted(set(r[:40] for r in idlers.replies)))
         # a request that fills the buffer without a newline is answered

@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""debug_printk: with yes, a triggered open leaves a line in trace_pipe; with
-no, none; switched by a live reload, and every program and map of the agent
+"""debug_printk: with yes, an open of a target path leaves a line in
+trace_pipe; with no, none; switched by a live reload, and every program and map of the agent
 carries a clawos_ name (bpftool prog/map show)."""
 
 import json
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,12 +41,33 @@ def read_pipe_for(fd, seconds, needle):
     return found
 
 
-def opens_seen(fd, agent_pid, opener):
-    """Run an opener process while reading trace_pipe; our lines of it."""
-    p = subprocess.Popen(opener)
-    lines = read_pipe_for(fd, 2.0, b"clawos openat pid=%d " % p.pid)
-    p.wait(10)
-    return lines
+def open_in_child(path):
+    """A forked child opens path and nothing else, then exits: its pid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(os.open(path, os.O_RDONLY))
+        except OSError:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def opens_seen(fd, agent, target):
+    """Two opens of target, each by a child that opens nothing else, while
+    trace_pipe is read: {pid: its openat lines}.  The agent's records of
+    the opens tie each pid to the target path."""
+    read_pipe_for(fd, 0.2, b"")  # what is pending belongs to earlier opens
+    start = agent.client.count()
+    pids = [open_in_child(target) for _ in range(2)]
+    lines = read_pipe_for(fd, 2.0, b"clawos openat pid=")
+    for pid in pids:
+        rec = agent.client.wait_for(lambda r: r["event"] == "file_access" and r["file"]["path"] == target
+                                    and r["process"]["pid"] == pid, 10, what="the open of %s" % target,
+                                    start=start)
+        h.check(rec is not None, "the agent recorded pid %d's open of %s" % (pid, target))
+    return {pid: [ln for ln in lines if b"clawos openat pid=%d " % pid in ln] for pid in pids}
 
 
 def set_key(path, key, value):
@@ -55,6 +75,13 @@ def set_key(path, key, value):
         text = f.read()
     with open(path, "w") as f:
         f.write(re.sub(r"(?m)^%s = .*$" % key, "%s = %s" % (key, value), text))
+
+
+def reload(agent):
+    start = agent.client.count()
+    os.kill(agent.pid, signal.SIGHUP)
+    h.check(agent.client.wait_for(lambda r: r["event"] == "config_changed", 10, start=start) is not None,
+            "reload applied")
 
 
 def main():
@@ -71,39 +98,34 @@ def main():
             fd = os.open(tp, os.O_RDONLY | os.O_NONBLOCK)
             try:
                 target = "/nonexistent-" + uuid.uuid4().hex
-                opener = ["sh", "-c", "sleep 0.3; cat %s 2>/dev/null; sleep 0.3; cat %s 2>/dev/null" % (target, target)]
-                h.check(not opens_seen(fd, agent.pid, opener), "debug_printk = no: no line in trace_pipe")
+                seen = opens_seen(fd, agent, target)
+                h.check(not any(seen.values()), "debug_printk = no: no line in trace_pipe for the opens (%s)" % seen)
                 set_key(conf, "debug_printk", "yes")
-                start = agent.client.count()
-                os.kill(agent.pid, signal.SIGHUP)
-                h.check(agent.client.wait_for(lambda r: r["event"] == "config_changed", 10, start=start) is not None,
-                        "reload applied")
-                lines = opens_seen(fd, agent.pid, opener)
-                h.check(len(lines) > 0, "debug_printk = yes: the open left lines in trace_pipe: %s" %
-                        [ln[-80:] for ln in lines[:2]])
+                reload(agent)
+                seen = opens_seen(fd, agent, target)
+                h.check(all(any(b" report " in ln for ln in v) for v in seen.values()),
+                        "debug_printk = yes: each open of the target left its 'report' line in trace_pipe (%s)" % seen)
                 set_key(conf, "debug_printk", "no")
-                start = agent.client.count()
-                os.kill(agent.pid, signal.SIGHUP)
-                agent.client.wait_for(lambda r: r["event"] == "config_changed", 10, start=start)
-                h.check(not opens_seen(fd, agent.pid, opener), "back to no: silent again")
+                reload(agent)
+                seen = opens_seen(fd, agent, target)
+                h.check(not any(seen.values()), "back to no: silent again (%s)" % seen)
             finally:
                 os.close(fd)
-            if shutil.which("bpftool"):
-                ids = h.clawos_prog_ids()
-                progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
-                                                  text=True).stdout or "[]")
-                ours = [p for p in progs if p.get("id") in ids]
-                h.check(len(ours) > 10, "bpftool prog show lists the agent's programs (%d)" % len(ours))
-                maps = set(m for p in ours for m in p.get("map_ids", []))
-                allmaps = json.loads(subprocess.run(["bpftool", "map", "show", "-j"], capture_output=True,
-                                                    text=True).stdout or "[]")
-                names = [m.get("name", "") for m in allmaps if m.get("id") in maps]
-                # libbpf names the maps of constant sections itself:
-                # "clawos.rodata", and ".rodata.str1.1" for string literals
-                odd = sorted(set(n for n in names if not n.startswith("clawos_") and n != "clawos.rodata"
-                                 and not n.startswith(".rodata")))
-                h.check(names and not odd, "every map of the agent is named clawos_* (or is libbpf's .rodata): %s"
-                        % odd)
+            ids = h.clawos_prog_ids()
+            progs = json.loads(subprocess.run([h.bpftool(), "prog", "show", "-j"], capture_output=True,
+                                              text=True).stdout or "[]")
+            ours = [p for p in progs if p.get("id") in ids]
+            h.check(len(ours) > 10, "bpftool prog show lists the agent's programs (%d)" % len(ours))
+            maps = set(m for p in ours for m in p.get("map_ids", []))
+            allmaps = json.loads(subprocess.run([h.bpftool(), "map", "show", "-j"], capture_output=True,
+                                                text=True).stdout or "[]")
+            names = [m.get("name", "") for m in allmaps if m.get("id") in maps]
+            # libbpf names the maps of constant sections itself:
+            # "clawos.rodata", and ".rodata.str1.1" for string literals
+            odd = sorted(set(n for n in names if not n.startswith("clawos_") and n != "clawos.rodata"
+                             and not n.startswith(".rodata")))
+            h.check(names and not odd, "every map of the agent is named clawos_* (or is libbpf's .rodata): %s"
+                    % odd)
         finally:
             agent.stop()
 

@@ -94,13 +94,12 @@ def check_kinds(binary, wd, agent, ids):
     in_journal(rec, ids)
 
     # tamper: bpf() by another process
-    if shutil.which("bpftool"):
-        subprocess.run(["bpftool", "prog", "list"], capture_output=True, timeout=30)
-        rec = wait_anomaly(agent, "tamper bpf_syscall by bpftool", lambda r: r["anomaly"]["rule"] == "bpf_syscall"
-                           and r["process"]["comm"] == "bpftool")
-        h.check(rec["anomaly"]["kind"] == "tamper" and rec["anomaly"]["severity"] in ("high", "critical"),
-                "tamper, severity high")
-        in_journal(rec, ids)
+    subprocess.run([h.bpftool(), "prog", "list"], capture_output=True, timeout=30)
+    rec = wait_anomaly(agent, "tamper bpf_syscall by bpftool", lambda r: r["anomaly"]["rule"] == "bpf_syscall"
+                       and r["process"]["comm"] == "bpftool")
+    h.check(rec["anomaly"]["kind"] == "tamper" and rec["anomaly"]["severity"] in ("high", "critical"),
+            "tamper, severity high")
+    in_journal(rec, ids)
 
     # tamper: SIGSTOP then SIGCONT on the agent
     subprocess.run(["kill", "-STOP", str(agent.pid)])

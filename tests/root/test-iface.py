@@ -19,7 +19,6 @@ namespaces is touched.
 """
 
 import ctypes
-import json
 import os
 import shutil
 import socket
@@ -207,16 +206,11 @@ def run_relink(agent):
 
 
 def check_schema(agent):
-    """The records against the events schema, once it describes them."""
-    try:
-        with open(h.SCHEMA) as f:
-            known = "iface" in json.load(f)["properties"]["event"]["enum"]
-    except (OSError, ValueError, KeyError, TypeError):
-        known = False
-    if not known:
-        h.log("note: %s does not describe iface records yet; not validated" % h.SCHEMA)
-        return
-    recs = [r for r in agent.client.snapshot() if r.get("event") in ("iface", "iface_state", "anomaly", "stats")]
+    """The records of the run against the events schema."""
+    kinds = ("iface", "iface_state", "anomaly", "stats")
+    recs = [r for r in agent.client.snapshot() if r.get("event") in kinds]
+    missing = set(kinds) - {r["event"] for r in recs}
+    h.check(not missing, "the run made iface, iface_state, anomaly and stats records (missing %s)" % sorted(missing))
     errs = h.schema_errors(recs)
     for r, e in errs:
         h.log("  schema: %s: %s" % (e, h.short(r)))
@@ -229,6 +223,7 @@ def main():
     for tool in ("ip", "tc"):
         if not shutil.which(tool):
             h.skip("'%s' (iproute2) is missing" % tool)
+    h.require_schema()
     h.require_root_bpf()
     binary = h.agent_path()
     libc = ctypes.CDLL(None, use_errno=True)

@@ -212,13 +212,10 @@ def main():
             h.check(reader.wait_for("STOPPING", "1", after=mark, timeout=2) is not None,
                     "STOPPING=1 after SIGTERM", dump)
             h.check(not os.path.exists(sock_path), "the event socket is removed")
-            if h.bpf_progs() is None:
-                h.log("note: no bpftool, programs left behind are not checked")
-            else:
-                # the kernel frees programs shortly after the last reference goes
-                h.wait_for(lambda: not held & set(h.bpf_progs()), 5, what="the programs to be freed")
-                left = sorted(held & set(h.bpf_progs()))
-                h.check(held and not left, "none of the agent's %d BPF programs is left (left: %s)" % (len(held), left))
+            # the kernel frees programs shortly after the last reference goes
+            h.wait_for(lambda: not held & set(h.bpf_progs()), 5, what="the programs to be freed")
+            left = sorted(held & set(h.bpf_progs()))
+            h.check(held and not left, "none of the agent's %d BPF programs is left (left: %s)" % (len(held), left))
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -222,6 +222,7 @@ class Pipeline:
 
 
 def main():
+    h.require_schema()
     h.require_root_bpf()
     binary = h.agent_path()
     h.set_comm("clawt-main")

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Live reload (SIGHUP): a changed key takes effect at once without a gap in
-the event stream; an invalid file is refused and the old settings stay."""
+the event stream; an invalid file is refused and the old settings stay.
+Every record the agent wrote on its standard output (startup,
+config_changed, config_reload_failed, exec, file_access, shutdown) is
+valid against the events schema."""
 
 import os
 import re
@@ -145,7 +148,19 @@ def check_no_gap(agent):
     h.check(gaps == 0, "no sequence gap on any CPU across the reloads (%d gaps)" % gaps)
 
 
+def check_schema(agent):
+    """What the agent wrote on stdout over the whole run, once it exited."""
+    recs = agent.stdout_records()
+    kinds = {r.get("event") for r in recs}
+    want = {"startup", "config_changed", "config_reload_failed", "exec", "file_access", "shutdown"}
+    h.check(want <= kinds, "stdout has every kind of record this test made (missing %s)" % sorted(want - kinds))
+    errs = h.schema_errors(recs)
+    h.check(not errs, "the %d records on stdout match the events schema" % len(recs),
+            lambda: [h.log("  %s: %s" % (m, h.short(r))) for r, m in errs])
+
+
 def main():
+    h.require_schema()
     h.require_root_bpf()
     binary = h.agent_path()
     with h.Workdir() as wd:
@@ -159,8 +174,10 @@ def main():
             check_switch(agent)
             check_invalid(agent)
             check_no_gap(agent)
-        finally:
             agent.stop()
+            check_schema(agent)
+        finally:
+            agent.kill()
 
 
 if __name__ == "__main__":

@@ -297,6 +297,7 @@ def check_cli(binary, wd, rules_dir):
 
 
 def main():
+    h.require_schema()
     h.require_root_bpf()
     h.enter_private_mounts()
     binary = h.agent_path()

@@ -36,17 +36,7 @@ def main():
         gen.go()
         elapsed = gen.wait_done(60)
         h.log("generator: %d opens in %.2f s (%.0f/s)" % (N, elapsed, N / elapsed))
-        caught_up = agent.request_stats(60, lambda s: s["events"]["file_access"] +
-                                        s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
-        h.check(caught_up is not None, "the agent saw all %d opens (read or dropped)" % N, agent.dump)
-        stats = agent.final_stats([reader], timeout=30)
-        h.check(stats is not None, "the client received a stats record after the run")
-        cap = u.Capture(tag).feed_file(reader.path)
-        kd = stats["kernel"]["ringbuf_drops_by_type"]["file_access"]
-        h.log("kernel drops %d, socket_dropped %d" % (kd, stats["outputs"]["socket_dropped"]))
-        h.check(kd == 0, "no kernel drops with a %s ring buffer at %d/s (%d)" % (RING, RATE, kd))
-        h.check(not cap.lost, "no events_lost (%s)" % [r["lost"] for r in cap.lost][:5])
-        cap.check_each_once(N, "the client")
+        u.check_every_open(agent, reader, tag, N, "with a %s ring buffer at %d/s" % (RING, RATE))
         h.check(agent.alive(), "the agent is still running")
         reader.kill()
         agent.stop()

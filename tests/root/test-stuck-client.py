@@ -6,7 +6,6 @@ memory stays bounded by client_queue_size, and the stuck client is
 disconnected after client_stall_timeout (stats outputs.socket_stalled)."""
 
 import os
-import select
 import signal
 import socket
 import sys
@@ -55,41 +54,6 @@ class RssSampler(threading.Thread):
             time.sleep(0.1)
 
 
-def wait_hangup(sock, timeout):
-    """Seconds until the agent closed the stuck socket, seen with poll()
-    (POLLRDHUP) so that the client still reads nothing; None on timeout."""
-    p = select.poll()
-    p.register(sock, select.POLLRDHUP)
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        for _, ev in p.poll(200):
-            if ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
-                return time.monotonic() - t0
-    return None
-
-
-def drain(sock, timeout):
-    """Reads what the stuck socket still holds: 'eof' or 'reset' at its end."""
-    sock.settimeout(0.5)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            b = sock.recv(1 << 20)
-        except socket.timeout:
-            continue
-        except ConnectionResetError:
-            return "reset"
-        if not b:
-            return "eof"
-    return None
-
-
-def sanitized(binary):
-    """Whether the agent was built with AddressSanitizer."""
-    with open(binary, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 def main():
     h.require_root_bpf()
     binary = h.agent_path()
@@ -104,7 +68,7 @@ def main():
     # serve the queues from it unseen; return freed memory at once and map
     # large buffers on their own, so that VmRSS shows what the queues take.
     agent.env = {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0:glibc.malloc.mmap_threshold=131072"}
-    asan = sanitized(agent.binary)
+    asan = h.asan_build(agent.binary)
     if asan:
         # AddressSanitizer keeps freed memory in quarantine and has its own
         # allocator: give memory back at once, and allow for its shadow
@@ -128,26 +92,17 @@ def main():
         # must still lose nothing when the agent catches up
         threading.Timer(1.0, lambda: stall_agent(agent, BEHIND_S)).start()
         # the stuck client is cut off while the traffic flows
-        t_cut = wait_hangup(stuck, 30)
-        end = drain(stuck, 10) if t_cut is not None else None
+        # seen with poll(), so that the client still reads nothing
+        t_cut = u.hangups([stuck], 30).get(0)
+        end = u.read_socket(stuck, 10)[1] if t_cut is not None else None
         elapsed = gen.wait_done(60)
         h.log("generator: %d opens in %.2f s (%.0f/s); stuck client cut off (%s) %s s after the start" %
               (N, elapsed, N / elapsed, end, t_cut and "%.1f" % t_cut))
-        caught_up = agent.request_stats(60, lambda s: s["events"]["file_access"] +
-                                        s["kernel"]["ringbuf_drops_by_type"]["file_access"] >= N)
+        stats, _ = u.check_every_open(agent, reader, tag, N, "with a %s ring buffer" % RING)
         sampler.done.set()
         sampler.join(5)
-        h.check(caught_up is not None, "the agent caught up with the %d opens" % N, agent.dump)
-        stats = agent.final_stats([reader], timeout=30)
-        h.check(stats is not None, "the reading client received a stats record after the burst")
-        cap = u.Capture(tag).feed_file(reader.path)
-        kd = stats["kernel"]["ringbuf_drops_by_type"]["file_access"]
         out = stats["outputs"]
-        h.log("kernel drops %d, socket_dropped %d, socket_stalled %d, socket_clients %d" %
-              (kd, out["socket_dropped"], out["socket_stalled"], out["socket_clients"]))
-        h.check(kd == 0, "no kernel drops with a %s ring buffer (%d)" % (RING, kd))
-        h.check(not cap.lost, "no events_lost for the reading client (%s)" % [r["lost"] for r in cap.lost][:5])
-        cap.check_each_once(N, "the reading client")
+        h.log("socket_stalled %d, socket_clients %d" % (out["socket_stalled"], out["socket_clients"]))
         growth = sampler.max - base
         h.log("VmRSS: %d KiB idle, at most %d KiB during the run (+%d KiB); agent's own rss_kib %d" %
               (base, sampler.max, growth, stats["rss_kib"]))

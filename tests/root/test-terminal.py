@@ -37,7 +37,7 @@ class PtyAgent(h.PtyProcess):
     """The agent in the foreground with its output on a pty."""
 
     def __init__(self, binary, config, workdir, args=(), ctty=True, env=None, name="tty", stderr_file=False):
-        self.progs_before = h.clawos_prog_ids() or set()
+        self.progs_before = h.clawos_prog_ids()
         self.err_path = workdir.join(name + ".stderr")
         cmd = [binary, "--foreground", "--config", config] + list(args)
         h.log("starting on a pty%s: %s" % (" (controlling terminal)" if ctty else "", " ".join(cmd)))
@@ -52,11 +52,9 @@ class PtyAgent(h.PtyProcess):
             raise h.TestFailure("%s: the agent still ran %d s later" % (what, timeout))
         h.check(rc == 0, "%s: the agent exited with status 0 (got %s)" % (what, rc))
         h.check(not os.path.exists(socket_path), "%s: it removed its socket" % what)
-        now = h.clawos_prog_ids()
-        if now is not None:
-            new = now - self.progs_before
-            others = new & h.bpf_prog_ids_held() if new else set()
-            h.check(not (new - others), "%s: no clawos_* BPF program left (leaked %s)" % (what, sorted(new - others)))
+        new = h.clawos_prog_ids() - self.progs_before
+        others = new & h.bpf_prog_ids_held() if new else set()
+        h.check(not (new - others), "%s: no clawos_* BPF program left (leaked %s)" % (what, sorted(new - others)))
 
 
 def startup_line(agent):

@@ -5,12 +5,13 @@
  * One sample of every kernel record type (and of each variant with its own
  * mapping), the records behind the golden files in tests/data/golden/:
  * <name>.json is the native form, ecs/<name>.json and ocsf/<name>.json the
- * other two.  The values of the records test-event-json.c also has are
- * the same there.
+ * other two.  test-event-json.c and test-event-siem.c check them against
+ * those files; print-fixture-records.c prints them for the schema check.
  */
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -533,9 +534,22 @@ static const struct fixture {
     {"anomaly-evasion", fixture_anomaly_evasion},
 };
 
+/* The fixture of that name (of its golden files); NULL if there is none. */
+static inline const struct fixture *fixture_named(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++)
+		if (strcmp(fixtures[i].name, name) == 0)
+			return &fixtures[i];
+	return NULL;
+}
+
 /* Fills r and ctx (a copy of fixture_ctx, changed where the record needs). */
 static inline void fixture_build(const struct fixture *f, union fixture_record *r, struct event_context *ctx)
 {
+	if (!f) {
+		fputs("fixture_build: no such fixture\n", stderr);
+		abort();
+	}
 	memset(r, 0, sizeof(*r));
 	*ctx = fixture_ctx;
 	f->build(r, ctx);

