@@ -23,12 +23,13 @@ PACKAGES=(
 	scdoc mandoc systemd
 )
 # tests: unit (cmocka, sanitizer runtimes, schemas: ours, ECS and OCSF), root (iproute2 for veth,
-# socat, syslog-ng as a real shipper, capsh/setpriv, python3-yaml for the Sigma conformance
-# test, git for its ordinary workloads), vm (qemu guest), packaging (deb and rpm builds),
-# fresh (a new Debian in a chroot, a clone)
+# socat, syslog-ng as a real shipper, capsh/setpriv, strace to hold the agent at each step of
+# its socket's set-up, python3-yaml for the Sigma conformance test, git for its ordinary
+# workloads), vm (qemu guest), packaging (deb and rpm builds), fresh (a new Debian in a chroot,
+# a clone)
 TEST_PACKAGES=(
 	libcmocka-dev libclang-rt-14-dev python3 python3-jsonschema python3-yaml git
-	iproute2 socat syslog-ng-core libcap2-bin util-linux
+	iproute2 socat syslog-ng-core libcap2-bin util-linux strace
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	debhelper dpkg-dev lintian rpm fakeroot
 	debootstrap
