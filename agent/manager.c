@@ -440,13 +440,6 @@ static int manager_setup_outputs(struct manager *m)
 
 static int manager_setup_loop(struct manager *m)
 {
-	int r;
-
-	r = sd_event_default(&m->ev);
-	if (r < 0)
-		return log_error_errno(r, "Failed to allocate the event loop: %m");
-	sigset_t mask;
-
 	static const struct {
 		int sig;
 		sd_event_signal_handler_t handler;
@@ -456,7 +449,12 @@ static int manager_setup_loop(struct manager *m)
 	    {SIGHUP, on_hup},
 	    {SIGUSR1, on_usr1},
 	};
+	sigset_t mask;
+	int r;
 
+	r = sd_event_default(&m->ev);
+	if (r < 0)
+		return log_error_errno(r, "Failed to allocate the event loop: %m");
 	sigemptyset(&mask);
 	for (size_t i = 0; i < ELEMENTSOF(signals); i++)
 		sigaddset(&mask, signals[i].sig);
