@@ -550,7 +550,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 		return 0;
 	/* one log line per line: a verifier log is many */
 	for (line = strtok_r(text, "\n", &state); line; line = strtok_r(NULL, "\n", &state))
-		log_full_errno(prio, 0, "libbpf: %s", line);
+		log_full_errno(prio, 0, "%s", line); /* libbpf says "libbpf: " itself */
 	return 0;
 }
 
