@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 #include "bpf-loader.h"
 #include "clawos.skel.h"
+#include "kernel-plan.h"
 #include "log.h"
 
 /* Hooks whose failure to load or attach is reported, not fatal. */
@@ -486,11 +489,74 @@ int bpf_loader_read_track_full(struct bpf_loader *l, uint64_t out[2])
 	return 0;
 }
 
-int bpf_loader_map_fd(struct bpf_loader *l, const char *name)
+/* Deletes the entries of the map that p does not have. */
+static int map_prune(struct bpf_map *map, const struct kernel_map_plan *p)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(l->skel->obj, name);
+	uint8_t key[KERNEL_MAP_PLAN_KEY], next[KERNEL_MAP_PLAN_KEY], stale[64][KERNEL_MAP_PLAN_KEY];
+	int fd = bpf_map__fd(map);
+	size_t n;
 
-	return map ? bpf_map__fd(map) : -ENOENT;
+	/* deleting while walking would restart the walk: a batch at a time */
+	do {
+		void *prev = NULL;
+
+		n = 0;
+		while (n < ELEMENTSOF(stale) && bpf_map_get_next_key(fd, prev, next) == 0) {
+			memcpy(key, next, p->key_size);
+			prev = key;
+			if (!kernel_map_plan_get(p, key))
+				memcpy(stale[n++], key, p->key_size);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (bpf_map_delete_elem(fd, stale[i]) < 0 && errno != ENOENT)
+				return log_error_errno(-errno, "Failed to delete a stale entry of BPF map %s: %m",
+						       bpf_map__name(map));
+	} while (n == ELEMENTSOF(stale));
+	return 0;
+}
+
+int bpf_loader_sync_map(struct bpf_map *map, const struct kernel_map_plan *p)
+{
+	int fd = bpf_map__fd(map), r = 0;
+	bool pruned = false;
+
+	if (bpf_map__key_size(map) != p->key_size || bpf_map__value_size(map) != p->value_size)
+		return log_error_errno(-EINVAL, "BPF map %s has %u-byte keys and %u-byte values, not %zu and %zu",
+				       bpf_map__name(map), bpf_map__key_size(map), bpf_map__value_size(map),
+				       p->key_size, p->value_size);
+	for (size_t i = 0; i < p->n; i++) {
+		r = bpf_map_update_elem(fd, p->keys[i], p->values[i], BPF_ANY) < 0 ? -errno : 0;
+		if (r == -E2BIG && !pruned) {
+			/* full of what the previous settings put there */
+			pruned = true;
+			r = map_prune(map, p);
+			if (r < 0)
+				return r;
+			r = bpf_map_update_elem(fd, p->keys[i], p->values[i], BPF_ANY) < 0 ? -errno : 0;
+		}
+		if (r < 0)
+			return log_error_errno(r, "Failed to update BPF map %s: %m", bpf_map__name(map));
+	}
+	return map_prune(map, p);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	int prio = level == LIBBPF_WARN ? LOG_WARNING : level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG;
+	_cleanup_free_ char *text = NULL;
+	char *line, *state = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		return 0;
+	/* one log line per line: a verifier log is many */
+	for (line = strtok_r(text, "\n", &state); line; line = strtok_r(NULL, "\n", &state))
+		log_full_errno(prio, 0, "%s", line); /* libbpf says "libbpf: " itself */
+	return 0;
+}
+
+void bpf_loader_log_libbpf(void)
+{
+	libbpf_set_print(libbpf_log);
 }
 
 /* A link that no longer holds its hook: a cgroup link detached from under

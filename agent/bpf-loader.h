@@ -56,9 +56,18 @@ void bpf_loader_set_tracked_max(uint32_t n);
  * untrusted (clawos_track_full). */
 int bpf_loader_read_track_full(struct bpf_loader *l, uint64_t out[2]);
 
-/* fd of a map of the object by name, or -ENOENT. */
-int bpf_loader_map_fd(struct bpf_loader *l, const char *name);
-
-/* The BPF object handle, for the ring buffer consumer. */
+/* The skeleton (clawos.skel.h): maps are reached through its fields, never
+ * by name. */
 struct clawos;
 struct clawos *bpf_loader_skel(struct bpf_loader *l);
+
+/* Makes map hold exactly the entries of p (kernel-plan.h): new and changed
+ * ones in first, then the stale ones out (first, when the map is too full
+ * to take the new ones alongside).  0 or -errno, logged. */
+struct bpf_map;
+struct kernel_map_plan;
+int bpf_loader_sync_map(struct bpf_map *map, const struct kernel_map_plan *p);
+
+/* libbpf's messages into the agent's log, at their level, from now on
+ * (probe.c captures them for a while and gives them back). */
+void bpf_loader_log_libbpf(void);

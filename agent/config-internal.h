@@ -37,6 +37,9 @@ struct config_type {
 	void (*print)(const struct config_key *k, const void *field, FILE *f);
 	struct json_object *(*json)(const struct config_key *k, const void *field);
 	bool (*equal)(const void *a, const void *b);
+	size_t size; /* of the field */
+	/* Frees what the field owns (NULL: nothing); leaves it zeroed. */
+	void (*done)(void *field);
 };
 
 struct config_key {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* String and list value types of the configuration table. */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,8 +115,16 @@ static bool equal_string(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "") == 0;
 }
 
-const struct config_type config_type_path = {parse_path, print_string, json_string, equal_string};
-const struct config_type config_type_group = {parse_group, print_string, json_string, equal_string};
+static void done_string(void *field)
+{
+	free(*(char **)field);
+	*(char **)field = NULL;
+}
+
+const struct config_type config_type_path = {parse_path,   print_string,   json_string,
+					     equal_string, sizeof(char *), done_string};
+const struct config_type config_type_group = {parse_group,  print_string,   json_string,
+					      equal_string, sizeof(char *), done_string};
 
 /* ---- comma-separated lists ---- */
 
@@ -159,11 +169,16 @@ static int check_item(const struct config_key *k, const char *item, size_t index
 
 static void string_list_free(struct clawos_string_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; l->items && i < l->n; i++)
 		free(l->items[i]);
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;
+}
+
+static void done_string_list(void *field)
+{
+	string_list_free(field);
 }
 
 static int list_add(const struct config_key *k, struct clawos_string_list *l, const char *item, item_check_fn check,
@@ -258,31 +273,6 @@ static int check_cgroup(const struct config_key *k, const char *item, char *msg,
 	return check_path(item, true, msg, size);
 }
 
-static int check_port(const struct config_key *k, const char *item, char *msg, size_t size)
-{
-	uint64_t port;
-
-	(void)k;
-	if (config_parse_u64(item, &port) < 0 || port == 0 || port > 65535) {
-		snprintf(msg, size, "expected a port number in 1..65535, got '%s'", item);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_cidr(const struct config_key *k, const char *item, char *msg, size_t size)
-{
-	struct detect_cidr c;
-
-	(void)k;
-	if (detect_parse_cidr(item, &c) < 0) {
-		snprintf(msg, size, "expected an IPv4 or IPv6 address or CIDR (192.0.2.0/24, 2001:db8::/32), got '%s'",
-			 item);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 bool config_ifname_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -326,8 +316,6 @@ LIST_PARSER(exe_list, check_exe)
 LIST_PARSER(prefix_list, check_prefix)
 LIST_PARSER(cgroup_list, check_cgroup)
 LIST_PARSER(ifname_list, check_ifname)
-LIST_PARSER(port_list, check_port)
-LIST_PARSER(cidr_list, check_cidr)
 LIST_PARSER(rules_list, check_rules_path)
 
 static void print_string_list(const struct config_key *k, const void *field, FILE *f)
@@ -366,91 +354,222 @@ static bool equal_string_list(const void *a, const void *b)
 }
 
 #define STRING_LIST_TYPE(name)                                                                                         \
-	const struct config_type config_type_##name = {parse_##name, print_string_list, json_string_list,              \
-						       equal_string_list}
+	const struct config_type config_type_##name = {parse_##name,                                                   \
+						       print_string_list,                                              \
+						       json_string_list,                                               \
+						       equal_string_list,                                              \
+						       sizeof(struct clawos_string_list),                              \
+						       done_string_list}
 STRING_LIST_TYPE(comm_list);
 STRING_LIST_TYPE(exe_list);
 STRING_LIST_TYPE(prefix_list);
 STRING_LIST_TYPE(cgroup_list);
 STRING_LIST_TYPE(ifname_list);
-STRING_LIST_TYPE(port_list);
-STRING_LIST_TYPE(cidr_list);
 STRING_LIST_TYPE(rules_list);
 
-/* ---- numeric uid lists (struct clawos_uid_list fields) ---- */
+/* ---- lists of values parsed at load: {size_t n; T items[cap]} ---- */
 
-static int uid_list_add(const struct config_key *k, struct clawos_uid_list *l, const char *item, char *msg, size_t size)
+struct value_list_kind {
+	size_t list_size, item_size, cap;
+	/* value is zeroed; on failure msg says what was expected */
+	int (*parse)(const char *item, void *value, char *msg, size_t size);
+	void (*format)(const void *value, char *buf, size_t size);
+	bool json_number; /* the value as a JSON number, else as its text */
+};
+
+/* Every value list keeps n first and its items right after it. */
+#define VALUE_LIST_ITEMS sizeof(size_t)
+
+static uint8_t *value_list_item(const struct value_list_kind *vk, const void *list, size_t i)
 {
-	uint64_t uid;
+	return (uint8_t *)list + VALUE_LIST_ITEMS + i * vk->item_size;
+}
+
+static int value_list_add(const struct value_list_kind *vk, const struct config_key *k, void *list, const char *item,
+			  char *msg, size_t size)
+{
+	size_t *n = list;
+	uint8_t *value;
 	int r;
 
-	r = check_item(k, item, l->n, msg, size);
+	r = check_item(k, item, *n, msg, size);
 	if (r < 0)
 		return r;
-	/* (uid_t)-1 is "no uid" for the kernel, never a real user. */
-	if (config_parse_u64(item, &uid) < 0 || uid >= UINT32_MAX) {
-		snprintf(msg, size, "expected a numeric uid in 0..%" PRIu32 ", got '%s'", UINT32_MAX - 1, item);
+	if (*n >= vk->cap) {
+		snprintf(msg, size, "too many items: the limit is %zu", vk->cap);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i] == uid) {
+	if (k->item_max) {
+		r = check_length("item", item, k->item_max, msg, size);
+		if (r < 0)
+			return r;
+	}
+	value = value_list_item(vk, list, *n);
+	memset(value, 0, vk->item_size);
+	r = vk->parse(item, value, msg, size);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp(value_list_item(vk, list, i), value, vk->item_size) == 0) {
 			snprintf(msg, size, "item '%s' is listed twice", item);
 			return -EINVAL;
 		}
-	l->items[l->n++] = (uint32_t)uid;
+	(*n)++;
 	return 0;
 }
 
-static int parse_uid_list(const struct config_key *k, const char *v, void *field, char *msg, size_t size)
+static int parse_value_list(const struct value_list_kind *vk, const struct config_key *k, const char *v, void *field,
+			    char *msg, size_t size)
 {
-	struct clawos_uid_list l = {};
+	_cleanup_free_ void *l = calloc(1, vk->list_size);
 	_cleanup_free_ char *copy = NULL;
 	char *state, *item;
 	int r;
 
+	if (!l)
+		return -ENOMEM;
 	if (v[0] != '\0') {
 		copy = strdup(v);
 		if (!copy)
 			return -ENOMEM;
 		state = copy;
 		while ((item = list_next(&state))) {
-			r = uid_list_add(k, &l, item, msg, size);
+			r = value_list_add(vk, k, l, item, msg, size);
 			if (r < 0)
 				return r;
 		}
 	}
-	*(struct clawos_uid_list *)field = l;
+	memcpy(field, l, vk->list_size);
 	return 0;
 }
 
-static void print_uid_list(const struct config_key *k, const void *field, FILE *f)
+static void print_value_list(const struct value_list_kind *vk, const void *field, FILE *f)
 {
-	const struct clawos_uid_list *l = field;
+	char buf[64];
 
-	(void)k;
-	for (size_t i = 0; i < l->n; i++)
-		fprintf(f, "%s%" PRIu32, i > 0 ? ", " : "", l->items[i]);
+	for (size_t i = 0; i < *(const size_t *)field; i++) {
+		vk->format(value_list_item(vk, field, i), buf, sizeof(buf));
+		fprintf(f, "%s%s", i > 0 ? ", " : "", buf);
+	}
 }
 
-static struct json_object *json_uid_list(const struct config_key *k, const void *field)
+static struct json_object *json_value_list(const struct value_list_kind *vk, const void *field)
 {
-	const struct clawos_uid_list *l = field;
 	struct json_object *a = json_object_new_array();
+	char buf[64];
 
-	(void)k;
-	for (size_t i = 0; a && i < l->n; i++)
-		if (json_object_array_add(a, json_object_new_int64(l->items[i])) < 0) {
+	for (size_t i = 0; a && i < *(const size_t *)field; i++) {
+		struct json_object *o;
+
+		vk->format(value_list_item(vk, field, i), buf, sizeof(buf));
+		o = vk->json_number ? json_object_new_int64(strtoll(buf, NULL, 10)) : json_object_new_string(buf);
+		if (json_object_array_add(a, o) < 0) {
+			json_object_put(o);
 			json_object_put(a);
 			return NULL;
 		}
+	}
 	return a;
 }
 
-static bool equal_uid_list(const void *a, const void *b)
+static bool equal_value_list(const struct value_list_kind *vk, const void *a, const void *b)
 {
-	const struct clawos_uid_list *x = a, *y = b;
+	size_t n = *(const size_t *)a;
 
-	return x->n == y->n && memcmp(x->items, y->items, x->n * sizeof(x->items[0])) == 0;
+	return n == *(const size_t *)b &&
+	       memcmp(value_list_item(vk, a, 0), value_list_item(vk, b, 0), n * vk->item_size) == 0;
 }
 
-const struct config_type config_type_uid_list = {parse_uid_list, print_uid_list, json_uid_list, equal_uid_list};
+#define VALUE_LIST_TYPE(name, list_type, parse_fn, format_fn, number)                                                  \
+	_Static_assert(offsetof(list_type, items) == VALUE_LIST_ITEMS, #list_type ": n, then the items");              \
+	static const struct value_list_kind name##_kind = {sizeof(list_type),                                          \
+							   sizeof(((list_type *)0)->items[0]),                         \
+							   ELEMENTSOF(((list_type *)0)->items),                        \
+							   parse_fn,                                                   \
+							   format_fn,                                                  \
+							   number};                                                    \
+	static int parse_##name(const struct config_key *k, const char *v, void *field, char *msg, size_t size)        \
+	{                                                                                                              \
+		return parse_value_list(&name##_kind, k, v, field, msg, size);                                         \
+	}                                                                                                              \
+	static void print_##name(_unused_ const struct config_key *k, const void *field, FILE *f)                      \
+	{                                                                                                              \
+		print_value_list(&name##_kind, field, f);                                                              \
+	}                                                                                                              \
+	static struct json_object *json_##name(_unused_ const struct config_key *k, const void *field)                 \
+	{                                                                                                              \
+		return json_value_list(&name##_kind, field);                                                           \
+	}                                                                                                              \
+	static bool equal_##name(const void *a, const void *b)                                                         \
+	{                                                                                                              \
+		return equal_value_list(&name##_kind, a, b);                                                           \
+	}                                                                                                              \
+	const struct config_type config_type_##name = {parse_##name, print_##name,	json_##name,                   \
+						       equal_##name, sizeof(list_type), NULL}
+
+/* (uid_t)-1 is "no uid" for the kernel, never a real user. */
+static int parse_uid(const char *item, void *value, char *msg, size_t size)
+{
+	uint64_t uid;
+
+	if (config_parse_u64(item, &uid) < 0 || uid >= UINT32_MAX) {
+		snprintf(msg, size, "expected a numeric uid in 0..%" PRIu32 ", got '%s'", UINT32_MAX - 1, item);
+		return -EINVAL;
+	}
+	*(uint32_t *)value = (uint32_t)uid;
+	return 0;
+}
+
+static void format_uid(const void *value, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRIu32, *(const uint32_t *)value);
+}
+
+static int parse_port(const char *item, void *value, char *msg, size_t size)
+{
+	uint64_t port;
+
+	if (config_parse_u64(item, &port) < 0 || port == 0 || port > 65535) {
+		snprintf(msg, size, "expected a port number in 1..65535, got '%s'", item);
+		return -EINVAL;
+	}
+	*(uint16_t *)value = (uint16_t)port;
+	return 0;
+}
+
+static void format_port(const void *value, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRIu16, *(const uint16_t *)value);
+}
+
+static int parse_cidr(const char *item, void *value, char *msg, size_t size)
+{
+	if (detect_parse_cidr(item, value) < 0) {
+		snprintf(msg, size, "expected an IPv4 or IPv6 address or CIDR (192.0.2.0/24, 2001:db8::/32), got '%s'",
+			 item);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Back as an address of the family it was most likely written in (an
+ * IPv4-mapped network is the IPv4 one: detect.c matches them alike), with
+ * "/bits" unless it is one address. */
+static void format_cidr(const void *value, char *buf, size_t size)
+{
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+	const struct detect_cidr *c = value;
+	bool v4 = c->prefix >= 96 && memcmp(c->addr, v4mapped, sizeof(v4mapped)) == 0;
+	unsigned bits = v4 ? c->prefix - 96u : c->prefix;
+	char a[INET6_ADDRSTRLEN] = "";
+
+	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? c->addr + 12 : c->addr, a, sizeof(a));
+	if (bits == (v4 ? 32u : 128u))
+		snprintf(buf, size, "%s", a);
+	else
+		snprintf(buf, size, "%s/%u", a, bits);
+}
+
+VALUE_LIST_TYPE(uid_list, struct clawos_uid_list, parse_uid, format_uid, true);
+VALUE_LIST_TYPE(port_list, struct detect_port_list, parse_port, format_port, false);
+VALUE_LIST_TYPE(cidr_list, struct detect_cidr_list, parse_cidr, format_cidr, false);

@@ -7,19 +7,6 @@
 
 #include "config-internal.h"
 
-void settings_to_bpf(const struct clawos_settings *s, uint32_t agent_tgid, struct clawos_config *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->enable_syscall_tracing = s->enable_syscall_tracing ? 1 : 0;
-	out->enable_file_monitoring = s->enable_file_monitoring ? 1 : 0;
-	out->enable_network_monitoring = s->enable_network_monitoring ? 1 : 0;
-	out->enable_cgroup_monitoring = s->enable_cgroup_monitoring ? 1 : 0;
-	out->syscall_anomaly_threshold = s->syscall_anomaly_threshold;
-	out->file_access_violation_mode = s->file_access_violation_mode;
-	out->network_suspicious_threshold = s->network_suspicious_threshold;
-	out->agent_tgid = agent_tgid;
-}
-
 /* "key = value", or "key =" without a trailing blank for an empty value. */
 static int print_key(const struct config_key *k, const struct clawos_settings *s, FILE *f)
 {
@@ -128,6 +115,26 @@ size_t settings_diff_restart_only(const struct clawos_settings *old, const struc
 			continue;
 		if (!k->type->equal(config_field(k, old), config_field(k, new)))
 			names[n++] = k->key;
+	}
+	return n;
+}
+
+size_t settings_keep_restart_only(struct clawos_settings *next, struct clawos_settings *running, const char **names,
+				  size_t max_names)
+{
+	size_t n = settings_diff_restart_only(running, next, names, max_names);
+
+	for (size_t i = 0; i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		void *to = config_field(k, next), *from = config_field(k, running);
+
+		if (k->reload_live)
+			continue;
+		if (k->type->done)
+			k->type->done(to);
+		memcpy(to, from, k->type->size);
+		if (k->type->done) /* moved: running no longer owns it */
+			memset(from, 0, k->type->size);
 	}
 	return n;
 }

@@ -69,7 +69,7 @@ static bool equal_bool(const void *a, const void *b)
 	return *(const bool *)a == *(const bool *)b;
 }
 
-const struct config_type config_type_bool = {parse_bool, print_bool, json_of_bool, equal_bool};
+const struct config_type config_type_bool = {parse_bool, print_bool, json_of_bool, equal_bool, sizeof(bool), NULL};
 
 /* ---- unsigned integers (uint32_t fields) ---- */
 
@@ -121,7 +121,7 @@ static bool equal_uint(const void *a, const void *b)
 	return *(const uint32_t *)a == *(const uint32_t *)b;
 }
 
-const struct config_type config_type_uint = {parse_uint, print_uint, json_uint, equal_uint};
+const struct config_type config_type_uint = {parse_uint, print_uint, json_uint, equal_uint, sizeof(uint32_t), NULL};
 
 /* ---- sizes: decimal bytes with an optional binary K, M or G suffix ---- */
 
@@ -180,7 +180,7 @@ static void print_size(const struct config_key *k, const void *field, FILE *f)
 		fprintf(f, "%" PRIu32, v);
 }
 
-const struct config_type config_type_size = {parse_size, print_size, json_uint, equal_uint};
+const struct config_type config_type_size = {parse_size, print_size, json_uint, equal_uint, sizeof(uint32_t), NULL};
 
 /* ---- file modes: octal, starting with 0 ---- */
 
@@ -224,7 +224,7 @@ static struct json_object *json_mode(const struct config_key *k, const void *fie
 	return json_object_new_string(buf);
 }
 
-const struct config_type config_type_mode = {parse_mode, print_mode, json_mode, equal_uint};
+const struct config_type config_type_mode = {parse_mode, print_mode, json_mode, equal_uint, sizeof(uint32_t), NULL};
 
 /* ---- enums: k->names[i] is the value k->min + i (int fields) ---- */
 
@@ -269,4 +269,4 @@ static bool equal_int(const void *a, const void *b)
 	return *(const int *)a == *(const int *)b;
 }
 
-const struct config_type config_type_enum = {parse_enum, print_enum, json_enum, equal_int};
+const struct config_type config_type_enum = {parse_enum, print_enum, json_enum, equal_int, sizeof(int), NULL};

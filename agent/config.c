@@ -52,8 +52,9 @@ const struct config_key config_keys[] = {
      CLAWOS_FILTER_EXE_LEN - 1, .reload_live = LIVE},
     {"anomaly", "network_distinct_threshold", &config_type_uint, FIELD(network_distinct_threshold), 0, 1000000,
      .reload_live = LIVE},
-    {"anomaly", "network_deny_ports", &config_type_port_list, FIELD(network_deny_ports), 0, 32, 5, .reload_live = LIVE},
-    {"anomaly", "network_deny_cidrs", &config_type_cidr_list, FIELD(network_deny_cidrs), 0, 32, 49,
+    {"anomaly", "network_deny_ports", &config_type_port_list, FIELD(network_deny_ports), 0, DETECT_MAX_PORTS, 5,
+     .reload_live = LIVE},
+    {"anomaly", "network_deny_cidrs", &config_type_cidr_list, FIELD(network_deny_cidrs), 0, DETECT_MAX_CIDRS, 49,
      .reload_live = LIVE},
 
     {"target", "target_comm", &config_type_comm_list, FIELD(target_comm), 0, 32, CLAWOS_COMM_LEN - 1,
@@ -79,7 +80,7 @@ const struct config_key config_keys[] = {
     {"output", "socket_path", &config_type_path, FIELD(socket_path), 1, 107, .reload_live = RESTART},
     {"output", "socket_mode", &config_type_mode, FIELD(socket_mode), 0, 0777, .reload_live = RESTART},
     {"output", "socket_group", &config_type_group, FIELD(socket_group), 0, 31, .reload_live = RESTART},
-    {"output", "max_clients", &config_type_uint, FIELD(max_clients), 1, 1024, .reload_live = LIVE},
+    {"output", "max_clients", &config_type_uint, FIELD(max_clients), 1, CLAWOS_SOCKET_MAX_CLIENTS, .reload_live = LIVE},
     {"output", "client_queue_size", &config_type_size, FIELD(client_queue_size), 64 * 1024, 256 * 1024 * 1024,
      .reload_live = LIVE},
     {"output", "client_stall_timeout", &config_type_uint, FIELD(client_stall_timeout), 0, 3600, .reload_live = LIVE},
@@ -197,35 +198,13 @@ int settings_init_defaults(struct clawos_settings *s)
 	return 0;
 }
 
-static void string_list_done(struct clawos_string_list *l)
-{
-	for (size_t i = 0; l->items && i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-}
-
 void settings_done(struct clawos_settings *s)
 {
 	if (!s)
 		return;
-	free(s->socket_path);
-	free(s->socket_group);
-	free(s->connect_path);
-	string_list_done(&s->exclude_comm);
-	string_list_done(&s->include_comm);
-	string_list_done(&s->exclude_exe);
-	string_list_done(&s->exclude_cgroup);
-	string_list_done(&s->exclude_path_prefix);
-	string_list_done(&s->include_path_prefix);
-	string_list_done(&s->interfaces);
-	string_list_done(&s->protected_paths);
-	string_list_done(&s->protected_allow_exe);
-	string_list_done(&s->network_deny_ports);
-	string_list_done(&s->network_deny_cidrs);
-	string_list_done(&s->target_comm);
-	string_list_done(&s->target_exe);
-	string_list_done(&s->target_cgroup);
-	string_list_done(&s->sigma_rules);
+	for (size_t i = 0; i < config_n_keys; i++)
+		if (config_keys[i].type->done)
+			config_keys[i].type->done(config_field(&config_keys[i], s));
 	memset(s, 0, sizeof(*s));
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "bpf/clawos-abi.h"
+#include "detect.h"
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
 /* the unit's RuntimeDirectory= */
@@ -34,6 +35,9 @@
 #define CLAWOS_FILTER_EXE_LEN 256
 #define CLAWOS_RULES_MAX_PATHS 16
 #define CLAWOS_RULES_PATH_LEN 256 /* bytes, including the NUL */
+/* The most socket clients max_clients allows: the socket output sizes its
+ * client table for it, so that a reload can raise max_clients that far. */
+#define CLAWOS_SOCKET_MAX_CLIENTS 1024
 
 /* Exit status for every configuration error (sysexits.h EX_CONFIG). */
 #define CLAWOS_EXIT_CONFIG 78
@@ -83,7 +87,7 @@ struct clawos_settings {
 	char *socket_path;	       /* absolute */
 	uint32_t socket_mode;	       /* octal string in the file, e.g. 0660 */
 	char *socket_group;	       /* group name; "" = the agent's own */
-	uint32_t max_clients;	       /* 1..1024, default 64 */
+	uint32_t max_clients;	       /* 1..CLAWOS_SOCKET_MAX_CLIENTS, default 64 */
 	uint32_t client_queue_size;    /* bytes queued per socket client, 64 KiB..256 MiB */
 	uint32_t client_stall_timeout; /* seconds to take what was queued before a client is dropped; 0 = never */
 	uint32_t client_queue_budget;  /* bytes queued for all socket clients together, 1 MiB..1 GiB */
@@ -105,8 +109,8 @@ struct clawos_settings {
 	struct clawos_string_list protected_paths;     /* prefixes: file_violation */
 	struct clawos_string_list protected_allow_exe; /* binaries that may read them */
 	uint32_t network_distinct_threshold;	       /* distinct destinations per second, 0 = off */
-	struct clawos_string_list network_deny_ports;
-	struct clawos_string_list network_deny_cidrs;
+	struct detect_port_list network_deny_ports;    /* parsed at load: detect.h */
+	struct detect_cidr_list network_deny_cidrs;
 
 	/* [target] */
 	struct clawos_string_list target_comm;
@@ -167,9 +171,6 @@ int config_parse_buffer(const char *filename, const char *buf, size_t len, struc
 int config_load_file(const char *path, struct clawos_settings *out, struct clawos_config_error *err,
 		     char sha256_hex[65]);
 
-/* The part of the settings that the BPF programs read (the CONFIG map). */
-void settings_to_bpf(const struct clawos_settings *s, uint32_t agent_tgid, struct clawos_config *out);
-
 /* Prints the effective configuration as INI text (or JSON when json). */
 int settings_print(const struct clawos_settings *s, FILE *f, bool json);
 
@@ -177,6 +178,15 @@ int settings_print(const struct clawos_settings *s, FILE *f, bool json);
  * *names (static strings), count returned. */
 size_t settings_diff_restart_only(const struct clawos_settings *old, const struct clawos_settings *new,
 				  const char **names, size_t max_names);
+
+/* Room for the names of every restart-only key (test-config.c checks). */
+#define SETTINGS_RESTART_ONLY_MAX 16
+
+/* A reload: every restart-only key of next takes the running value, moved
+ * out of running (which is about to be freed).  The names of those that
+ * changed are set in *names as settings_diff_restart_only() sets them. */
+size_t settings_keep_restart_only(struct clawos_settings *next, struct clawos_settings *running, const char **names,
+				  size_t max_names);
 
 /* An interface name as the kernel accepts it (dev_valid_name()): 1..15
  * bytes, not "." or "..", no '/', ':', ',' or whitespace. */

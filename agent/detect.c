@@ -61,9 +61,6 @@ int detect_new(struct detect **ret)
 
 	if (!d)
 		return -ENOMEM;
-	d->s.cooldown_s = 60;
-	d->s.connect_threshold = 100;
-	d->s.distinct_threshold = 50;
 	*ret = d;
 	return 0;
 }
@@ -286,14 +283,14 @@ static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h,
 	uint64_t window = now_ns / 1000000000ULL, bit;
 	size_t n = 0;
 
-	for (size_t i = 0; i < d->s.n_deny_ports && n < max; i++)
-		if (d->s.deny_ports[i] == port) {
+	for (size_t i = 0; i < d->s.deny_ports.n && n < max; i++)
+		if (d->s.deny_ports.items[i] == port) {
 			anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_HIGH, "deny_port");
 			snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
 			out[n - 1].observed = port;
 		}
-	for (size_t i = 0; i < d->s.n_deny_cidrs && n < max; i++)
-		if (cidr_match(&d->s.deny_cidrs[i], addr)) {
+	for (size_t i = 0; i < d->s.deny_cidrs.n && n < max; i++)
+		if (cidr_match(&d->s.deny_cidrs.items[i], addr)) {
 			anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_HIGH, "deny_cidr");
 			snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
 			break;
@@ -309,7 +306,7 @@ static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h,
 		s->seen[bit / 64] |= 1ULL << (bit % 64);
 		s->distinct++;
 	}
-	if (s->count > d->s.connect_threshold && !s->burst_raised && n < max) {
+	if (d->s.connect_threshold && s->count > d->s.connect_threshold && !s->burst_raised && n < max) {
 		s->burst_raised = true;
 		anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_MEDIUM, "connect_rate");
 		out[n - 1].observed = s->count;

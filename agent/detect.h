@@ -27,20 +27,32 @@ struct detect_cidr {
 	uint8_t prefix;	  /* bits, of the 128-bit form */
 };
 
+/* The deny lists, as the configuration holds them ([anomaly]
+ * network_deny_ports and network_deny_cidrs, parsed once at load). */
+struct detect_port_list {
+	size_t n;
+	uint16_t items[DETECT_MAX_PORTS];
+};
+
+struct detect_cidr_list {
+	size_t n;
+	struct detect_cidr items[DETECT_MAX_CIDRS];
+};
+
 struct detect_settings {
 	uint32_t cooldown_s;
 	uint32_t file_mode;	     /* file_access_violation_mode */
 	bool enforce_available;	     /* BPF-LSM file_open in use */
-	uint32_t connect_threshold;  /* network_suspicious_threshold */
-	uint32_t distinct_threshold; /* distinct destinations per second */
-	uint16_t deny_ports[DETECT_MAX_PORTS];
-	size_t n_deny_ports;
-	struct detect_cidr deny_cidrs[DETECT_MAX_CIDRS];
-	size_t n_deny_cidrs;
+	uint32_t connect_threshold;  /* network_suspicious_threshold, 0 = off */
+	uint32_t distinct_threshold; /* distinct destinations per second, 0 = off */
+	struct detect_port_list deny_ports;
+	struct detect_cidr_list deny_cidrs;
 };
 
 struct detect;
 
+/* Every rule is off until detect_configure(): the settings' defaults are
+ * the configuration's (config.c), in one place. */
 int detect_new(struct detect **ret);
 struct detect *detect_free(struct detect *d);
 void detect_configure(struct detect *d, const struct detect_settings *s);

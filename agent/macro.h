@@ -38,6 +38,15 @@ static inline void fclosep(FILE **f)
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+/* A cleanup for pointers to type whose destructor func accepts NULL and
+ * returns NULL (systemd's DEFINE_TRIVIAL_CLEANUP_FUNC): funcp. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                                        \
+	static inline void func##p(type *p)                                                                            \
+	{                                                                                                              \
+		if (*p)                                                                                                \
+			*p = func(*p);                                                                                 \
+	}
+
 /* Takes ownership: returns the value and resets the variable. */
 #define TAKE_PTR(p)                                                                                                    \
 	({                                                                                                             \

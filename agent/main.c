@@ -231,6 +231,7 @@ int main(int argc, char *argv[])
 	}
 	if (getenv("JOURNAL_STREAM") && !opts.foreground)
 		log_set_kmsg_prefix(true);
+	bpf_loader_log_libbpf();
 	if (check)
 		return do_check_config(opts.config_path, json);
 	if (check_rules)

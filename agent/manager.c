@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "filters.h"
 #include "clock-step.h"
 #include "iface.h"
+#include "kernel-plan.h"
 #include "log.h"
 #include "manager.h"
 
@@ -208,28 +210,36 @@ static void emit_config_record(struct manager *m, const char *event, const char 
 	json_object_put(o);
 }
 
+static int stat_path(const char *path, struct stat *st, _unused_ void *userdata)
+{
+	return stat(path, st) < 0 ? -errno : 0;
+}
+
 /* The CONFIG, filter, target and protection maps from settings s. */
 int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s)
 {
+	const struct kernel_resolver res = {.stat = stat_path, .cgroup2 = m->probe.cgroup2_path};
+	_cleanup_free_ struct kernel_plan *p = calloc(1, sizeof(*p));
 	struct clawos_config kcfg;
-	uint32_t flags = 0, tflags = 0;
 	int r;
 
-	r = filters_apply(l, s, m->probe.cgroup2_path, &flags);
+	if (!p)
+		return log_error_errno(-ENOMEM, "Failed to plan the filter and target maps: %m");
+	r = kernel_plan_make(p, s, &res);
+	if (r < 0)
+		return log_error_errno(r, "Failed to plan the filter and target maps: %m");
+	r = filters_apply(l, p);
 	if (r < 0)
 		return log_error_errno(r, "Failed to fill the filter maps: %m");
-	r = targets_apply(&m->targets, l, s, &m->tpaths, &tflags);
+	r = targets_apply(&m->targets, l, s, p, &m->tpaths);
 	if (r < 0)
 		return log_error_errno(r, "Failed to fill the target maps: %m");
-	settings_to_bpf(s, (uint32_t)getpid(), &kcfg);
-	kcfg.flags = flags | tflags;
+	kernel_plan_config(s, p, m->targets.n_watch > 0, (uint32_t)getpid(), &kcfg);
 	r = bpf_loader_update_config(l, &kcfg);
 	if (r < 0)
 		return r;
 	/* on before the first target can exec, off when nothing needs it */
-	return bpf_loader_set_syscall_hook(
-	    l, s->enable_syscall_tracing &&
-		   (kcfg.flags & (CLAWOS_CFG_RATE_ALL | CLAWOS_CFG_HAVE_TRACKED | CLAWOS_CFG_TRACE_TARGETS)));
+	return bpf_loader_set_syscall_hook(l, kernel_config_wants_syscall_hook(&kcfg));
 }
 
 static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)
@@ -248,13 +258,10 @@ void manager_configure_detect(struct manager *m)
 	    .enforce_available = m->plan.hooks[HOOK_FILE_OPEN].mechanism == CLAWOS_MECH_LSM,
 	    .connect_threshold = s->network_suspicious_threshold,
 	    .distinct_threshold = s->network_distinct_threshold,
+	    .deny_ports = s->network_deny_ports,
+	    .deny_cidrs = s->network_deny_cidrs,
 	};
 
-	for (size_t i = 0; i < s->network_deny_ports.n && d.n_deny_ports < DETECT_MAX_PORTS; i++)
-		d.deny_ports[d.n_deny_ports++] = (uint16_t)strtoul(s->network_deny_ports.items[i], NULL, 10);
-	for (size_t i = 0; i < s->network_deny_cidrs.n && d.n_deny_cidrs < DETECT_MAX_CIDRS; i++)
-		if (detect_parse_cidr(s->network_deny_cidrs.items[i], &d.deny_cidrs[d.n_deny_cidrs]) == 0)
-			d.n_deny_cidrs++;
 	detect_configure(m->detect, &d);
 }
 
@@ -274,9 +281,9 @@ static void manager_set_formats(struct manager *m)
 
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
 {
-	const char *restart[16];
-	size_t n = settings_diff_restart_only(&m->settings, next, restart, ELEMENTSOF(restart));
+	const char *restart[SETTINGS_RESTART_ONLY_MAX];
 	char old_sha[65];
+	size_t n;
 
 	if (manager_kernel_config(m, m->loader, next) < 0) {
 		emit_config_record(m, "config_reload_failed", m->config_sha256, sha, "CONFIG map update failed",
@@ -284,25 +291,11 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 		settings_done(next);
 		return;
 	}
-	for (size_t i = 0; i < n && i < ELEMENTSOF(restart); i++)
+	/* restart-only settings keep their running values */
+	n = settings_keep_restart_only(next, &m->settings, restart, ELEMENTSOF(restart));
+	for (size_t i = 0; i < n; i++)
 		log_notice("Setting '%s' changed; it takes effect after a restart", restart[i]);
 	snprintf(old_sha, sizeof(old_sha), "%s", m->config_sha256);
-	/* restart-only settings keep their running values */
-	free(next->socket_path);
-	next->socket_path = m->settings.socket_path;
-	m->settings.socket_path = NULL;
-	free(next->socket_group);
-	next->socket_group = m->settings.socket_group;
-	m->settings.socket_group = NULL;
-	next->socket_enabled = m->settings.socket_enabled;
-	next->socket_mode = m->settings.socket_mode;
-	next->ring_buffer_size = m->settings.ring_buffer_size;
-	next->max_tracked_processes = m->settings.max_tracked_processes;
-	next->connect_enabled = m->settings.connect_enabled;
-	free(next->connect_path);
-	next->connect_path = m->settings.connect_path;
-	m->settings.connect_path = NULL;
-	next->connect_buffer_size = m->settings.connect_buffer_size;
 	settings_done(&m->settings);
 	m->settings = *next;
 	iface_monitor_set_threshold(m->iface, m->settings.network_egress_threshold_bytes);
@@ -447,24 +440,32 @@ static int manager_setup_outputs(struct manager *m)
 
 static int manager_setup_loop(struct manager *m)
 {
+	static const struct {
+		int sig;
+		sd_event_signal_handler_t handler;
+	} signals[] = {
+	    {SIGTERM, on_exit_signal},
+	    {SIGINT, on_exit_signal},
+	    {SIGHUP, on_hup},
+	    {SIGUSR1, on_usr1},
+	};
+	sigset_t mask;
 	int r;
 
 	r = sd_event_default(&m->ev);
 	if (r < 0)
 		return log_error_errno(r, "Failed to allocate the event loop: %m");
-	sigset_t mask;
-
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+		sigaddset(&mask, signals[i].sig);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return log_error_errno(-errno, "Failed to block the signals the event loop handles: %m");
 	signal(SIGPIPE, SIG_IGN);
-	sd_event_add_signal(m->ev, NULL, SIGTERM, on_exit_signal, m);
-	sd_event_add_signal(m->ev, NULL, SIGINT, on_exit_signal, m);
-	sd_event_add_signal(m->ev, NULL, SIGHUP, on_hup, m);
-	sd_event_add_signal(m->ev, NULL, SIGUSR1, on_usr1, m);
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
+		r = sd_event_add_signal(m->ev, NULL, signals[i].sig, signals[i].handler, m);
+		if (r < 0)
+			return log_error_errno(r, "Failed to handle %s: %m", strsignal(signals[i].sig));
+	}
 	r = sd_event_add_time_relative(m->ev, &m->stats_timer, CLOCK_MONOTONIC,
 				       (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL, 0, on_stats_timer,
 				       m);
@@ -567,7 +568,8 @@ static int manager_setup_iface(struct manager *m)
 				 on_iface_record, m);
 }
 
-static void manager_free(struct manager *m)
+/* Frees what m holds; safe on a half-built one (zeroed, control_fd -1). */
+static void manager_done(struct manager *m)
 {
 	manager_control_stop(m);
 	sd_event_source_disable_unref(m->rb_io);
@@ -608,10 +610,18 @@ static int manager_load_config(struct manager *m)
 	return 0;
 }
 
+/* The exit status for a failed start: a kernel that cannot run us (no BTF,
+ * no ring buffer, no privilege, verifier refusal) is not worth a restart. */
+static int bpf_failure_status(int r)
+{
+	return r == -ENOTSUP || r == -EPERM || r == -EACCES || r == -E2BIG || r == -EINVAL ? EXIT_UNAVAILABLE
+											   : EXIT_FAILURE;
+}
+
 int manager_run(const struct manager_options *opts)
 {
-	struct manager m = {.opts = *opts, .control_fd = -1};
-	int r, status = EXIT_FAILURE;
+	_cleanup_(manager_done) struct manager m = {.opts = *opts, .control_fd = -1};
+	int r, status;
 	ssize_t n;
 
 	if (manager_load_config(&m) < 0)
@@ -626,44 +636,34 @@ int manager_run(const struct manager_options *opts)
 	m.tpaths = (struct targets_paths){.config_path = opts->config_path,
 					  .agent_exe = m.agent_exe,
 					  .unit_path = "/lib/systemd/system/clawos-ebpf.service"};
-	if (proctable_init(&m.procs) < 0 || detect_new(&m.detect) < 0)
-		goto out;
+	if (proctable_init(&m.procs) < 0 || detect_new(&m.detect) < 0) {
+		log_error_errno(-ENOMEM, "Failed to allocate the process table and detection state: %m");
+		return EXIT_FAILURE;
+	}
 	cg_delta_init(&m.cg_delta);
 	m.start_boot_ns = manager_boot_ns();
 	m.realtime_offset_ns = realtime_offset();
 	if (manager_setup_loop(&m) < 0)
-		goto out;
+		return EXIT_FAILURE;
 	probe_kernel(&m.probe, opts->no_lsm);
-	m.tpaths.cgroup2 = m.probe.cgroup2_path;
-	r = enrich_new(&m.enrich, m.probe.cgroup2_path);
-	if (r < 0)
-		goto out;
+	if (enrich_new(&m.enrich, m.probe.cgroup2_path) < 0)
+		return EXIT_FAILURE;
 	/* BPF first, outputs after: a kernel that cannot run us leaves no socket behind */
 	r = manager_setup_bpf(&m);
-	if (r < 0) {
-		/* the kernel cannot run us (no BTF, no ring buffer, no privilege,
-		 * verifier refusal): no point in systemd restarting the agent */
-		status = r == -ENOTSUP || r == -EPERM || r == -EACCES || r == -E2BIG || r == -EINVAL ? EXIT_UNAVAILABLE
-												     : EXIT_FAILURE;
-		goto out;
-	}
+	if (r < 0)
+		return bpf_failure_status(r);
 	r = manager_setup_iface(&m);
-	if (r < 0) {
-		status = r == -ENODEV || r == -E2BIG ? CLAWOS_EXIT_CONFIG : EXIT_FAILURE;
-		goto out;
-	}
-	r = manager_setup_outputs(&m);
 	if (r < 0)
-		goto out;
-	r = manager_control_start(&m);
-	if (r < 0)
-		goto out;
+		return r == -ENODEV || r == -E2BIG ? CLAWOS_EXIT_CONFIG : EXIT_FAILURE;
+	if (manager_setup_outputs(&m) < 0 || manager_control_start(&m) < 0)
+		return EXIT_FAILURE;
 	r = sd_event_add_time_relative(m.ev, NULL, CLOCK_MONOTONIC, 5 * 1000000ULL, 0, on_self_check, &m);
-	if (r < 0)
-		goto out;
-	r = manager_setup_rates(&m);
-	if (r < 0)
-		goto out;
+	if (r >= 0)
+		r = manager_setup_rates(&m);
+	if (r < 0) {
+		log_error_errno(r, "Failed to add the self-check and rate timers: %m");
+		return EXIT_FAILURE;
+	}
 	manager_emit_startup(&m);
 	manager_rules_emit_loaded(&m);
 	manager_report_previous_kill(&m);
@@ -685,7 +685,5 @@ int manager_run(const struct manager_options *opts)
 	}
 	manager_emit_shutdown(&m, status);
 	manager_flush_outputs(&m);
-out:
-	manager_free(&m);
 	return status;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "event-json.h"
 #include "record-format.h"
 #include "socket-request.h"
@@ -463,9 +464,10 @@ static int socket_create_bound(struct output_socket *o)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char tmp[sizeof(sa.sun_path)];
+	_cleanup_close_ int fd = -1;
 	mode_t old_umask;
 	gid_t gid;
-	int fd, r;
+	int r;
 
 	r = resolve_group(o->p.group, &gid);
 	if (r < 0) {
@@ -492,16 +494,17 @@ static int socket_create_bound(struct output_socket *o)
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		close(fd);
 		return log_error_errno(r, "Failed to create socket %s: %m", o->p.path);
 	}
 	snprintf(o->path, sizeof(o->path), "%s", o->p.path);
-	return fd;
+	return TAKE_FD(fd);
 }
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct output_socket *, output_socket_free);
 
 int output_socket_new(struct output_socket **ret, sd_event *ev, const struct output_socket_params *p)
 {
-	struct output_socket *o;
+	_cleanup_(output_socket_freep) struct output_socket *o = NULL;
 	char dir[sizeof(o->path)], *slash;
 	int r;
 
@@ -514,12 +517,10 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 	o->p = *p;
 	o->listen_fd = -1;
 	/* room for the most clients a reload may allow */
-	o->clients_cap = 1024;
+	o->clients_cap = CLAWOS_SOCKET_MAX_CLIENTS;
 	o->clients = calloc(o->clients_cap, sizeof(*o->clients));
-	if (!o->clients) {
-		output_socket_free(o);
+	if (!o->clients)
 		return -ENOMEM;
-	}
 	snprintf(dir, sizeof(dir), "%s", p->path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -528,26 +529,30 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 			log_warning_errno(-errno, "Failed to create %s: %m", dir);
 	}
 	r = socket_path_check(p->path);
-	if (r >= 0)
-		r = socket_create_bound(o);
-	if (r >= 0) {
-		o->listen_fd = r;
-		r = sd_event_add_io(ev, &o->listen_io, o->listen_fd, EPOLLIN, server_on_accept, o);
-	}
-	if (r >= 0)
-		r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
-	if (r >= 0) /* a time source fires once unless switched on */
-		r = sd_event_source_set_enabled(o->stall_timer, SD_EVENT_ON);
-	if (r >= 0)
-		r = sd_event_add_time_relative(ev, &o->accept_retry, CLOCK_MONOTONIC, ACCEPT_RETRY_USEC, 0,
-					       server_on_accept_retry, o);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(o->accept_retry, SD_EVENT_OFF);
-	if (r < 0) {
-		output_socket_free(o);
+	if (r < 0)
 		return r;
-	}
-	*ret = o;
+	r = socket_create_bound(o);
+	if (r < 0)
+		return r;
+	o->listen_fd = r;
+	r = sd_event_add_io(ev, &o->listen_io, o->listen_fd, EPOLLIN, server_on_accept, o);
+	if (r < 0)
+		return r;
+	r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
+	if (r < 0)
+		return r;
+	/* a time source fires once unless switched on */
+	r = sd_event_source_set_enabled(o->stall_timer, SD_EVENT_ON);
+	if (r < 0)
+		return r;
+	r = sd_event_add_time_relative(ev, &o->accept_retry, CLOCK_MONOTONIC, ACCEPT_RETRY_USEC, 0,
+				       server_on_accept_retry, o);
+	if (r < 0)
+		return r;
+	r = sd_event_source_set_enabled(o->accept_retry, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(o);
 	return 0;
 }
 

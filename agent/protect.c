@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
+#include "clawos.skel.h"
 #include "log.h"
 #include "macro.h"
+#include "kernel-plan.h"
 #include "protect.h"
 
 #define PROTECT_MAX 64 /* entries of the trie */
@@ -115,8 +117,7 @@ static void ident_add(struct ident_set *is, const char *path, uint8_t v)
 
 	if (stat(path, &st) < 0)
 		return; /* not there (yet): matched by path; the refresh adds it once it is */
-	k.ino = st.st_ino;
-	k.dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	k = kernel_exe_key(&st);
 	if (S_ISDIR(st.st_mode) && (v & CLAWOS_PROTECT_V_DIR) == 0 && path[strlen(path) - 1] == '/')
 		v |= CLAWOS_PROTECT_V_DIR;
 	for (size_t i = 0; i < is->n; i++)
@@ -167,12 +168,12 @@ static int ident_sync(int fd, int bloom_fd, const struct ident_set *is)
 
 	for (size_t i = 0; i < is->n; i++)
 		ident_bloom_add(&bloom, &is->keys[i]);
-	if (bpf_map_lookup_elem(bloom_fd, &zero, &now) == 0) {
-		for (size_t i = 0; i < ELEMENTSOF(now.bits); i++)
-			now.bits[i] |= bloom.bits[i];
-		if (bpf_map_update_elem(bloom_fd, &zero, &now, BPF_ANY) < 0)
-			return -errno;
-	}
+	if (bpf_map_lookup_elem(bloom_fd, &zero, &now) < 0)
+		return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(now.bits); i++)
+		now.bits[i] |= bloom.bits[i];
+	if (bpf_map_update_elem(bloom_fd, &zero, &now, BPF_ANY) < 0)
+		return -errno;
 	for (size_t i = 0; i < is->n; i++)
 		if (bpf_map_update_elem(fd, &is->keys[i], &is->v[i], BPF_ANY) < 0)
 			return -errno;
@@ -195,14 +196,11 @@ static int ident_sync(int fd, int bloom_fd, const struct ident_set *is)
 
 int protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const struct protect_agent_files *own)
 {
-	int fd = bpf_loader_map_fd(l, "clawos_p_ident"), bloom_fd = bpf_loader_map_fd(l, "clawos_p_bloom");
+	int fd = bpf_map__fd(bpf_loader_skel(l)->maps.clawos_p_ident);
+	int bloom_fd = bpf_map__fd(bpf_loader_skel(l)->maps.clawos_p_bloom);
 	struct ident_set *is;
 	int r;
 
-	if (fd < 0)
-		return fd;
-	if (bloom_fd < 0)
-		return bloom_fd;
 	is = calloc(1, sizeof(*is));
 	if (!is)
 		return -ENOMEM;
@@ -212,20 +210,12 @@ int protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const
 	return r;
 }
 
-uint32_t protect_apply(struct bpf_loader *l, const struct clawos_settings *s, const struct protect_agent_files *own)
+int protect_apply(struct bpf_loader *l, const struct clawos_settings *s, const struct protect_agent_files *own)
 {
-	int prot = bpf_loader_map_fd(l, "clawos_protect");
-	uint32_t flags = CLAWOS_CFG_PROTECT | CLAWOS_CFG_PROTECT_IDENT;
+	int r;
 
-	if (prot >= 0)
-		fill_trie(prot, s, own);
-	protect_refresh(l, s, own);
-	/* whether a parent walk is needed does not change with a refresh */
-	for (size_t i = 0; i < s->protected_paths.n; i++) {
-		const char *p = s->protected_paths.items[i];
-
-		if (p[0] && p[strlen(p) - 1] == '/')
-			flags |= CLAWOS_CFG_PROTECT_DIRS;
-	}
-	return flags;
+	/* the flags these entries need are kernel_plan_config()'s */
+	fill_trie(bpf_map__fd(bpf_loader_skel(l)->maps.clawos_protect), s, own);
+	r = protect_refresh(l, s, own);
+	return r < 0 ? r : 0;
 }

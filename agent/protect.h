@@ -35,9 +35,9 @@ struct protect_agent_files {
 	const char *files[4];
 };
 
-/* Fills clawos_protect, clawos_p_ident and clawos_p_allow; returns the
- * CLAWOS_CFG_PROTECT* flags. */
-uint32_t protect_apply(struct bpf_loader *l, const struct clawos_settings *s, const struct protect_agent_files *own);
+/* Fills clawos_protect and clawos_p_ident (the CLAWOS_CFG_PROTECT* flags
+ * they need are kernel_plan_config()'s); 0 or -errno. */
+int protect_apply(struct bpf_loader *l, const struct clawos_settings *s, const struct protect_agent_files *own);
 
 /* stat()s every entry again and brings clawos_p_ident in step: new
  * identities in before stale ones out.  Returns how many entries exist. */

@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
+#include "clawos.skel.h"
 #include "log.h"
 #include "protect.h"
 #include "targets.h"
@@ -43,111 +43,16 @@ const struct target_session *targets_session(const struct targets *t, uint32_t i
 	return NULL;
 }
 
-static bool exe_key_of(const char *path, struct clawos_exe_key *k)
-{
-	struct stat st;
-
-	memset(k, 0, sizeof(*k));
-	if (stat(path, &st) < 0)
-		return false;
-	k->ino = st.st_ino;
-	k->dev = (major(st.st_dev) << 20) | minor(st.st_dev);
-	return true;
-}
-
-static void map_clear(int fd, size_t key_size)
-{
-	unsigned char key[128], next[128];
-
-	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key) < 0)
-			break;
-	}
-}
-
-/* Config targets get session ids 1..n in the order of the file. */
-static uint32_t targets_fill_config(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,
-				    const char *cgroup2)
-{
-	int comm = bpf_loader_map_fd(l, "clawos_t_comm"), exe = bpf_loader_map_fd(l, "clawos_t_exe");
-	int cgrp = bpf_loader_map_fd(l, "clawos_t_cgrp");
-	uint32_t id = 1, flags = 0;
-
-	map_clear(comm, CLAWOS_COMM_LEN);
-	map_clear(exe, sizeof(struct clawos_exe_key));
-	map_clear(cgrp, sizeof(uint64_t));
-	for (size_t i = 0; i < s->target_comm.n; i++, id++) {
-		char key[CLAWOS_COMM_LEN] = {};
-
-		strncpy(key, s->target_comm.items[i], sizeof(key) - 1);
-		session_add(t, id, 0, s->target_comm.items[i]);
-		if (bpf_map_update_elem(comm, key, &id, BPF_ANY) == 0)
-			flags |= CLAWOS_CFG_TARGET_COMM;
-	}
-	for (size_t i = 0; i < s->target_exe.n; i++, id++) {
-		struct clawos_exe_key k;
-
-		session_add(t, id, 0, s->target_exe.items[i]);
-		if (!exe_key_of(s->target_exe.items[i], &k)) {
-			log_warning("target_exe: %s does not exist; not followed", s->target_exe.items[i]);
-			continue;
-		}
-		if (bpf_map_update_elem(exe, &k, &id, BPF_ANY) == 0)
-			flags |= CLAWOS_CFG_TARGET_EXE;
-	}
-	for (size_t i = 0; i < s->target_cgroup.n; i++, id++) {
-		const char *item = s->target_cgroup.items[i];
-		char path[4096];
-		struct stat st;
-		uint64_t cgid;
-
-		session_add(t, id, 0, item);
-		snprintf(path, sizeof(path), "%s%s", cgroup2 ? cgroup2 : "", item);
-		if (item[0] != '/')
-			cgid = strtoull(item, NULL, 10);
-		else if (stat(path, &st) == 0)
-			cgid = st.st_ino;
-		else {
-			log_warning("target_cgroup: %s does not exist; not followed", item);
-			continue;
-		}
-		if (bpf_map_update_elem(cgrp, &cgid, &id, BPF_ANY) == 0)
-			flags |= CLAWOS_CFG_TARGET_CGROUP;
-	}
-	return flags;
-}
-
-static uint32_t targets_fill_protect(struct bpf_loader *l, const struct clawos_settings *s,
-				     const struct targets_paths *p)
-{
-	int allow = bpf_loader_map_fd(l, "clawos_p_allow");
-	uint32_t flags;
-
-	/* The agent's own files: changing them is tamper.  Not protected
-	 * against reading: mode 2 would then deny running the agent's own
-	 * binary (clawos-ebpf watch, --version) and package upgrades. */
-	flags = protect_apply(l, s, &(struct protect_agent_files){{p->config_path, p->agent_exe, p->unit_path}});
-	map_clear(allow, sizeof(struct clawos_exe_key));
-	for (size_t i = 0; i < s->protected_allow_exe.n; i++) {
-		struct clawos_exe_key k;
-		uint8_t one = 1;
-
-		if (exe_key_of(s->protected_allow_exe.items[i], &k))
-			bpf_map_update_elem(allow, &k, &one, BPF_ANY);
-	}
-	return flags;
-}
-
 void targets_protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const struct targets_paths *p)
 {
 	protect_refresh(l, s, &(struct protect_agent_files){{p->config_path, p->agent_exe, p->unit_path}});
 }
 
-int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,
-		  const struct targets_paths *paths, uint32_t *flags)
+int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s, const struct kernel_plan *p,
+		  const struct targets_paths *paths)
 {
-	uint32_t f;
+	struct clawos *skel = bpf_loader_skel(l);
+	int r;
 
 	/* forget config sessions; watch sessions stay */
 	for (size_t i = 0; i < t->n;)
@@ -155,34 +60,41 @@ int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_s
 			memmove(&t->sessions[i], &t->sessions[i + 1], (--t->n - i) * sizeof(t->sessions[0]));
 		else
 			i++;
-	f = targets_fill_config(t, l, s, paths->cgroup2);
-	f |= targets_fill_protect(l, s, paths);
-	if (s->scope == CLAWOS_SCOPE_TARGETS)
-		f |= CLAWOS_CFG_SCOPE_TARGETS;
-	if (s->trace_target_syscalls)
-		f |= CLAWOS_CFG_TRACE_TARGETS;
-	if (s->syscall_rate_scope == CLAWOS_SCOPE_ALL)
-		f |= CLAWOS_CFG_RATE_ALL;
-	if (s->debug_printk)
-		f |= CLAWOS_CFG_DEBUG_PRINTK;
-	if ((f & (CLAWOS_CFG_TARGET_COMM | CLAWOS_CFG_TARGET_EXE | CLAWOS_CFG_TARGET_CGROUP)) || t->n_watch)
-		f |= CLAWOS_CFG_HAVE_TRACKED;
-	*flags = f;
-	return 0;
+	for (size_t i = 0; i < p->n_sessions; i++)
+		session_add(t, (uint32_t)i + 1, 0, p->session_names[i]);
+	r = bpf_loader_sync_map(skel->maps.clawos_t_comm, &p->t_comm);
+	if (r >= 0)
+		r = bpf_loader_sync_map(skel->maps.clawos_t_exe, &p->t_exe);
+	if (r >= 0)
+		r = bpf_loader_sync_map(skel->maps.clawos_t_cgrp, &p->t_cgrp);
+	if (r >= 0)
+		r = bpf_loader_sync_map(skel->maps.clawos_p_allow, &p->p_allow);
+	if (r < 0)
+		return r;
+	/* The agent's own files: changing them is tamper.  Not protected
+	 * against reading: mode 2 would then deny running the agent's own
+	 * binary (clawos-ebpf watch, --version) and package upgrades. */
+	return protect_apply(l, s,
+			     &(struct protect_agent_files){{paths->config_path, paths->agent_exe, paths->unit_path}});
 }
 
-static void track_tree(struct bpf_loader *l, struct proctable *pt, uint32_t root, uint32_t session)
+/* The tree into clawos_tracked: every process of it is tried; the first
+ * failure is returned (the map is full: max_tracked_processes). */
+static int track_tree(struct bpf_loader *l, struct proctable *pt, uint32_t root, uint32_t session)
 {
-	int fd = bpf_loader_map_fd(l, "clawos_tracked");
+	int fd = bpf_map__fd(bpf_loader_skel(l)->maps.clawos_tracked), r = 0;
 
 	proctable_set_session(pt, root, session, root);
 	for (uint32_t i = 0; i < PROCTABLE_SLOTS; i++) {
 		struct proc_entry *e = &pt->slots[i];
 		struct clawos_tracked v = {.root_pid = e->root_pid, .session = e->session};
 
-		if (e->pid && !e->exited && e->session == session && e->root_pid == root)
-			bpf_map_update_elem(fd, &e->pid, &v, BPF_ANY);
+		if (e->pid && !e->exited && e->session == session && e->root_pid == root &&
+		    bpf_map_update_elem(fd, &e->pid, &v, BPF_ANY) < 0 && r == 0)
+			r = log_warning_errno(-errno, "Cannot follow process %u of target session %u: %m", e->pid,
+					      session);
 	}
+	return r;
 }
 
 void targets_adopt_running(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,
@@ -202,7 +114,7 @@ void targets_adopt_running(struct targets *t, struct bpf_loader *l, const struct
 				goto found;
 		continue;
 	found:
-		track_tree(l, pt, e->pid, id);
+		(void)track_tree(l, pt, e->pid, id); /* logged; the other trees are still tried */
 	}
 	(void)t;
 }
@@ -211,10 +123,13 @@ int targets_watch(struct targets *t, struct bpf_loader *l, struct proctable *pt,
 		  uint32_t *session)
 {
 	uint32_t id = t->next_watch++;
+	int r;
 
 	session_add(t, id, pid, name && name[0] ? name : "watch");
 	t->n_watch++;
-	track_tree(l, pt, pid, id);
+	r = track_tree(l, pt, pid, id);
+	if (r < 0)
+		return r;
 	*session = id;
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "bpf-loader.h"
 #include "config.h"
+#include "kernel-plan.h"
 #include "proctable.h"
 
 #define TARGETS_MAX_SESSIONS 256
@@ -34,15 +35,15 @@ struct targets_paths {
 	const char *config_path;
 	const char *agent_exe;
 	const char *unit_path;
-	const char *cgroup2;
 };
 
 void targets_init(struct targets *t);
 
-/* Fills clawos_t_*, clawos_protect and clawos_p_allow from s and returns the
- * CLAWOS_CFG_* flags they imply (scope, protection, targets). */
-int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,
-		  const struct targets_paths *paths, uint32_t *flags);
+/* The config targets' sessions from p, clawos_t_* and clawos_p_allow with
+ * p's entries, clawos_protect and clawos_p_ident from s (protect.c).  0 or
+ * -errno (logged). */
+int targets_apply(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s, const struct kernel_plan *p,
+		  const struct targets_paths *paths);
 
 /* The identities of the protected entries again (agent/protect.c). */
 void targets_protect_refresh(struct bpf_loader *l, const struct clawos_settings *s, const struct targets_paths *p);
@@ -52,7 +53,7 @@ void targets_protect_refresh(struct bpf_loader *l, const struct clawos_settings 
 void targets_adopt_running(struct targets *t, struct bpf_loader *l, const struct clawos_settings *s,
 			   struct proctable *pt);
 
-/* A new watch session rooted at pid; 0 or -errno. */
+/* A new watch session rooted at pid; 0 or -errno (clawos_tracked is full). */
 int targets_watch(struct targets *t, struct bpf_loader *l, struct proctable *pt, uint32_t pid, const char *name,
 		  uint32_t *session);
 

@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (detect_new(&det) < 0)
 			abort();
-		s.deny_ports[s.n_deny_ports++] = 4444;
-		detect_parse_cidr("203.0.113.0/24", &s.deny_cidrs[s.n_deny_cidrs++]);
+		s.deny_ports.items[s.deny_ports.n++] = 4444;
+		detect_parse_cidr("203.0.113.0/24", &s.deny_cidrs.items[s.deny_cidrs.n++]);
 		detect_configure(det, &s);
 	}
 	if (size < 2)

@@ -123,6 +123,14 @@ static const struct bad_case bad_cases[] = {
      "duplicate key: already set on line 2"},
     {OUT ANO OUT, 0, 3, "", "duplicate section: already started on line 1"},
     {"stdout = yes\n", 0, 1, "stdout", "key outside any section"},
+    /* deny lists: parsed into numbers and addresses at load */
+    {ANO "network_deny_ports = 22, 0\n", 0, 2, "network_deny_ports", "expected a port number in 1..65535, got '0'"},
+    {ANO "network_deny_ports = 22, 22\n", 0, 2, "network_deny_ports", "item '22' is listed twice"},
+    {ANO "network_deny_ports = 100000\n", 0, 2, "network_deny_ports", "is 6 bytes long, the limit is 5 bytes"},
+    {ANO "\nnetwork_deny_cidrs = 10.0.0.0/33\n", 0, 3, "network_deny_cidrs",
+     "expected an IPv4 or IPv6 address or CIDR (192.0.2.0/24, 2001:db8::/32), got '10.0.0.0/33'"},
+    {ANO "network_deny_cidrs = 2001:db8::/32, 2001:DB8::/32\n", 0, 2, "network_deny_cidrs",
+     "item '2001:DB8::/32' is listed twice"},
     /* paths the agent would use wrongly (issue 16) */
     {OUT "connect_path = /run/clawos-ebpf/shipper.sock\n", 0, 2, "connect_path",
      "inside the agent's runtime directory /run/clawos-ebpf"},
@@ -514,29 +522,45 @@ static void test_print_json(void **state)
 	settings_done(&s);
 }
 
-static void test_to_bpf(void **state)
+static void test_deny_lists(void **state)
 {
 	struct clawos_settings s;
-	struct clawos_config c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	(void)state;
-	parse_ok(MON "enable_file_monitoring = no\n" ANO
-		     "syscall_anomaly_threshold = 77\nfile_access_violation_mode = 2\n"
-		     "network_suspicious_threshold = 9\n",
+	parse_ok(ANO "network_deny_ports = 4444, 22\n"
+		     "network_deny_cidrs = 203.0.113.0/24, 2001:DB8:0::/32, 192.0.2.7, ::ffff:198.51.100.0/120\n",
 		 &s);
-	memset(&c, 0xff, sizeof(c));
-	settings_to_bpf(&s, 4242, &c);
-	assert_int_equal(c.enable_syscall_tracing, 1);
-	assert_int_equal(c.enable_file_monitoring, 0);
-	assert_int_equal(c.enable_network_monitoring, 1);
-	assert_int_equal(c.enable_cgroup_monitoring, 1);
-	assert_int_equal(c.syscall_anomaly_threshold, 77);
-	assert_int_equal(c.file_access_violation_mode, 2);
-	assert_int_equal(c.network_suspicious_threshold, 9);
-	assert_int_equal(c.agent_tgid, 4242);
-	assert_int_equal(c.flags, 0);
-	for (size_t i = 0; i < ELEMENTSOF(c.reserved); i++)
-		assert_int_equal(c.reserved[i], 0);
+	assert_int_equal(s.network_deny_ports.n, 2);
+	assert_int_equal(s.network_deny_ports.items[0], 4444);
+	assert_int_equal(s.network_deny_ports.items[1], 22);
+	assert_int_equal(s.network_deny_cidrs.n, 4);
+	assert_int_equal(s.network_deny_cidrs.items[0].prefix, 96 + 24);
+	assert_int_equal(s.network_deny_cidrs.items[0].addr[10], 0xff);
+	assert_int_equal(s.network_deny_cidrs.items[0].addr[12], 203);
+	assert_int_equal(s.network_deny_cidrs.items[1].prefix, 32);
+	assert_int_equal(s.network_deny_cidrs.items[1].addr[0], 0x20);
+	assert_int_equal(s.network_deny_cidrs.items[2].prefix, 128);
+	/* printed back in canonical form, the same values when read again */
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(settings_print(&s, f, false), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "network_deny_ports = 4444, 22\n"));
+	assert_non_null(
+	    strstr(text, "network_deny_cidrs = 203.0.113.0/24, 2001:db8::/32, 192.0.2.7, 198.51.100.0/24\n"));
+	{
+		struct clawos_settings again;
+
+		parse_ok(text, &again);
+		assert_int_equal(again.network_deny_ports.n, 2);
+		assert_memory_equal(&again.network_deny_ports, &s.network_deny_ports, sizeof(s.network_deny_ports));
+		assert_memory_equal(&again.network_deny_cidrs, &s.network_deny_cidrs, sizeof(s.network_deny_cidrs));
+		settings_done(&again);
+	}
+	free(text);
 	settings_done(&s);
 }
 
@@ -563,6 +587,84 @@ static void test_diff_restart_only(void **state)
 	assert_int_equal(settings_diff_restart_only(&a, &b, names, ELEMENTSOF(names)), 3);
 	settings_done(&a);
 	settings_done(&b);
+}
+
+/* A value other than the default for every restart-only key. */
+static const char *const restart_changes[][2] = {
+    {"max_tracked_processes", "[target]\nmax_tracked_processes = 2048\n"},
+    {"socket", OUT "socket = no\n"},
+    {"socket_path", OUT "socket_path = /run/other/events.sock\n"},
+    {"socket_mode", OUT "socket_mode = 0600\n"},
+    {"socket_group", OUT "socket_group = adm\n"},
+    {"connect", OUT "connect = yes\n"},
+    {"connect_path", OUT "connect_path = /run/other/shipper.sock\n"},
+    {"connect_buffer_size", OUT "connect_buffer_size = 1M\n"},
+    {"ring_buffer_size", OUT "ring_buffer_size = 8M\n"},
+    {"interfaces", "[interfaces]\ninterfaces = lo\n"},
+};
+
+static const char *restart_change(const char *key)
+{
+	for (size_t i = 0; i < ELEMENTSOF(restart_changes); i++)
+		if (strcmp(restart_changes[i][0], key) == 0)
+			return restart_changes[i][1];
+	return NULL;
+}
+
+/* A reload that changes one restart-only key (each in turn) keeps the
+ * running value and names the key, for manager_apply_live() to log. */
+static void test_keep_restart_only(void **state)
+{
+	size_t n_restart = 0;
+
+	(void)state;
+	for (size_t i = 0; i < config_n_keys; i++) {
+		const struct config_key *k = &config_keys[i];
+		struct clawos_settings running, next, defaults;
+		const char *names[SETTINGS_RESTART_ONLY_MAX], *text = restart_change(k->key);
+		size_t n;
+
+		if (k->reload_live)
+			continue;
+		n_restart++;
+		if (!text)
+			fail_msg("restart-only key %s has no test value in restart_changes[]", k->key);
+		parse_ok("", &running);
+		parse_ok("", &defaults);
+		parse_ok(text, &next);
+		assert_false(k->type->equal(config_field(k, &running), config_field(k, &next)));
+		n = settings_keep_restart_only(&next, &running, names, ELEMENTSOF(names));
+		assert_int_equal(n, 1);
+		assert_string_equal(names[0], k->key);
+		/* next holds the running value; every other key is next's */
+		for (size_t j = 0; j < config_n_keys; j++)
+			assert_true(config_keys[j].type->equal(config_field(&config_keys[j], &next),
+							       config_field(&config_keys[j], &defaults)));
+		settings_done(&running);
+		settings_done(&next);
+		settings_done(&defaults);
+	}
+	assert_int_equal(n_restart, ELEMENTSOF(restart_changes));
+	assert_true(n_restart <= SETTINGS_RESTART_ONLY_MAX);
+}
+
+/* Live keys are not touched by the keep. */
+static void test_keep_live(void **state)
+{
+	struct clawos_settings running, next;
+	const char *names[SETTINGS_RESTART_ONLY_MAX];
+
+	(void)state;
+	parse_ok("", &running);
+	parse_ok(OUT "max_clients = 3\nsocket_path = /run/x/e.sock\n" FIL "exclude_comm = a, b\n", &next);
+	assert_int_equal(settings_keep_restart_only(&next, &running, names, ELEMENTSOF(names)), 1);
+	assert_string_equal(names[0], "socket_path");
+	assert_string_equal(next.socket_path, CLAWOS_DEFAULT_SOCKET_PATH);
+	assert_null(running.socket_path); /* moved, not copied */
+	assert_int_equal(next.max_clients, 3);
+	assert_int_equal(next.exclude_comm.n, 2);
+	settings_done(&running);
+	settings_done(&next);
 }
 
 static void test_error_format(void **state)
@@ -742,13 +844,14 @@ static void test_load_file_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_configs),	 cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_full_config),	 cmocka_unit_test(test_spellings),
-	    cmocka_unit_test(test_booleans),	 cmocka_unit_test(test_line_limit),
-	    cmocka_unit_test(test_round_trip),	 cmocka_unit_test(test_print_json),
-	    cmocka_unit_test(test_to_bpf),	 cmocka_unit_test(test_diff_restart_only),
-	    cmocka_unit_test(test_error_format), cmocka_unit_test(test_shipped_config),
-	    cmocka_unit_test(test_load_file),	 cmocka_unit_test(test_load_file_refused),
+	    cmocka_unit_test(test_bad_configs),	      cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full_config),	      cmocka_unit_test(test_spellings),
+	    cmocka_unit_test(test_booleans),	      cmocka_unit_test(test_line_limit),
+	    cmocka_unit_test(test_round_trip),	      cmocka_unit_test(test_print_json),
+	    cmocka_unit_test(test_deny_lists),	      cmocka_unit_test(test_diff_restart_only),
+	    cmocka_unit_test(test_keep_restart_only), cmocka_unit_test(test_keep_live),
+	    cmocka_unit_test(test_error_format),      cmocka_unit_test(test_shipped_config),
+	    cmocka_unit_test(test_load_file),	      cmocka_unit_test(test_load_file_refused),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

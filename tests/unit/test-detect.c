@@ -37,9 +37,9 @@ static struct detect *new_detect(uint32_t mode, bool enforce)
 	};
 
 	assert_int_equal(detect_new(&d), 0);
-	s.deny_ports[s.n_deny_ports++] = 4444;
-	assert_int_equal(detect_parse_cidr("203.0.113.0/24", &s.deny_cidrs[s.n_deny_cidrs++]), 0);
-	assert_int_equal(detect_parse_cidr("2001:db8::/32", &s.deny_cidrs[s.n_deny_cidrs++]), 0);
+	s.deny_ports.items[s.deny_ports.n++] = 4444;
+	assert_int_equal(detect_parse_cidr("203.0.113.0/24", &s.deny_cidrs.items[s.deny_cidrs.n++]), 0);
+	assert_int_equal(detect_parse_cidr("2001:db8::/32", &s.deny_cidrs.items[s.deny_cidrs.n++]), 0);
 	detect_configure(d, &s);
 	return d;
 }
