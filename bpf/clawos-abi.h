@@ -469,6 +469,10 @@ _Static_assert(__builtin_offsetof(struct clawos_file_event, requested) == 456,
 _Static_assert(__builtin_offsetof(struct clawos_file_event, path) ==
 		   __builtin_offsetof(struct clawos_file_event, reserved) + sizeof(__u32),
 	       "reserved precedes path");
+/* file_requested_trim (path.bpf.h) compares path and requested by words */
+_Static_assert(__builtin_offsetof(struct clawos_file_event, path) % 8 == 0 &&
+		   __builtin_offsetof(struct clawos_file_event, requested) % 8 == 0 && CLAWOS_FILE_PATH_LEN % 8 == 0,
+	       "path and requested are whole 8-byte words");
 _Static_assert(sizeof(struct clawos_net_event) == 72, "NetworkEvent is 72 bytes");
 _Static_assert(sizeof(struct clawos_cgroup_event) == 304, "CgroupEvent is 304 bytes");
 _Static_assert(sizeof(struct clawos_net6_event) == 88, "Network6Event is 88 bytes");

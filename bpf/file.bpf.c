@@ -105,6 +105,8 @@ static __always_inline void open_path_from_request(struct clawos_file_event *e)
 		n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), e->requested);
 		if (n > 0)
 			e->path_len = n;
+		if (n == e->requested_len)
+			e->requested_len = 0; /* the same bytes: no need to compare */
 		return;
 	}
 	buf = scratch_get(1);
