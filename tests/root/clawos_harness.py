@@ -169,29 +169,53 @@ def bpf_progs():
     return {p["id"]: p.get("name", "") for p in json.loads(out.stdout or "[]")}
 
 
+def bpf_prog_ids_of(pid):
+    """Program ids referenced by an fd (program or link) of process pid."""
+    held = set()
+    try:
+        fds = os.listdir("/proc/%s/fdinfo" % pid)
+    except OSError:
+        return held
+    for fd in fds:
+        try:
+            with open("/proc/%s/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        held.add(int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+    return held
+
+
 def bpf_prog_ids_held():
     """Program ids referenced by an fd (program or link) of a live process."""
     held = set()
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            fds = os.listdir("/proc/%s/fdinfo" % pid)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                with open("/proc/%s/fdinfo/%s" % (pid, fd)) as f:
-                    for line in f:
-                        if line.startswith("prog_id:"):
-                            held.add(int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
+        if pid.isdigit():
+            held |= bpf_prog_ids_of(pid)
     return held
 
 
 def clawos_prog_ids():
     return {i for i, n in bpf_progs().items() if n.startswith("clawos_")}
+
+
+def agent_prog_ids(pid):
+    """The clawos_* programs agent pid holds (record them once it runs)."""
+    own = bpf_prog_ids_of(pid) & clawos_prog_ids()
+    check(bool(own), "the agent holds its clawos_* programs (fdinfo of pid %d)" % pid)
+    return own
+
+
+def check_progs_freed(own, what="after exit"):
+    """None of own (agent_prog_ids of an agent that has exited) may be left.
+    Only the agent's own: other agents (other tests, the packaged service)
+    load and free theirs meanwhile.  The kernel frees a program a moment
+    after its last reference goes (RCU), hence the wait."""
+    wait_for(lambda: not (own & clawos_prog_ids()), 5, what="the agent's programs to be freed")
+    left = own & clawos_prog_ids()
+    check(not left, "%s: none of the agent's %d clawos_* BPF programs left (leaked ids %s)" %
+          (what, len(own), sorted(left)))
 
 
 # ---------------------------------------------------------------- config
@@ -434,7 +458,6 @@ class Agent:
         cannot receive it (see the report); it is read from stdout.  The
         client counts as attached once a first record reached it."""
         self.socket_path = socket_path
-        self.progs_before = clawos_prog_ids()
         cmd = [self.binary, "--config", self.config, "--foreground"] + self.args
         log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -449,6 +472,7 @@ class Agent:
             self.dump()
             raise TestFailure("no startup record on the agent's stdout")
         check(self.startup.get("pid") == self.proc.pid, "startup record names the agent's pid %d" % self.proc.pid)
+        self.own_progs = agent_prog_ids(self.proc.pid)  # gone once it has exited
         self.client = SocketClient(socket_path)
         if not self.client.wait_for(lambda r: True, 10, what="a first record on the socket"):
             self.dump()
@@ -530,14 +554,7 @@ class Agent:
         if not self.proc:
             return
         self.terminate(timeout)
-        now = clawos_prog_ids()
-        # programs of another agent (another build's tests, the packaged
-        # service) existed before us or are held by a live process
-        new = now - self.progs_before
-        others = new & bpf_prog_ids_held() if new else set()
-        if others:
-            log("note: clawos_* programs %s belong to another live process" % sorted(others))
-        check(not (new - others), "no clawos_* BPF programs left after exit (leaked ids %s)" % sorted(new - others))
+        check_progs_freed(self.own_progs)
 
     def kill(self):
         """Cleanup path: never leave the agent running."""

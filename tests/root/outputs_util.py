@@ -362,7 +362,6 @@ class BareAgent(h.Agent):
 
     def start(self, socket_path, timeout=30):
         self.socket_path = socket_path
-        self.progs_before = h.clawos_prog_ids()
         cmd = self.wrapper + [self.binary, "--config", self.config, "--foreground"] + self.args
         h.log("starting: " + " ".join(cmd))
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -378,28 +377,17 @@ class BareAgent(h.Agent):
         if not self.startup:
             self.dump()
             raise h.TestFailure("no startup record on the agent's stdout")
+        self.own_progs = h.agent_prog_ids(self.proc.pid)  # gone once it has exited
         self.stdout_tail = Tail(self.stdout_path)
         self.stats_seen = []
         return self
 
     def stop(self, timeout=5):
-        """SIGTERM: exit 0, socket removed, no clawos_* program left.
-
-        As the harness's stop(), except that a program that appeared
-        meanwhile and is not held by a live process gets a few seconds to
-        go: another agent (other root tests) may be loading or exiting."""
+        """SIGTERM: exit 0, socket removed, none of its programs left."""
         if not self.proc:
             return
         self.terminate(timeout)
-
-        def leaked():
-            new = h.clawos_prog_ids() - self.progs_before
-            return new - (h.bpf_prog_ids_held() if new else set())
-        left = leaked()
-        if left:
-            left = h.wait_for(lambda: not leaked(), 5, interval=0.5, what="unheld clawos_* programs to go") and set() \
-                or leaked()
-        h.check(not left, "no clawos_* BPF programs left after exit (leaked ids %s)" % sorted(left))
+        h.check_progs_freed(self.own_progs)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

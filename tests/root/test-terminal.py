@@ -37,7 +37,7 @@ class PtyAgent(h.PtyProcess):
     """The agent in the foreground with its output on a pty."""
 
     def __init__(self, binary, config, workdir, args=(), ctty=True, env=None, name="tty", stderr_file=False):
-        self.progs_before = h.clawos_prog_ids()
+        self.own_progs = None  # startup_line() records them
         self.err_path = workdir.join(name + ".stderr")
         cmd = [binary, "--foreground", "--config", config] + list(args)
         h.log("starting on a pty%s: %s" % (" (controlling terminal)" if ctty else "", " ".join(cmd)))
@@ -52,15 +52,17 @@ class PtyAgent(h.PtyProcess):
             raise h.TestFailure("%s: the agent still ran %d s later" % (what, timeout))
         h.check(rc == 0, "%s: the agent exited with status 0 (got %s)" % (what, rc))
         h.check(not os.path.exists(socket_path), "%s: it removed its socket" % what)
-        new = h.clawos_prog_ids() - self.progs_before
-        others = new & h.bpf_prog_ids_held() if new else set()
-        h.check(not (new - others), "%s: no clawos_* BPF program left (leaked %s)" % (what, sorted(new - others)))
+        h.check(self.own_progs is not None, "%s: the agent's programs were recorded at its startup" % what)
+        h.check_progs_freed(self.own_progs or set(), what)
 
 
 def startup_line(agent):
     pid = agent.proc.pid
-    return agent.wait_line(lambda l: re.search(r" startup +clawos-ebpf\(%d\) " % pid, l), 30,
+    line = agent.wait_line(lambda l: re.search(r" startup +clawos-ebpf\(%d\) " % pid, l), 30,
                            "the startup line")
+    if line:
+        agent.own_progs = h.agent_prog_ids(pid)
+    return line
 
 
 def part_controlling_terminal(binary, wd):
@@ -189,6 +191,7 @@ def part_json_on_tty(binary, wd):
         line = a.wait_line(lambda l: l.startswith('{"event":"startup"'), 30, "the startup record as JSON")
         h.check(line is not None and json.loads(line)["pid"] == a.proc.pid,
                 "--format json on a terminal: NDJSON")
+        a.own_progs = h.agent_prog_ids(a.proc.pid)
         os.kill(a.proc.pid, signal.SIGTERM)
         a.expect_clean_exit(sock, 15, "SIGTERM")
     finally:
