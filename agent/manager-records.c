@@ -32,6 +32,16 @@ uint64_t manager_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The header's comm as a string (the kernel's is NUL-padded, not always
+ * NUL-terminated): per record, so no printf. */
+static void comm_copy(char dst[CLAWOS_COMM_LEN + 1], const char src[CLAWOS_COMM_LEN])
+{
+	size_t n = strnlen(src, CLAWOS_COMM_LEN);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static bool journal_takes(const struct manager *m, bool trace)
 {
 	return m->out_journal && m->settings.journal_records != CLAWOS_JOURNAL_NONE &&
@@ -136,7 +146,7 @@ static void record_message(const struct clawos_event_hdr *h, char *buf, size_t s
 {
 	char comm[CLAWOS_COMM_LEN + 1];
 
-	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
+	comm_copy(comm, h->comm);
 	switch (h->type) {
 	case CLAWOS_EV_EXEC: {
 		const struct clawos_exec_event *e = (const void *)h;
@@ -229,7 +239,7 @@ static void emit_record(struct manager *m, const struct clawos_event_hdr *h, con
 	} else {
 		msg[0] = '\0';
 	}
-	snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
+	comm_copy(comm, h->comm);
 	emit_lines(m, &l, r);
 }
 
@@ -311,7 +321,7 @@ static void manager_track(struct manager *m, const struct clawos_event_hdr *h)
 
 		if (e->flags & CLAWOS_EXEC_F_FAILED)
 			return;
-		snprintf(comm, sizeof(comm), "%.*s", CLAWOS_COMM_LEN, h->comm);
+		comm_copy(comm, h->comm);
 		proctable_exec(&m->procs, h->pid, h->ppid, comm, e->filename);
 		proctable_set_args(&m->procs, h->pid, e->args, e->args_len);
 	} else if (h->type == CLAWOS_EV_PROC) {
@@ -362,7 +372,8 @@ static int manager_on_ring_record(struct manager *m, void *data, size_t size)
 	manager_track(m, h);
 	manager_emit_record(m, h);
 	manager_rules_record(m, h);
-	n = detect_record(m->detect, h, manager_boot_ns(), found, ELEMENTSOF(found));
+	/* the clock of the batch (read once per drain, not per record) */
+	n = detect_record(m->detect, h, m->ring_now_ns ? m->ring_now_ns : manager_boot_ns(), found, ELEMENTSOF(found));
 	for (size_t i = 0; i < n; i++)
 		manager_raise(m, &found[i]);
 	return 0;

@@ -48,7 +48,9 @@ static int ring_drain(struct manager *m)
 	int r;
 
 	m->batch = 0;
+	m->ring_now_ns = manager_boot_ns();
 	r = ring_buffer__consume(m->rb);
+	m->ring_now_ns = 0;
 	if (r < 0 && r != -EAGAIN)
 		log_warning_errno(r, "Consuming the ring buffer failed: %m");
 	manager_flush_outputs(m);

@@ -68,6 +68,7 @@ struct manager {
 	struct cg_delta cg_delta; /* cgroup counters of the last collection */
 	uint64_t cg_last_ns;
 	unsigned batch;		     /* ring records read in this turn of the loop */
+	uint64_t ring_now_ns;	     /* CLOCK_BOOTTIME when this turn began, 0 outside it */
 	struct iface_monitor *iface; /* NULL without interfaces to watch */
 	struct proctable procs;
 	/* one buffer per format, reused: a record is encoded once per format
