@@ -314,6 +314,18 @@ static __always_inline bool current_root(struct vfsmount **mnt, struct dentry **
 	__u32 zero = 0;
 	bool is_root;
 
+	c = bpf_map_lookup_elem(&clawos_root_c, &zero);
+	if (have_kcast() && c && c->is_root) {
+		/* the common case, the namespace's root as last time, without
+		 * a helper call (the walk needs the pointers as plain values) */
+		struct fs_struct *f = kcast(fs, struct fs_struct);
+
+		if (c->mnt == (__u64)f->root.mnt && c->dentry == (__u64)f->root.dentry) {
+			*mnt = NULL;
+			*dentry = NULL;
+			return true;
+		}
+	}
 	if (bpf_core_field_size(struct path, mnt) == 8 && bpf_core_field_offset(struct path, dentry) == 8)
 		bpf_probe_read_kernel(&root, sizeof(root), &fs->root);
 	else
@@ -322,7 +334,6 @@ static __always_inline bool current_root(struct vfsmount **mnt, struct dentry **
 	*dentry = root.dentry;
 	if (!root.mnt)
 		return true;
-	c = bpf_map_lookup_elem(&clawos_root_c, &zero);
 	if (c && c->mnt == (__u64)root.mnt && c->dentry == (__u64)root.dentry)
 		return c->is_root;
 	is_root = root_is_ns_root(root.mnt, root.dentry);
