@@ -114,7 +114,8 @@ static void errno_json(struct json_writer *w, const char *key, long ret)
 	jw_string(w, key, ret < 0 ? errno_name((int)-ret) : NULL);
 }
 
-static void process_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx)
+static void process_json_encode(struct json_writer *w, const struct clawos_event_hdr *h,
+				const struct event_context *ctx)
 {
 	uint32_t ppid = h->ppid ? h->ppid : ctx->ppid;
 
@@ -133,6 +134,85 @@ static void process_json(struct json_writer *w, const struct clawos_event_hdr *h
 	jw_uint(w, "cgroup_id", h->cgroup_id);
 	jw_string_clean(w, "cgroup", ctx->cgroup_path, 4096);
 	jw_end(w);
+}
+
+/* The "process" member of the last record, kept as text while every input
+ * it is made of stays the same: a burst of records comes from one process,
+ * and its member is a third of a record's encoding.  Compared in full
+ * (the header's fields and the strings' contents, not their addresses), so
+ * the bytes are exactly what process_json_encode would write. */
+struct process_memo {
+	uint32_t pid, tid, ppid, uid, gid;
+	uint64_t cgroup_id;
+	char comm[CLAWOS_COMM_LEN];
+	char *user, *exe, *cgroup; /* copies; NULL for NULL */
+	struct json_writer text;   /* {"process":{...}} */
+	const char *member;	   /* "process":{...} in text */
+	size_t member_len;
+};
+
+static __thread struct process_memo memo;
+
+static bool memo_str_eq(const char *kept, const char *s)
+{
+	return kept ? s && strcmp(kept, s) == 0 : !s;
+}
+
+static bool memo_str_set(char **kept, const char *s)
+{
+	char *c = NULL;
+
+	if (s && !(c = strdup(s)))
+		return false;
+	free(*kept);
+	*kept = c;
+	return true;
+}
+
+static void process_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx)
+{
+	uint32_t ppid = h->ppid ? h->ppid : ctx->ppid;
+	struct process_memo *m = &memo;
+	size_t len;
+	const char *t;
+
+	if (m->member && m->pid == h->pid && m->tid == h->tid && m->ppid == ppid && m->uid == h->uid &&
+	    m->gid == h->gid && m->cgroup_id == h->cgroup_id && memcmp(m->comm, h->comm, sizeof(m->comm)) == 0 &&
+	    memo_str_eq(m->user, ctx->user) && memo_str_eq(m->exe, ctx->exe) &&
+	    memo_str_eq(m->cgroup, ctx->cgroup_path)) {
+		jw_members(w, m->member, m->member_len);
+		return;
+	}
+	m->member = NULL;
+	jw_begin(&m->text);
+	process_json_encode(&m->text, h, ctx);
+	t = jw_finish(&m->text, &len);
+	if (!t || len < 2 || !memo_str_set(&m->user, ctx->user) || !memo_str_set(&m->exe, ctx->exe) ||
+	    !memo_str_set(&m->cgroup, ctx->cgroup_path)) {
+		process_json_encode(w, h, ctx); /* out of memory: not kept */
+		return;
+	}
+	m->pid = h->pid;
+	m->tid = h->tid;
+	m->ppid = ppid;
+	m->uid = h->uid;
+	m->gid = h->gid;
+	m->cgroup_id = h->cgroup_id;
+	memcpy(m->comm, h->comm, sizeof(m->comm));
+	m->member = t + 1; /* without the braces of the object around it */
+	m->member_len = len - 2;
+	jw_members(w, m->member, m->member_len);
+}
+
+void event_json_forget(void)
+{
+	struct process_memo *m = &memo;
+
+	free(m->user);
+	free(m->exe);
+	free(m->cgroup);
+	jw_free(&m->text);
+	*m = (struct process_memo){};
 }
 
 void open_flags_json(struct json_writer *w, uint32_t flags)

@@ -63,6 +63,10 @@ struct json_object *json_record_new(const char *event, uint64_t realtime_ns);
 const char *event_json(struct json_writer *w, const struct clawos_event_hdr *hdr, const struct event_context *ctx,
 		       size_t *len);
 
+/* Frees what event_json keeps between records of the calling thread (the
+ * last record's "process" member): at exit, for leak checkers. */
+void event_json_forget(void);
+
 /* json_object_to_json_string_ext with the flags every output uses. */
 const char *json_record_string(struct json_object *o, size_t *len);
 

@@ -589,6 +589,7 @@ static void manager_done(struct manager *m)
 	enrich_free(m->enrich);
 	for (unsigned f = 0; f < _RECORD_FORMAT_MAX; f++)
 		jw_free(&m->jw[f]);
+	event_json_forget();
 	json_object_put(m->startup);
 	cg_delta_done(&m->cg_delta);
 	proctable_done(&m->procs);

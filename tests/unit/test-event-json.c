@@ -444,6 +444,66 @@ static void test_process_fork_exit(void **state)
 
 /* ---- helpers of the encoder ---- */
 
+/* The "process" member kept from the last record (event-json.c) is used
+ * only when every input is the same: each change below, including new
+ * contents at the same address, must give what a fresh encoding gives. */
+static void test_process_memo(void **state)
+{
+	struct json_writer w = {}, fresh = {};
+	union fixture_record r;
+	struct event_context ctx;
+	char exe[64] = "/usr/bin/one", user[32] = "alice";
+	const char *line, *want;
+	size_t len, wlen;
+
+	fixture_build(fixture_named("file-resolved"), &r, &ctx);
+	ctx.exe = exe;
+	ctx.user = user;
+	for (int step = 0; step < 9; step++) {
+		switch (step) {
+		case 1: /* the same record again: from the memo */
+			break;
+		case 2:
+			r.hdr.tid++;
+			break;
+		case 3:
+			strcpy(exe, "/usr/bin/two"); /* same address, new contents */
+			break;
+		case 4:
+			strcpy(user, "bob");
+			break;
+		case 5:
+			r.hdr.comm[3] ^= 1;
+			break;
+		case 6:
+			r.hdr.cgroup_id++;
+			break;
+		case 7:
+			ctx.user = NULL;
+			break;
+		case 8:
+			r.hdr.ppid = 0;
+			ctx.ppid = 4242;
+			break;
+		}
+		line = event_json(&w, &r.hdr, &ctx, &len);
+		assert_non_null(line);
+		event_json_forget();
+		want = event_json(&fresh, &r.hdr, &ctx, &wlen);
+		assert_non_null(want);
+		assert_int_equal(len, wlen);
+		assert_memory_equal(line, want, len);
+		if (step == 3)
+			assert_non_null(strstr(line, "\"exe\":\"/usr/bin/two\""));
+		/* and the memo holds this record's member for the next step */
+		line = event_json(&w, &r.hdr, &ctx, &len);
+		assert_memory_equal(line, want, len);
+	}
+	event_json_forget();
+	jw_free(&w);
+	jw_free(&fresh);
+}
+
 static void test_utf8_clean(void **state)
 {
 	static const struct {
@@ -588,6 +648,7 @@ int main(void)
 	    cmocka_unit_test(test_anomaly),
 	    cmocka_unit_test(test_anomaly_file_violation),
 	    cmocka_unit_test(test_process_fork_exit),
+	    cmocka_unit_test(test_process_memo),
 	    cmocka_unit_test(test_utf8_clean),
 	    cmocka_unit_test(test_utf8_clean_small_buffer),
 	    cmocka_unit_test(test_path_normalize),
