@@ -249,7 +249,11 @@ const char *file_record_path(const struct clawos_file_event *e, char *buf, size_
 			*raw = e->path;
 		return buf;
 	}
-	snprintf(buf, size, "%s", tmp);
+	if (size) {
+		n = MIN(n, size - 1);
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 
