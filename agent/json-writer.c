@@ -42,7 +42,7 @@ static inline bool needs_escape(uint64_t v)
 	return ((v - ONES * 0x20) & ~v & HIGHS) | has_zero(v ^ (ONES * '"')) | has_zero(v ^ (ONES * '\\'));
 }
 
-static bool jw_reserve(struct json_writer *w, size_t more)
+bool jw_grow(struct json_writer *w, size_t more)
 {
 	size_t want = w->len + more + 1, cap;
 	char *b;
@@ -64,6 +64,8 @@ static bool jw_reserve(struct json_writer *w, size_t more)
 	return true;
 }
 
+#define jw_reserve jw_room
+
 static void jw_put(struct json_writer *w, const char *s, size_t n)
 {
 	if (!jw_reserve(w, n))
@@ -79,24 +81,7 @@ static void jw_putc(struct json_writer *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* The separator and "key": of the next member. */
-static void jw_member(struct json_writer *w, const char *key, size_t n)
-{
-	uint32_t bit = 1u << w->depth;
-
-	if (!jw_reserve(w, n + 4))
-		return;
-	if (w->has_member & bit)
-		w->buf[w->len++] = ',';
-	w->has_member |= bit;
-	if (key) {
-		w->buf[w->len++] = '"';
-		memcpy(w->buf + w->len, key, n);
-		w->len += n;
-		w->buf[w->len++] = '"';
-		w->buf[w->len++] = ':';
-	}
-}
+#define jw_member jw_key
 
 static void jw_open(struct json_writer *w, const char *key, size_t keylen, char c)
 {
@@ -161,19 +146,29 @@ void jw_end(struct json_writer *w)
 	w->depth--;
 }
 
+void jw_null_v(struct json_writer *w)
+{
+	jw_put(w, "null", 4);
+}
+
 void jw_null_k(struct json_writer *w, const char *key, size_t keylen)
 {
 	jw_member(w, key, keylen);
-	jw_put(w, "null", 4);
+	jw_null_v(w);
+}
+
+void jw_bool_v(struct json_writer *w, bool v)
+{
+	if (v)
+		jw_put(w, "true", 4);
+	else
+		jw_put(w, "false", 5);
 }
 
 void jw_bool_k(struct json_writer *w, const char *key, size_t keylen, bool v)
 {
 	jw_member(w, key, keylen);
-	if (v)
-		jw_put(w, "true", 4);
-	else
-		jw_put(w, "false", 5);
+	jw_bool_v(w, v);
 }
 
 static void jw_digits(struct json_writer *w, uint64_t v, bool negative)
@@ -190,17 +185,27 @@ static void jw_digits(struct json_writer *w, uint64_t v, bool negative)
 	jw_put(w, tmp + n, sizeof(tmp) - n);
 }
 
+void jw_int_v(struct json_writer *w, int64_t v)
+{
+	/* the magnitude of INT64_MIN does not fit int64_t: negate unsigned */
+	jw_digits(w, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+}
+
 void jw_int_k(struct json_writer *w, const char *key, size_t keylen, int64_t v)
 {
 	jw_member(w, key, keylen);
-	/* the magnitude of INT64_MIN does not fit int64_t: negate unsigned */
-	jw_digits(w, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+	jw_int_v(w, v);
+}
+
+void jw_uint_v(struct json_writer *w, uint64_t v)
+{
+	jw_digits(w, v, false);
 }
 
 void jw_uint_k(struct json_writer *w, const char *key, size_t keylen, uint64_t v)
 {
 	jw_member(w, key, keylen);
-	jw_digits(w, v, false);
+	jw_uint_v(w, v);
 }
 
 /* json-c's escaping: \b \f \n \r \t \" \\ by name, other bytes below 0x20
@@ -264,16 +269,27 @@ static void jw_escaped(struct json_writer *w, const char *s, size_t n)
 	w->buf[w->len++] = '"';
 }
 
-void jw_string_k(struct json_writer *w, const char *key, size_t keylen, const char *s)
+void jw_string_v(struct json_writer *w, const char *s)
 {
-	jw_member(w, key, keylen);
 	if (!s)
 		jw_put(w, "null", 4);
 	else
 		jw_escaped(w, s, strlen(s));
 }
 
+void jw_string_k(struct json_writer *w, const char *key, size_t keylen, const char *s)
+{
+	jw_member(w, key, keylen);
+	jw_string_v(w, s);
+}
+
 void jw_string_clean_k(struct json_writer *w, const char *key, size_t keylen, const char *s, size_t maxlen)
+{
+	jw_member(w, key, keylen);
+	jw_string_clean_v(w, s, maxlen);
+}
+
+void jw_string_clean_v(struct json_writer *w, const char *s, size_t maxlen)
 {
 	/* every invalid byte may become 3 bytes of U+FFFD */
 	static __thread char buf[3 * JW_STRING_MAX + 1];
@@ -281,14 +297,13 @@ void jw_string_clean_k(struct json_writer *w, const char *key, size_t keylen, co
 	bool ascii = true;
 
 	if (!s) {
-		jw_null_k(w, key, keylen);
+		jw_null_v(w);
 		return;
 	}
 	/* fast path: plain ASCII needs no cleaning */
 	n = strnlen(s, max);
 	for (size_t i = 0; i < n && ascii; i += 8)
 		ascii = !((i + 8 <= n ? load64(s + i) : tail64(s + i, n - i)) & HIGHS);
-	jw_member(w, key, keylen);
 	if (ascii) {
 		jw_escaped(w, s, n);
 		return;

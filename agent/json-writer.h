@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JW_DEPTH_MAX 8
 
@@ -46,6 +47,45 @@ static inline size_t jw_keylen(const char *key)
 	return key ? __builtin_strlen(key) : 0;
 }
 
+/* Room for more bytes and a NUL; false (and the writer failed) when memory
+ * ran out.  The test is inline, the growth is not. */
+bool jw_grow(struct json_writer *w, size_t more);
+
+static inline bool jw_room(struct json_writer *w, size_t more)
+{
+	if (!w->failed && w->len + more + 1 <= w->cap)
+		return true;
+	return jw_grow(w, more);
+}
+
+/* The separator and "key": of the next member (no key: an array element).
+ * Inline, so that copying a literal key is a few moves, not a call. */
+static inline void jw_key(struct json_writer *w, const char *key, size_t n)
+{
+	uint32_t bit = 1u << w->depth;
+
+	if (!jw_room(w, n + 4))
+		return;
+	if (w->has_member & bit)
+		w->buf[w->len++] = ',';
+	w->has_member |= bit;
+	if (key) {
+		w->buf[w->len++] = '"';
+		memcpy(w->buf + w->len, key, n);
+		w->len += n;
+		w->buf[w->len++] = '"';
+		w->buf[w->len++] = ':';
+	}
+}
+
+/* The values, written after jw_key. */
+void jw_null_v(struct json_writer *w);
+void jw_bool_v(struct json_writer *w, bool v);
+void jw_int_v(struct json_writer *w, int64_t v);
+void jw_uint_v(struct json_writer *w, uint64_t v);
+void jw_string_v(struct json_writer *w, const char *s);
+void jw_string_clean_v(struct json_writer *w, const char *s, size_t maxlen);
+
 void jw_object_k(struct json_writer *w, const char *key, size_t keylen);
 void jw_array_k(struct json_writer *w, const char *key, size_t keylen);
 void jw_end(struct json_writer *w); /* closes the innermost object or array */
@@ -68,11 +108,11 @@ void jw_members(struct json_writer *w, const char *json, size_t len);
 
 #define jw_object(w, key) jw_object_k((w), (key), jw_keylen(key))
 #define jw_array(w, key) jw_array_k((w), (key), jw_keylen(key))
-#define jw_null(w, key) jw_null_k((w), (key), jw_keylen(key))
-#define jw_bool(w, key, v) jw_bool_k((w), (key), jw_keylen(key), (v))
-#define jw_int(w, key, v) jw_int_k((w), (key), jw_keylen(key), (v))
-#define jw_uint(w, key, v) jw_uint_k((w), (key), jw_keylen(key), (v))
-#define jw_string(w, key, s) jw_string_k((w), (key), jw_keylen(key), (s))
-#define jw_string_clean(w, key, s, maxlen) jw_string_clean_k((w), (key), jw_keylen(key), (s), (maxlen))
+#define jw_null(w, key) (jw_key((w), (key), jw_keylen(key)), jw_null_v(w))
+#define jw_bool(w, key, v) (jw_key((w), (key), jw_keylen(key)), jw_bool_v((w), (v)))
+#define jw_int(w, key, v) (jw_key((w), (key), jw_keylen(key)), jw_int_v((w), (v)))
+#define jw_uint(w, key, v) (jw_key((w), (key), jw_keylen(key)), jw_uint_v((w), (v)))
+#define jw_string(w, key, s) (jw_key((w), (key), jw_keylen(key)), jw_string_v((w), (s)))
+#define jw_string_clean(w, key, s, maxlen) (jw_key((w), (key), jw_keylen(key)), jw_string_clean_v((w), (s), (maxlen)))
 /* For string literals: the text is measured by the compiler. */
 #define jw_raw(w, key, json) jw_raw_k((w), (key), jw_keylen(key), (json), sizeof(json) - 1)
