@@ -301,7 +301,9 @@ int events_main(int argc, char *argv[])
 			c.ask = record_format_from_name(optarg);
 			if (c.ask >= 0)
 				format = OUTPUT_FORMAT_JSON; /* that schema's records as they come */
-			else if (output_format_from_string(optarg, &format) < 0) {
+			else if (output_format_from_name(optarg) >= 0)
+				format = output_format_from_name(optarg);
+			else {
 				fprintf(stderr,
 					"clawos-ebpf events: --format '%s' is not one of: %s, native, ecs, ocsf\n",
 					optarg, output_format_choices());

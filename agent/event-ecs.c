@@ -172,7 +172,7 @@ void ecs_custom_begin(struct json_writer *w, const struct clawos_event_hdr *h, c
 		jw_null(w, "cpu");
 	else
 		jw_int(w, "cpu", h->cpu);
-	jw_string(w, "mechanism", mechanism_json_name(mechanism));
+	jw_string(w, "mechanism", mechanism_name(mechanism));
 	if (h->cpu != CLAWOS_CPU_USER || h->pid) {
 		jw_object(w, "process");
 		jw_uint(w, "cgroup_id", h->cgroup_id);

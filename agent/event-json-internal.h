@@ -11,19 +11,16 @@
 struct event_context;
 struct event_sigma;
 
-const char *mechanism_json_name(unsigned m);
 void net_json(struct json_writer *w, const struct clawos_net_event *e);
 void net6_json(struct json_writer *w, const struct clawos_net6_event *e);
 void cgroup_json(struct json_writer *w, const struct clawos_cgroup_event *e);
 void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e);
 void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx);
 void proc_json(struct json_writer *w, const struct clawos_proc_event *e);
+/* "info", "low", ... for enum clawos_severity, "unknown" for other values. */
 const char *severity_name(unsigned s);
-/* Names the native records use, shared with the ECS and OCSF writers. */
-const char *net_op_name(unsigned op);
-const char *net_proto_name(unsigned p);
+int severity_from_name(const char *s);
 const char *net_side(unsigned op); /* "local" or "remote": which side the address is */
-const char *anomaly_kind_name(unsigned k);
 /* The "ancestry" and "top_syscalls" arrays of an anomaly (the latter only
  * when the record has them). */
 void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_event *e,

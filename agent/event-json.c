@@ -305,7 +305,7 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
 	jw_bool(w, "created", e->path_flags & CLAWOS_PATH_F_CREATED);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
+	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
 static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
@@ -337,7 +337,7 @@ static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 	jw_bool(w, "cwd_truncated", e->flags & CLAWOS_EXEC_F_CWD_TRUNCATED);
 	evasion_exec_json(w, e);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
+	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
 const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,

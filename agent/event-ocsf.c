@@ -243,7 +243,7 @@ void ocsf_unmapped_begin(struct json_writer *w, const struct clawos_event_hdr *h
 	else
 		jw_int(w, "cpu", h->cpu);
 	jw_uint(w, "seq", h->seq);
-	jw_string(w, "mechanism", mechanism_json_name(mechanism));
+	jw_string(w, "mechanism", mechanism_name(mechanism));
 	if (h->cpu != CLAWOS_CPU_USER || h->pid) {
 		jw_object(w, "process");
 		jw_uint(w, "cgroup_id", h->cgroup_id);

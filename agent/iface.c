@@ -21,6 +21,7 @@
 #include "iface-internal.h"
 #include "iface.skel.h"
 #include "log.h"
+#include "macro.h"
 
 uint64_t iface_boot_ns(void)
 {
@@ -30,10 +31,13 @@ uint64_t iface_boot_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-const char *iface_state_name(enum iface_state s)
-{
-	return s == IFACE_ATTACHED ? "attached" : s == IFACE_GONE ? "gone" : "error";
-}
+static const char *const iface_state_table[_IFACE_STATE_MAX] = {
+    [IFACE_ATTACHED] = "attached",
+    [IFACE_GONE] = "gone",
+    [IFACE_ERROR] = "error",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(iface_state, enum iface_state, iface_state_table, "error");
 
 struct iface_watch *iface_watch_by_ifindex(struct iface_monitor *m, int ifindex)
 {

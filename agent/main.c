@@ -179,11 +179,12 @@ int main(int argc, char *argv[])
 			opts.no_lsm = true;
 			break;
 		case ARG_FORMAT:
-			if (output_format_from_string(optarg, &opts.stdout_format) < 0) {
+			if (output_format_from_name(optarg) < 0) {
 				fprintf(stderr, "clawos-ebpf: --format '%s' is not one of: %s\n", optarg,
 					output_format_choices());
 				return EXIT_USAGE;
 			}
+			opts.stdout_format = output_format_from_name(optarg);
 			break;
 		case ARG_CHECK_RULES:
 			check_rules = true;

@@ -9,10 +9,9 @@
 #include <sys/socket.h>
 
 #include "bpf/clawos-abi.h"
+#include "macro.h"
 #include "names.h"
 #include "syscall-table.h"
-
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /*
  * Our open(2) values must agree with libc's wherever libc has them.  Several
@@ -341,22 +340,19 @@ int format_ipv6(const uint8_t addr[16], char *buf, size_t size)
 	return format_address(AF_INET6, addr, buf, size);
 }
 
-const char *file_op_name(unsigned op)
-{
-	static const char *const names[] = {
-	    [CLAWOS_FILE_OP_OPEN] = "open",
-	    [CLAWOS_FILE_OP_FILE_OPEN] = "file_open",
-	    [CLAWOS_FILE_OP_TRUNCATE] = "truncate",
-	};
+static const char *const file_op_table[CLAWOS_FILE_OP_MAX] = {
+    [CLAWOS_FILE_OP_OPEN] = "open",
+    [CLAWOS_FILE_OP_FILE_OPEN] = "file_open",
+    [CLAWOS_FILE_OP_TRUNCATE] = "truncate",
+};
 
-	return op < ELEMENTSOF(names) && names[op] ? names[op] : "open";
-}
+/* Every file record is an access: an unknown op is still an "open". */
+DEFINE_STRING_TABLE_LOOKUP(file_op, unsigned, file_op_table, "open");
 
-const char *mechanism_name(unsigned mechanism)
-{
-	static const char *const names[] = {
-	    "none", "tracepoint", "lsm", "cgroup", "cgroup_skb", "tp_btf", "user",
-	};
+static const char *const mechanism_table[CLAWOS_MECH_MAX] = {
+    [CLAWOS_MECH_NONE] = "none",     [CLAWOS_MECH_TRACEPOINT] = "tracepoint", [CLAWOS_MECH_LSM] = "lsm",
+    [CLAWOS_MECH_CGROUP] = "cgroup", [CLAWOS_MECH_CGROUP_SKB] = "cgroup_skb", [CLAWOS_MECH_TP_BTF] = "tp_btf",
+    [CLAWOS_MECH_USER] = "user",
+};
 
-	return mechanism < ELEMENTSOF(names) ? names[mechanism] : "unknown";
-}
+DEFINE_STRING_TABLE_LOOKUP(mechanism, unsigned, mechanism_table, "unknown");

@@ -97,8 +97,11 @@ const char *errno_name(int err);
 int format_ipv4(uint32_t be_addr, char *buf, size_t size);
 int format_ipv6(const uint8_t addr[16], char *buf, size_t size);
 
-/* "tracepoint", "lsm", "cgroup", ... for enum clawos_mechanism. */
+/* "tracepoint", "lsm", "cgroup", ... for enum clawos_mechanism, "unknown"
+ * for a value without a name; the value of a name, or -EINVAL. */
 const char *mechanism_name(unsigned mechanism);
+int mechanism_from_name(const char *s);
 /* "open", "file_open", "truncate" for a file record's enum clawos_file_op;
  * "open" for an unknown value (every file record is an access). */
 const char *file_op_name(unsigned op);
+int file_op_from_name(const char *s);

@@ -107,6 +107,7 @@ enum clawos_file_op {
 	CLAWOS_FILE_OP_OPEN = 1,      /* openat/openat2 tracepoints (+ result) */
 	CLAWOS_FILE_OP_FILE_OPEN = 2, /* LSM file_open outside an open syscall */
 	CLAWOS_FILE_OP_TRUNCATE = 3,  /* truncate(2) by path (flags: O_WRONLY|O_TRUNC) */
+	CLAWOS_FILE_OP_MAX,
 };
 
 #define CLAWOS_PATH_F_TRUNCATED 0x01 /* path did not fit */
@@ -168,6 +169,7 @@ enum clawos_net_op {
 	CLAWOS_NET_OP_ACCEPT = 4,
 	CLAWOS_NET_OP_CREATE = 5,
 	CLAWOS_NET_OP_SENDMSG = 6,
+	CLAWOS_NET_OP_MAX,
 };
 
 enum clawos_proto {
@@ -176,6 +178,7 @@ enum clawos_proto {
 	CLAWOS_PROTO_UDP = 2,
 	CLAWOS_PROTO_ICMP = 3,
 	CLAWOS_PROTO_RAW = 4,
+	CLAWOS_PROTO_MAX,
 };
 
 /* info byte: low nibble enum clawos_proto, high nibble enum clawos_mechanism */
@@ -296,6 +299,7 @@ enum clawos_anomaly_kind {
 	CLAWOS_ANOMALY_NETWORK_VOLUME = 5,
 	CLAWOS_ANOMALY_SIGMA = 6,   /* a Sigma rule matched (user space, agent/rules*.c) */
 	CLAWOS_ANOMALY_EVASION = 7, /* a way around the syscall tracepoints (compat ABI, io_uring) */
+	CLAWOS_ANOMALY_MAX,
 };
 
 enum clawos_severity {
@@ -304,6 +308,7 @@ enum clawos_severity {
 	CLAWOS_SEV_MEDIUM = 2,
 	CLAWOS_SEV_HIGH = 3,
 	CLAWOS_SEV_CRITICAL = 4,
+	CLAWOS_SEV_MAX,
 };
 
 #define CLAWOS_ANOMALY_F_ENFORCED 0x01		  /* the access was denied */
