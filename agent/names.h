@@ -4,8 +4,10 @@
 /*
  * Names for the numbers that the BPF records carry: x86_64 syscalls, open(2)
  * flags, socket families, types and protocols, errno values, and the text
- * form of IP addresses.  Pure logic: static tables, no allocation, no I/O,
- * independent of the build host's headers.
+ * form of IP addresses.  Pure logic: static tables, no allocation, no I/O.
+ * The errno table is generated at build time from the kernel's UAPI header
+ * (agent/gen-errno-names.sh); the others do not depend on the build host's
+ * headers.
  */
 
 #include <stddef.h>
@@ -83,7 +85,8 @@ const char *socket_type_name(unsigned type);
 const char *ip_protocol_name(unsigned proto);
 
 /*
- * "ENOENT", ... for a positive errno value: Linux's 1..133, and the kernel's
+ * "ENOENT", ... for a positive errno value: each that <linux/errno.h> names
+ * (aliases such as EWOULDBLOCK give the first name), and the kernel's
  * restart codes 512..516 that the sys_exit tracepoint sees before signal
  * delivery rewrites them.  NULL for unknown, zero or negative values.
  */

@@ -53,10 +53,12 @@ rules | match)
 	;;
 esac
 
+# names.c's errno table, generated as agent/meson.build does
+"$root"/agent/gen-errno-names.sh clang >"$work/errno-table.h"
 # shellcheck disable=SC2086
 clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -DCLAWOS_VERSION='"fuzz"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$root" -I"$root/agent" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
+	-I"$root" -I"$root/agent" -I"$work" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
 	-o "$work/fuzz-$harness"
 cp -r "$root/tests/fuzz/corpus-$harness" "$work/corpus"
 cd "$work"
