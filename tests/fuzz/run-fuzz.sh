@@ -18,7 +18,7 @@ writers=("$root"/agent/event-json.c "$root"/agent/event-json-kinds.c "$root"/age
 
 case $harness in
 config)
-	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/detect.c
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/utf8.c "$root"/agent/detect.c
 		"$root"/agent/record-format.c "$root"/agent/kernel-plan.c "$root"/agent/log.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
