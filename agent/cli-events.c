@@ -27,6 +27,7 @@
 #include "output-format.h"
 #include "record-format.h"
 #include "socket-request.h"
+#include "time-util.h"
 
 #define RECORD_MAX (1u << 20) /* longer lines are not records of ours */
 #define NAMES_MAX 32
@@ -117,14 +118,6 @@ static bool selected(const struct events_cli *c, const char *name)
 	return false;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A shutdown record in ECS or OCSF (native ones are told by their "event"). */
 static bool line_is_shutdown(const char *line, size_t len)
 {
@@ -155,7 +148,7 @@ static int handle_line(struct events_cli *c, const char *line, size_t len)
 			/* the agent answers a request in the loop iteration it
 			 * reads it: lines in the socket's format for seconds
 			 * mean an agent that does not know the request */
-			uint64_t now = monotonic_ms();
+			uint64_t now = now_msec(CLOCK_MONOTONIC);
 
 			if (!c->unsynced_since)
 				c->unsynced_since = now;

@@ -7,6 +7,7 @@
 
 #include "detect.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define DEDUP_SLOTS 2048
 #define NET_SLOTS 1024
@@ -34,10 +35,10 @@ struct net_slot {
  * record it admits, or in a summary (detect_flush). */
 #define FLOOD_SLOTS 512
 #define FLOOD_PROBE 4
-#define FLOOD_BURST 10			/* records a process's bucket emits at once */
-#define FLOOD_BURST_PARENT 32		/* a parent's (a shell or a test runs many) */
-#define FLOOD_REFILL_NS 10000000000ULL	/* one more every 10 s */
-#define FLOOD_SUMMARY_NS 10000000000ULL /* a summary at most every 10 s */
+#define FLOOD_BURST 10			     /* records a process's bucket emits at once */
+#define FLOOD_BURST_PARENT 32		     /* a parent's (a shell or a test runs many) */
+#define FLOOD_REFILL_NS (10 * NSEC_PER_SEC)  /* one more every 10 s */
+#define FLOOD_SUMMARY_NS (10 * NSEC_PER_SEC) /* a summary at most every 10 s */
 
 struct flood_slot {
 	uint64_t key; /* 0: free */
@@ -209,7 +210,7 @@ bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now
 		key = fnv1a(&a->observed, sizeof(a->observed), key);
 	key |= 1;
 	s = &d->dedup[key % DEDUP_SLOTS];
-	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * 1000000000ULL) {
+	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * NSEC_PER_SEC) {
 		s->suppressed++;
 		d->stats.suppressed++;
 		return false;
@@ -280,7 +281,7 @@ static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h,
 			     const char *text, uint64_t now_ns, struct clawos_anomaly_event *out, size_t max)
 {
 	struct net_slot *s = &d->net[(h->pid * 2654435761u) % NET_SLOTS];
-	uint64_t window = now_ns / 1000000000ULL, bit;
+	uint64_t window = now_ns / NSEC_PER_SEC, bit;
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->s.deny_ports.n && n < max; i++)

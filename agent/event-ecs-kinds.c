@@ -8,6 +8,7 @@
 #include "event-json.h"
 #include "event-siem.h"
 #include "names.h"
+#include "time-util.h"
 
 /* From the host's point of view, as ECS asks of host-based monitoring. */
 static const char *net_direction(unsigned op)
@@ -126,7 +127,7 @@ void ecs_cgroup(struct json_writer *w, const struct clawos_cgroup_event *e, cons
 	jw_uint(w, "rx_bytes", e->rx_bytes);
 	jw_uint(w, "tx_packets", e->tx_packets);
 	jw_uint(w, "tx_bytes", e->tx_bytes);
-	jw_uint(w, "interval_ms", e->interval_ns / 1000000ULL);
+	jw_uint(w, "interval_ms", e->interval_ns / NSEC_PER_MSEC);
 	jw_end(w);
 	jw_end(w);
 }

@@ -9,6 +9,7 @@
 #include "json-writer.h"
 #include "macro.h"
 #include "names.h"
+#include "time-util.h"
 
 static const char *const net_op_table[CLAWOS_NET_OP_MAX] = {
     [CLAWOS_NET_OP_CONNECT] = "connect",      [CLAWOS_NET_OP_BIND] = "bind",
@@ -96,7 +97,7 @@ void cgroup_json(struct json_writer *w, const struct clawos_cgroup_event *e)
 	jw_uint(w, "rx_bytes", e->rx_bytes);
 	jw_uint(w, "tx_packets", e->tx_packets);
 	jw_uint(w, "tx_bytes", e->tx_bytes);
-	jw_uint(w, "interval_ms", e->interval_ns / 1000000ULL);
+	jw_uint(w, "interval_ms", e->interval_ns / NSEC_PER_MSEC);
 	jw_end(w);
 	jw_string(w, "mechanism", mechanism_name(CLAWOS_MECH_CGROUP_SKB));
 }

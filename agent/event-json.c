@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "names.h"
 #include "utf8.h"
+#include "time-util.h"
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
@@ -22,8 +23,8 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 	static __thread time_t last_sec = -1;
 	static __thread char prefix[32];
 	static __thread size_t prefix_len;
-	time_t sec = (time_t)(realtime_ns / 1000000000ULL);
-	uint32_t ns = (uint32_t)(realtime_ns % 1000000000ULL);
+	time_t sec = (time_t)(realtime_ns / NSEC_PER_SEC);
+	uint32_t ns = (uint32_t)(realtime_ns % NSEC_PER_SEC);
 
 	if (sec != last_sec) {
 		struct tm tm;

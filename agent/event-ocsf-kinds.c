@@ -9,6 +9,7 @@
 #include "event-ocsf.h"
 #include "event-siem.h"
 #include "names.h"
+#include "time-util.h"
 
 /* connection_info.direction_id: from the host's point of view. */
 static unsigned net_direction_id(unsigned op)
@@ -117,7 +118,7 @@ void ocsf_network(struct json_writer *w, const struct clawos_event_hdr *h, const
 /* Traffic of a cgroup over an interval: the host is the endpoint. */
 void ocsf_cgroup(struct json_writer *w, const struct clawos_cgroup_event *e, const struct event_context *ctx)
 {
-	uint64_t end = siem_realtime_ns(&e->hdr, ctx) / 1000000ULL, ms = e->interval_ns / 1000000ULL;
+	uint64_t end = siem_realtime_ns(&e->hdr, ctx) / NSEC_PER_MSEC, ms = e->interval_ns / NSEC_PER_MSEC;
 
 	ocsf_head(w, &e->hdr, ctx, siem_class_of(&e->hdr), 0, 0);
 	ocsf_local_endpoint(w, "src_endpoint", ctx->host, NULL);
@@ -262,7 +263,7 @@ static void ocsf_finding_info(struct json_writer *w, const struct clawos_anomaly
 	jw_end(w);
 	if (s)
 		ocsf_attacks(w, s);
-	jw_uint(w, "created_time", siem_realtime_ns(&e->hdr, ctx) / 1000000ULL);
+	jw_uint(w, "created_time", siem_realtime_ns(&e->hdr, ctx) / NSEC_PER_MSEC);
 	jw_end(w);
 }
 

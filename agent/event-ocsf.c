@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "names.h"
 #include "record-format.h"
+#include "time-util.h"
 
 static const char *const severity_captions[] = {"Unknown", "Informational", "Low", "Medium", "High", "Critical"};
 
@@ -48,7 +49,7 @@ void ocsf_begin(struct json_writer *w, const struct siem_class *c, unsigned seve
 		severity_id = c->severity_id;
 	jw_begin(w);
 	siem_members(w, ocsf_head_build, c, severity_id);
-	jw_uint(w, "time", realtime_ns / 1000000ULL);
+	jw_uint(w, "time", realtime_ns / NSEC_PER_MSEC);
 }
 
 /* version, product, profiles (k2), event_code (k1) */

@@ -13,6 +13,7 @@
 #include "event-siem.h"
 #include "macro.h"
 #include "record-format.h"
+#include "time-util.h"
 
 const char *event_format(struct json_writer *w, enum record_format f, const struct clawos_event_hdr *h,
 			 const struct event_context *ctx, size_t *len)
@@ -465,5 +466,5 @@ uint64_t siem_parse_rfc3339(const char *s)
 		ns *= 10;
 	if (*p != 'Z' || p[1] || (t = timegm(&tm)) < 0)
 		return 0;
-	return (uint64_t)t * 1000000000ULL + ns;
+	return (uint64_t)t * NSEC_PER_SEC + ns;
 }

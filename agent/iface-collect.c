@@ -18,6 +18,7 @@
 #include "iface-internal.h"
 #include "iface.skel.h"
 #include "log.h"
+#include "time-util.h"
 
 /* Sum over the possible CPUs of a per-CPU counters entry. */
 static int read_percpu(struct iface_monitor *m, int fd, const void *key, struct clawos_iface_counters *sum)
@@ -95,7 +96,7 @@ static void emit_flow(struct iface_monitor *m, const struct iface_watch *w, cons
 	}
 	json_object_object_add(i, "packets", json_object_new_uint64(d->packets));
 	json_object_object_add(i, "bytes", json_object_new_uint64(d->bytes));
-	json_object_object_add(i, "interval_ms", json_object_new_uint64(interval_ns / 1000000ULL));
+	json_object_object_add(i, "interval_ms", json_object_new_uint64(interval_ns / NSEC_PER_MSEC));
 	json_object_object_add(o, "iface", i);
 	json_object_object_add(o, "mechanism", json_object_new_string("tc"));
 	snprintf(msg, sizeof(msg), "%s %s %s %s%s%u: %llu packets, %llu bytes", w->name, dir, proto ? proto : "other",
@@ -199,7 +200,7 @@ static void emit_volume(struct iface_monitor *m, struct iface_watch *w, uint64_t
 	snprintf(e.subject, sizeof(e.subject), "%s", w->name);
 	snprintf(e.description, sizeof(e.description),
 		 "interface %s sent %llu bytes in %llu ms, more than network_egress_threshold_bytes (%llu)", w->name,
-		 (unsigned long long)bytes, (unsigned long long)(interval_ns / 1000000ULL),
+		 (unsigned long long)bytes, (unsigned long long)(interval_ns / NSEC_PER_MSEC),
 		 (unsigned long long)m->threshold);
 	snprintf(msg, sizeof(msg), "anomaly network_egress_volume: %s", e.description);
 	w->anomalies++;

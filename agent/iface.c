@@ -22,13 +22,11 @@
 #include "iface.skel.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 uint64_t iface_boot_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return now_nsec(CLOCK_BOOTTIME);
 }
 
 static const char *const iface_state_table[_IFACE_STATE_MAX] = {
@@ -49,11 +47,9 @@ struct iface_watch *iface_watch_by_ifindex(struct iface_monitor *m, int ifindex)
 
 struct json_object *iface_json_new(struct iface_monitor *m, const char *event)
 {
-	struct timespec ts;
 	struct json_object *o;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	o = json_record_new(event, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	o = json_record_new(event, now_nsec(CLOCK_REALTIME));
 	if (!o)
 		return NULL;
 	json_object_object_add(o, "boot_ns", json_object_new_uint64(iface_boot_ns()));

@@ -15,21 +15,16 @@
 #include "log.h"
 #include "manager.h"
 #include "names.h"
+#include "time-util.h"
 
 uint64_t manager_boot_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return now_nsec(CLOCK_BOOTTIME);
 }
 
 uint64_t manager_realtime_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return now_nsec(CLOCK_REALTIME);
 }
 
 /* The header's comm as a string (the kernel's is NUL-padded, not always
@@ -561,7 +556,7 @@ void manager_stats_fill(struct manager *m, struct json_object *o)
 	if (m->iface)
 		json_object_object_add(o, "interfaces", iface_monitor_stats_json(m->iface));
 	json_object_object_add(o, "uptime_s",
-			       json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
+			       json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / NSEC_PER_SEC));
 	json_object_object_add(o, "rss_kib", json_object_new_uint64(self_rss_kib()));
 	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
 }

@@ -9,6 +9,7 @@
 
 #include "macro.h"
 #include "proctable.h"
+#include "time-util.h"
 
 #define PROBE_MAX 32
 
@@ -269,7 +270,7 @@ int proctable_parse_stat(const char *buf, struct proc_stat *st)
 	if (n < 2 || ppid > UINT32_MAX)
 		return -EINVAL;
 	st->ppid = (uint32_t)ppid;
-	st->start_ns = n == 3 && tick > 0 ? start * (1000000000ULL / (unsigned long long)tick) : 0;
+	st->start_ns = n == 3 && tick > 0 ? start * (NSEC_PER_SEC / (unsigned long long)tick) : 0;
 	return 0;
 }
 
@@ -335,7 +336,7 @@ static bool disagrees(const struct proc_entry *e, const struct clawos_event_hdr 
  * rounds to, and by the fork tracepoint's delay. */
 static bool same_start(uint64_t a, uint64_t b)
 {
-	uint64_t tick = 1000000000ULL / (uint64_t)MAX(sysconf(_SC_CLK_TCK), 1L);
+	uint64_t tick = NSEC_PER_SEC / (uint64_t)MAX(sysconf(_SC_CLK_TCK), 1L);
 
 	return (a > b ? a - b : b - a) < 2 * tick;
 }

@@ -60,7 +60,7 @@ static __always_inline void rate_report(const struct clawos_rate_slot *s, __u32 
 static __always_inline void rate_count(const struct clawos_config *cfg, __u32 tgid, __u32 nr)
 {
 	struct clawos_rate_slot *s = bpf_map_lookup_elem(&clawos_rate, &tgid);
-	__u64 window = bpf_ktime_get_ns() / 1000000000ULL;
+	__u64 window = bpf_ktime_get_ns() / NSEC_PER_SEC;
 
 	if (!s) {
 		struct clawos_rate_slot fresh = {.tgid = tgid, .window = window};

@@ -56,7 +56,7 @@ static __always_inline struct clawos_config *tamper_cfg(__u32 rule)
 	if (!cfg || !cfg->agent_tgid || tgid == cfg->agent_tgid || tgid == 1)
 		return NULL;
 	last = bpf_map_lookup_elem(&clawos_tamper_rl, &key);
-	if (last && now - *last < 1000000000ULL)
+	if (last && now - *last < NSEC_PER_SEC)
 		return NULL;
 	bpf_map_update_elem(&clawos_tamper_rl, &key, &now, BPF_ANY);
 	return cfg;

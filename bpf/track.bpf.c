@@ -70,7 +70,7 @@ static __noinline void track_full_report(__u32 which, __u32 child, __u32 root)
 	__u32 zero = 0;
 
 	last = bpf_map_lookup_elem(&clawos_track_rl, &zero);
-	if (!last || now - *last < 1000000000ULL)
+	if (!last || now - *last < NSEC_PER_SEC)
 		return;
 	*last = now;
 	a = anomaly_begin(CLAWOS_ANOMALY_EVASION, CLAWOS_SEV_HIGH, "tracked_map_full");
