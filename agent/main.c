@@ -18,8 +18,6 @@
 #include "rules-cli.h"
 #include "watch.h"
 
-#define EXIT_USAGE 2
-
 static void help(void)
 {
 	printf("Usage: clawos-ebpf [OPTIONS]\n"
@@ -111,7 +109,7 @@ static int do_check_config(const char *path, bool json)
 {
 	struct clawos_settings s = {};
 	struct clawos_config_error err = {};
-	char sha[65], text[900];
+	char sha[SHA256_HEX_SIZE], text[900];
 
 	if (config_load_file(path, &s, &err, sha) < 0) {
 		fprintf(stderr, "%s\n", config_error_format(&err, text, sizeof(text)));

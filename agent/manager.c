@@ -13,14 +13,13 @@
 
 #include "event-json.h"
 #include "filters.h"
+#include "cli.h"
 #include "clock-step.h"
 #include "iface.h"
 #include "kernel-plan.h"
 #include "log.h"
 #include "manager.h"
 #include "time-util.h"
-
-#define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: the kernel lacks BPF support */
 
 static int64_t realtime_offset(void)
 {
@@ -285,7 +284,7 @@ static void manager_set_formats(struct manager *m)
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
 {
 	const char *restart[SETTINGS_RESTART_ONLY_MAX];
-	char old_sha[65];
+	char old_sha[SHA256_HEX_SIZE];
 	size_t n;
 
 	if (manager_kernel_config(m, m->loader, next) < 0) {
@@ -336,7 +335,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 	struct manager *m = userdata;
 	struct clawos_settings next = {};
 	struct clawos_config_error err = {};
-	char sha[65] = "", text[900];
+	char sha[SHA256_HEX_SIZE] = "", text[900];
 	int r;
 
 	/* in the foreground, SIGHUP from a terminal that went away means stop:

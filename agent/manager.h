@@ -48,7 +48,7 @@ struct manager {
 	struct manager_options opts;
 	sd_event *ev;
 	struct clawos_settings settings;
-	char config_sha256[65];
+	char config_sha256[SHA256_HEX_SIZE];
 	struct probe_result probe;
 	struct hook_plan plan;
 	struct bpf_loader *loader;

@@ -13,14 +13,13 @@
 
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "config.h"
 #include "event-json.h"
 #include "log.h"
 #include "rules-cli.h"
 #include "rules-match.h"
 #include "time-util.h"
-
-#define EXIT_USAGE 2
 
 /* ---- --check-rules ---- */
 
