@@ -150,7 +150,8 @@ void ecs_user(struct json_writer *w, const struct clawos_event_hdr *h, const str
 	jw_end(w);
 }
 
-void ecs_error(struct json_writer *w, long ret)
+/* error.code: the errno name of a negative result. */
+static void ecs_error(struct json_writer *w, long ret)
 {
 	const char *name = ret < 0 ? errno_name((int)-ret) : NULL;
 

@@ -128,8 +128,8 @@ void ocsf_head(struct json_writer *w, const struct clawos_event_hdr *h, const st
 	ocsf_device(w, ctx->host, NULL);
 }
 
-void ocsf_user(struct json_writer *w, const char *key, const struct clawos_event_hdr *h,
-	       const struct event_context *ctx)
+static void ocsf_user(struct json_writer *w, const char *key, const struct clawos_event_hdr *h,
+		      const struct event_context *ctx)
 {
 	jw_object(w, key);
 	siem_id_string(w, "uid", h->uid);
@@ -224,7 +224,8 @@ void ocsf_actor(struct json_writer *w, const struct ocsf_process *p, const struc
 	jw_end(w);
 }
 
-void ocsf_status(struct json_writer *w, bool ok, long ret)
+/* status_id and status (Success, Failure), status_code the errno name. */
+static void ocsf_status(struct json_writer *w, bool ok, long ret)
 {
 	const char *name = ret < 0 ? errno_name((int)-ret) : NULL;
 

@@ -292,7 +292,10 @@ size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t si
 	return o;
 }
 
-void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len)
+/* The last component of path[0..n) (trailing slashes ignored; "/" is its
+ * own) and the length of its directory: "/a/b/" -> "b" at 3 (length 1),
+ * directory length 2; "/x" -> "x", 1; "x" -> "x", 0. */
+static void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len)
 {
 	size_t end = n;
 	const char *slash;

@@ -93,11 +93,6 @@ struct siem_attack {
 };
 enum siem_attack_kind siem_attack_parse(const char *tag, struct siem_attack *a);
 
-/* The last component of path[0..n) (trailing slashes ignored; "/" is its
- * own) and the length of its directory: "/a/b/" -> "b" at 3 (length 1),
- * directory length 2; "/x" -> "x", 1; "x" -> "x", 0. */
-void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len);
-
 /* A path (any bytes, cleaned) as the members keys[0..3]: the path, its
  * last component (always, maybe empty), its directory (absolute paths
  * only) and the extension

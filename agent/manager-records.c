@@ -17,6 +17,13 @@
 #include "names.h"
 #include "time-util.h"
 
+/* One record encoded in the formats the outputs want (json[f] NULL: not
+ * encoded in format f, or it failed). */
+struct manager_lines {
+	const char *json[_RECORD_FORMAT_MAX];
+	size_t len[_RECORD_FORMAT_MAX];
+};
+
 uint64_t manager_boot_ns(void)
 {
 	return now_nsec(CLOCK_BOOTTIME);
@@ -43,7 +50,8 @@ static bool journal_takes(const struct manager *m, bool trace)
 	       (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL);
 }
 
-unsigned manager_formats(struct manager *m, bool trace)
+/* The formats wanted for a record (bit 1 << enum record_format each). */
+static unsigned manager_formats(struct manager *m, bool trace)
 {
 	const struct clawos_settings *s = &m->settings;
 	unsigned mask = 0;
@@ -89,8 +97,8 @@ static void emit_lines(struct manager *m, const struct manager_lines *l, struct 
 		output_journal_push(m->out_journal, &r);
 }
 
-void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
-			const char *message, uint32_t pid, const char *comm)
+static void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace,
+			       int priority, const char *message, uint32_t pid, const char *comm)
 {
 	emit_lines(
 	    m, l,

@@ -251,7 +251,7 @@ static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)
 	return manager_kernel_config(m, l, &m->settings);
 }
 
-void manager_configure_detect(struct manager *m)
+static void manager_configure_detect(struct manager *m)
 {
 	const struct clawos_settings *s = &m->settings;
 	struct detect_settings d = {

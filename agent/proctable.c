@@ -68,7 +68,8 @@ struct proc_entry *proctable_get(struct proctable *t, uint32_t pid)
 	return NULL;
 }
 
-struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
+/* Finds or creates the entry of pid (NULL only when the table is full). */
+static struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
 {
 	uint32_t h = pid_hash(pid);
 	struct proc_entry *victim = NULL;
@@ -94,7 +95,7 @@ struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
 	return victim;
 }
 
-void proctable_remove(struct proctable *t, uint32_t pid)
+static void proctable_remove(struct proctable *t, uint32_t pid)
 {
 	struct proc_entry *e = proctable_get(t, pid);
 

@@ -59,7 +59,7 @@ int rnode_add(struct rnode *parent, struct rnode *kid)
 	return 0;
 }
 
-struct rnode *rnode_copy(const struct rnode *n)
+static struct rnode *rnode_copy(const struct rnode *n)
 {
 	struct rnode *c = rnode_new(n->type);
 

@@ -350,8 +350,10 @@ struct clawos_anomaly_event {
 };
 
 /* ---- Kernel-side settings: the CONFIG map -------------------------------- */
-/* clawos_config.flags: which filter maps hold entries, so that a filter
- * that is not configured costs no lookup at all. */
+/* clawos_config.flags.  The CLAWOS_FILTER_* bits and the CLAWOS_CFG_* bits
+ * marked "holds entries" say which maps are filled, so that a filter, target
+ * list or protected-path set that is not configured costs no lookup at all;
+ * the other CLAWOS_CFG_* bits are modes. */
 #define CLAWOS_FILTER_EXCLUDE_COMM 0x0001
 #define CLAWOS_FILTER_INCLUDE_COMM 0x0002
 #define CLAWOS_FILTER_EXCLUDE_UID 0x0004
@@ -374,9 +376,8 @@ struct clawos_anomaly_event {
 
 /* Values of the protected-path trie. */
 #define CLAWOS_PROTECT_V_READ 0x01 /* any open is a file_violation */
-#define CLAWOS_PROTECT_V_AGENT                                                                                         \
-	0x02 /* one of the agent's own files: writes,
-				     * renames and unlinks are tamper */
+/* One of the agent's own files: writes, renames and unlinks are tamper. */
+#define CLAWOS_PROTECT_V_AGENT 0x02
 
 #define CLAWOS_PROTECT_V_DIR 0x04 /* identity map: a directory, covers what is below it */
 
@@ -439,7 +440,7 @@ struct clawos_config {
 	__u32 file_access_violation_mode;
 	__u32 network_suspicious_threshold;
 	__u32 agent_tgid; /* records of this process are never emitted */
-	__u32 flags;	  /* CLAWOS_FILTER_* */
+	__u32 flags;	  /* CLAWOS_FILTER_* and CLAWOS_CFG_* */
 	__u32 reserved[7];
 };
 
