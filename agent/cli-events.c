@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * clawos-ebpf events [--type LIST] [--format FORMAT] [--socket PATH]: a
  * client of the agent's event socket for people, so that nobody needs socat

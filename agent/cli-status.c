@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* clawos-ebpf status [--json] [--control PATH]: asks the running agent
  * over its root-only control socket and prints the answer. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The agent's own records (startup, stats, events_lost, config_*, shutdown,
  * journal_suppressed, iface, iface_state) in ECS and OCSF.  They are built

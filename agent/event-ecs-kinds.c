@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ECS of the network, cgroup, syscall and anomaly records (see event-ecs.c). */
 #include <arpa/inet.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Kernel records in the Elastic Common Schema: the envelope, the process,
  * user and custom-namespace helpers, and the exec, process and file records

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* OCSF of the network, cgroup, syscall and anomaly records (see event-ocsf.c). */
 #include <arpa/inet.h>
 #include <stdio.h>

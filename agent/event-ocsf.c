@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Kernel records in OCSF: the envelope (classification, metadata, device),
  * the actor, process, user and file objects, and the exec, process and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The classification of every kind of record in ECS and OCSF (one row per
  * kind), the format names, and helpers the writers of both schemas share.

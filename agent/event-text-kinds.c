@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The kind and the essence of each record type, for event-text.c. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The text line of a record: the common columns and the terminal-safe
  * writers; the essence of each record kind is in event-text-kinds.c. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Interface monitoring, the counting half: every stats interval the per-CPU
  * counters of bpf/iface.bpf.c are summed and compared with the previous

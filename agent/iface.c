@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Interface monitoring, the attaching half: loads bpf/iface.bpf.c, attaches
  * its tc programs to clsact ingress/egress of every watched interface, and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The control socket, root only (0600, and the peer's uid is checked as
  * well).  One request line, one reply, then the agent closes:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* From a raw ring-buffer record, or a user-space one, to every output. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sigma_rules in the daemon: loaded at start and on every SIGHUP (a new
  * engine replaces the old one only once it is built; rules that do not

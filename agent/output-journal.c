@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * journald output.  sd_journal_send() blocks when journald stalls (its
  * datagram socket is blocking) and returns success when journald is absent,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The names of the record formats (the writers: event-json.c, event-ecs.c,
  * event-ocsf.c; the dispatch: event-siem.c). */
 #include <errno.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The command-line faces of the Sigma engine: --check-rules (what loads,
  * what cannot be evaluated here and why, what is broken and where) and

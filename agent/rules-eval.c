@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * One record through the engine: each field that some rule of the
  * record's category tests is scanned once by that field's Hyperscan

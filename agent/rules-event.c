@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Kernel and JSON records -> the fields Sigma rules read (rules-event.h). */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Names of categories, levels, statuses and fields, and which category's
  * records carry which field (the Sysmon for Linux meanings SigmaHQ's Linux
  * rules are written against). */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Rule files and directories -> parsed rules -> one engine, and the report
  * of every rule's fate.  A directory is searched recursively (sorted, dot

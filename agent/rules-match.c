@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Recorded NDJSON through the Sigma engine (rules-match.h). */
 #include <errno.h>
 #include <stdio.h>

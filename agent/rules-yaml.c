@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Sigma rules from YAML text (libyaml's document API, which keeps the line
  * of every node): metadata, logsource, the search identifiers of the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]
  * Registers this process with the running agent as the root of a tracked

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * 32-bit system calls (int $0x80, or a 32-bit binary) pass no syscalls:*
  * tracepoint: ftrace ignores compat system calls.  raw_syscalls:sys_enter

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * exec: sys_enter_execve{,at} applies the filters to the caller and parks
  * its pointers per thread.  sched_process_exec makes the record of a

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * BPF-LSM socket hooks: they see every connect/bind/listen/socket call of
  * every task, whatever cgroup it sits in, with the caller's own context.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Network fallbacks where BPF-LSM is missing: cgroup sock_addr programs on the
  * cgroup v2 root (connect, bind, UDP sendmsg, raw/packet socket creation) and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Every syscall of every task passes here, so this is the hottest program:
  * one array lookup and a few stores per syscall, no ring-buffer traffic.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Attempts to blind the agent, raised as tamper anomalies by the kernel:
  * bpf() by another process (loading programs, touching maps, detaching

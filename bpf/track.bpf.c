@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Process trees: fork and exit records for the user-space process table, and
  * the clawos_tracked map that follows an AI agent (a target) and every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds a libFuzzer harness with clang (-fsanitize=fuzzer,address,undefined)
 # from the project's sources and runs it for a bounded time on a copy of its
 # seed corpus.  Fails on any crash, leak or timeout (libFuzzer's exit status).

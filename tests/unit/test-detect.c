@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* detect.c: rules, de-duplication and texts, on hand-made records. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * agent/message-ids.h, the journal catalog (systemd/clawos-ebpf.catalog) and
  * the table in man/clawos-ebpf-events.7.scd name the same MESSAGE_IDs for

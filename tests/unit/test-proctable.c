@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proctable.c: lifecycle, inheritance of the target session, ancestry, bounds. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The Sigma engine with rules of our own: every modifier and condition form
  * the specification has, the odd values SigmaHQ's Linux rules use, and the

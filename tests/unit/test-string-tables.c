@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Every value of each enum that has a name table (DEFINE_STRING_TABLE_LOOKUP
  * in agent/macro.h) has a name, and the name leads back to the value; values
