@@ -89,15 +89,20 @@ static void subject_sockaddr(struct clawos_anomaly_event *a)
 	memset(a->top, 0, sizeof(a->top));
 }
 
+/* name, or "#nr" when there is none */
+static void name_or_number(char *buf, size_t size, const char *name, uint64_t nr)
+{
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "#%llu", (unsigned long long)nr);
+}
+
 static void describe_compat(struct clawos_anomaly_event *a, const char *who)
 {
-	const char *name = i386_syscall_name((unsigned)a->observed);
 	char call[48];
 
-	if (name)
-		snprintf(call, sizeof(call), "%s", name);
-	else
-		snprintf(call, sizeof(call), "#%llu", (unsigned long long)a->observed);
+	name_or_number(call, sizeof(call), i386_syscall_name((unsigned)a->observed), a->observed);
 	if (a->observed == 102 || a->observed == 362) /* socketcall, connect */
 		subject_sockaddr(a);
 	if (a->observed == 357 && a->top[0].nr && !a->subject[0]) { /* bpf() on one of the agent's maps */
@@ -114,13 +119,9 @@ static void describe_compat(struct clawos_anomaly_event *a, const char *who)
 
 static void describe_uring(struct clawos_anomaly_event *a, const char *who)
 {
-	const char *name = uring_op_name((unsigned)a->observed);
 	char op[32];
 
-	if (name)
-		snprintf(op, sizeof(op), "%s", name);
-	else
-		snprintf(op, sizeof(op), "#%llu", (unsigned long long)a->observed);
+	name_or_number(op, sizeof(op), uring_op_name((unsigned)a->observed), a->observed);
 	if (a->observed == 16) /* connect */
 		subject_sockaddr(a);
 	snprintf(a->description, sizeof(a->description),

@@ -32,6 +32,14 @@ const char *net_side(unsigned op)
 	return op == CLAWOS_NET_OP_BIND || op == CLAWOS_NET_OP_LISTEN ? "local" : "remote";
 }
 
+/* The address (text), port and which side of the connection it is. */
+static void net_endpoint(struct json_writer *w, const char *addr, uint16_t be_port, unsigned op)
+{
+	jw_string(w, "address", addr);
+	jw_int(w, "port", ntohs(be_port));
+	jw_string(w, "side", net_side(op));
+}
+
 static void net_common(struct json_writer *w, unsigned op, unsigned info, const char *family)
 {
 	jw_object(w, "network");
@@ -64,9 +72,7 @@ void net_json(struct json_writer *w, const struct clawos_net_event *e)
 		net_common(w, e->op, e->info, "inet");
 		if (format_ipv4(e->addr, a, sizeof(a)) < 0)
 			a[0] = '\0';
-		jw_string(w, "address", a);
-		jw_int(w, "port", ntohs(e->port));
-		jw_string(w, "side", net_side(e->op));
+		net_endpoint(w, a, e->port, e->op);
 	}
 	net_end(w, e->info);
 }
@@ -78,9 +84,7 @@ void net6_json(struct json_writer *w, const struct clawos_net6_event *e)
 	net_common(w, e->op, e->info, "inet6");
 	if (format_ipv6(e->addr, a, sizeof(a)) < 0)
 		a[0] = '\0';
-	jw_string(w, "address", a);
-	jw_int(w, "port", ntohs(e->port));
-	jw_string(w, "side", net_side(e->op));
+	net_endpoint(w, a, e->port, e->op);
 	net_end(w, e->info);
 }
 

@@ -15,40 +15,31 @@
 #include "syscall-table.h"
 
 /*
- * Our open(2) values must agree with libc's wherever libc has them.  Several
- * exist only with _GNU_SOURCE, and O_LARGEFILE is left out on purpose: glibc
- * defines it as 0 on x86_64.
+ * Our open(2) values must agree with libc's wherever libc has them (several
+ * only with _GNU_SOURCE, which the build defines).  O_LARGEFILE is left out
+ * on purpose: glibc defines it as 0 on x86_64.
  */
-_Static_assert(CLAWOS_O_ACCMODE == O_ACCMODE, "O_ACCMODE");
-_Static_assert(CLAWOS_O_RDONLY == O_RDONLY, "O_RDONLY");
-_Static_assert(CLAWOS_O_WRONLY == O_WRONLY, "O_WRONLY");
-_Static_assert(CLAWOS_O_RDWR == O_RDWR, "O_RDWR");
-_Static_assert(CLAWOS_O_CREAT == O_CREAT, "O_CREAT");
-_Static_assert(CLAWOS_O_EXCL == O_EXCL, "O_EXCL");
-_Static_assert(CLAWOS_O_NOCTTY == O_NOCTTY, "O_NOCTTY");
-_Static_assert(CLAWOS_O_TRUNC == O_TRUNC, "O_TRUNC");
-_Static_assert(CLAWOS_O_APPEND == O_APPEND, "O_APPEND");
-_Static_assert(CLAWOS_O_NONBLOCK == O_NONBLOCK, "O_NONBLOCK");
-_Static_assert(CLAWOS_O_DSYNC == O_DSYNC, "O_DSYNC");
-_Static_assert(CLAWOS_O_DIRECTORY == O_DIRECTORY, "O_DIRECTORY");
-_Static_assert(CLAWOS_O_NOFOLLOW == O_NOFOLLOW, "O_NOFOLLOW");
-_Static_assert(CLAWOS_O_CLOEXEC == O_CLOEXEC, "O_CLOEXEC");
-_Static_assert(CLAWOS_O_SYNC == O_SYNC, "O_SYNC");
-#ifdef O_ASYNC
-_Static_assert(CLAWOS_O_ASYNC == O_ASYNC, "O_ASYNC");
-#endif
-#ifdef O_DIRECT
-_Static_assert(CLAWOS_O_DIRECT == O_DIRECT, "O_DIRECT");
-#endif
-#ifdef O_NOATIME
-_Static_assert(CLAWOS_O_NOATIME == O_NOATIME, "O_NOATIME");
-#endif
-#ifdef O_PATH
-_Static_assert(CLAWOS_O_PATH == O_PATH, "O_PATH");
-#endif
-#ifdef O_TMPFILE
-_Static_assert(CLAWOS_O_TMPFILE == O_TMPFILE, "O_TMPFILE");
-#endif
+#define SAME_AS_LIBC(flag) _Static_assert(CLAWOS_##flag == flag, #flag)
+SAME_AS_LIBC(O_ACCMODE);
+SAME_AS_LIBC(O_RDONLY);
+SAME_AS_LIBC(O_WRONLY);
+SAME_AS_LIBC(O_RDWR);
+SAME_AS_LIBC(O_CREAT);
+SAME_AS_LIBC(O_EXCL);
+SAME_AS_LIBC(O_NOCTTY);
+SAME_AS_LIBC(O_TRUNC);
+SAME_AS_LIBC(O_APPEND);
+SAME_AS_LIBC(O_NONBLOCK);
+SAME_AS_LIBC(O_DSYNC);
+SAME_AS_LIBC(O_DIRECTORY);
+SAME_AS_LIBC(O_NOFOLLOW);
+SAME_AS_LIBC(O_CLOEXEC);
+SAME_AS_LIBC(O_SYNC);
+SAME_AS_LIBC(O_ASYNC);
+SAME_AS_LIBC(O_DIRECT);
+SAME_AS_LIBC(O_NOATIME);
+SAME_AS_LIBC(O_PATH);
+SAME_AS_LIBC(O_TMPFILE);
 _Static_assert(IPV4_TEXT_MAX == INET_ADDRSTRLEN, "INET_ADDRSTRLEN");
 _Static_assert(IPV6_TEXT_MAX == INET6_ADDRSTRLEN, "INET6_ADDRSTRLEN");
 

@@ -53,39 +53,40 @@ void proctable_done(struct proctable *t)
 	t->slots = NULL;
 }
 
-struct proc_entry *proctable_get(struct proctable *t, uint32_t pid)
+/* The entry of pid among its probe slots, or NULL; *reuse (when not NULL)
+ * is the first of those slots that is free or holds an exited process. */
+static struct proc_entry *probe(struct proctable *t, uint32_t pid, struct proc_entry **reuse)
 {
 	uint32_t h = pid_hash(pid);
 
-	if (pid == 0)
-		return NULL;
 	for (uint32_t i = 0; i < PROBE_MAX; i++) {
 		struct proc_entry *e = &t->slots[(h + i) & (PROCTABLE_SLOTS - 1)];
 
 		if (e->pid == pid)
 			return e;
+		if (reuse && !*reuse && (e->pid == 0 || e->exited))
+			*reuse = e;
 	}
 	return NULL;
+}
+
+struct proc_entry *proctable_get(struct proctable *t, uint32_t pid)
+{
+	return pid == 0 ? NULL : probe(t, pid, NULL);
 }
 
 /* Finds or creates the entry of pid (NULL only when the table is full). */
 static struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
 {
-	uint32_t h = pid_hash(pid);
-	struct proc_entry *victim = NULL;
+	struct proc_entry *e, *victim = NULL;
 
 	if (pid == 0)
 		return NULL;
-	for (uint32_t i = 0; i < PROBE_MAX; i++) {
-		struct proc_entry *e = &t->slots[(h + i) & (PROCTABLE_SLOTS - 1)];
-
-		if (e->pid == pid)
-			return e;
-		if (!victim && (e->pid == 0 || e->exited))
-			victim = e;
-	}
+	e = probe(t, pid, &victim);
+	if (e)
+		return e;
 	if (!victim) { /* every probe slot holds a live process: evict the first */
-		victim = &t->slots[h];
+		victim = &t->slots[pid_hash(pid)];
 		t->evictions++;
 	}
 	if (victim->pid == 0)
