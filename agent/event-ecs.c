@@ -300,19 +300,7 @@ static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, c
 		ecs_error(w, e->ret);
 	ecs_custom_begin(w, &e->hdr, ctx, e->mechanism);
 	jw_object(w, "file");
-	if (raw)
-		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
-	file_origin_json(w, e);
-	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
-	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
-	if (e->path_flags & CLAWOS_PATH_F_FAULT)
-		jw_bool(w, "path_unreadable", true);
-	open_flags_json(w, e->flags);
-	jw_int(w, "flags_raw", e->flags);
-	jw_int(w, "mode", e->mode);
-	jw_int(w, "dirfd", e->dirfd);
-	if (e->path_flags & CLAWOS_PATH_F_OPENAT2)
-		jw_string(w, "syscall", "openat2");
+	file_detail_json(w, e, raw);
 	if (no_result)
 		jw_null(w, "result");
 	else

@@ -28,6 +28,10 @@ void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_ev
 /* "sigma": a Sigma hit's rule, what matched and its trigger */
 void sigma_json(struct json_writer *w, const struct event_sigma *s);
 void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *e);
+/* A file record's members after its path, the same in every format:
+ * path_raw (raw, when not NULL), origin, path flags, open flags, mode, dirfd
+ * and the syscall when it was openat2. */
+void file_detail_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw);
 /* open(2) flags as the array "flags" of names (unknown bits as one hex). */
 void open_flags_json(struct json_writer *w, uint32_t flags);
 /* The path a file record reports: normalised into norm when the kernel

@@ -258,7 +258,8 @@ const char *file_record_path(const struct clawos_file_event *e, char *buf, size_
 	return buf;
 }
 
-void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
+/* requested_path, root and protected_by of a file record, when set. */
+static void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
 {
 	size_t req = MIN((size_t)e->requested_len, sizeof(e->requested));
 
@@ -273,16 +274,8 @@ void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
 		jw_string(w, "protected_by", "identity");
 }
 
-static void file_json(struct json_writer *w, const struct clawos_file_event *e)
+void file_detail_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw)
 {
-	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
-	char path[CLAWOS_FILE_PATH_LEN + 1];
-	const char *raw;
-
-	jw_object(w, "file");
-	jw_string(w, "op", file_op_name(e->op));
-	file_record_path(e, path, sizeof(path), &raw);
-	jw_string_clean(w, "path", path, sizeof(path));
 	if (raw)
 		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
 	file_origin_json(w, e);
@@ -296,6 +289,19 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 	jw_int(w, "dirfd", e->dirfd);
 	if (e->path_flags & CLAWOS_PATH_F_OPENAT2)
 		jw_string(w, "syscall", "openat2");
+}
+
+static void file_json(struct json_writer *w, const struct clawos_file_event *e)
+{
+	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
+	char path[CLAWOS_FILE_PATH_LEN + 1];
+	const char *raw;
+
+	jw_object(w, "file");
+	jw_string(w, "op", file_op_name(e->op));
+	file_record_path(e, path, sizeof(path), &raw);
+	jw_string_clean(w, "path", path, sizeof(path));
+	file_detail_json(w, e, raw);
 	if (no_result) {
 		jw_null(w, "result");
 		jw_null(w, "error");

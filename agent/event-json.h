@@ -93,7 +93,3 @@ int net_proto_from_name(const char *s);
 
 /* Folds "//", "." and ".." of an absolute path lexically; 0 or -errno. */
 int path_normalize(const char *in, char *out, size_t size);
-
-/* requested_path, root and protected_by of a file record, when set. */
-struct json_writer;
-void file_origin_json(struct json_writer *w, const struct clawos_file_event *e);

@@ -4,6 +4,7 @@
  * kind), the format names, and helpers the writers of both schemas share.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -165,26 +166,13 @@ unsigned siem_ip_proto(unsigned proto, bool inet6)
 	}
 }
 
-const char *siem_transport_name(unsigned ip_proto)
-{
-	/* IANA's keywords, lower case, as ECS network.transport wants them */
-	switch (ip_proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "ipv6-icmp";
-	case 132:
-		return "sctp";
-	case 136:
-		return "udplite";
-	default:
-		return NULL;
-	}
-}
+/* IANA's keywords, lower case, as ECS network.transport wants them */
+static const char *const transport_table[] = {
+    [IPPROTO_ICMP] = "icmp",	    [IPPROTO_TCP] = "tcp",   [IPPROTO_UDP] = "udp",
+    [IPPROTO_ICMPV6] = "ipv6-icmp", [IPPROTO_SCTP] = "sctp", [IPPROTO_UDPLITE] = "udplite",
+};
+
+DEFINE_STRING_TABLE_TO_NAME(siem_transport, unsigned, transport_table, NULL);
 
 long siem_exec_arg(const struct clawos_exec_event *e, size_t *off)
 {

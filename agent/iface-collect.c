@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,32 +48,21 @@ static size_t slot_of(const struct iface_flow_slot *table, const struct clawos_i
 	return i;
 }
 
-static const char *proto_name(const struct clawos_iface_key *k)
-{
-	switch (k->ip_proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "icmpv6";
-	case 132:
-		return "sctp";
-	case 136:
-		return "udplite";
-	default:
-		return NULL;
-	}
-}
+/* As names.c's ip_protocol_name() spells them, for the protocols a flow
+ * key keeps apart; NULL for the rest (counted by number). */
+static const char *const flow_proto_table[] = {
+    [IPPROTO_ICMP] = "icmp",	 [IPPROTO_TCP] = "tcp",	  [IPPROTO_UDP] = "udp",
+    [IPPROTO_ICMPV6] = "icmpv6", [IPPROTO_SCTP] = "sctp", [IPPROTO_UDPLITE] = "udplite",
+};
+
+static DEFINE_STRING_TABLE_TO_NAME(flow_proto, unsigned, flow_proto_table, NULL);
 
 static void emit_flow(struct iface_monitor *m, const struct iface_watch *w, const struct clawos_iface_key *k,
 		      const struct clawos_iface_counters *d, uint64_t interval_ns)
 {
 	struct json_object *o = iface_json_new(m, "iface"), *i = json_object_new_object();
 	const char *dir = k->direction == CLAWOS_IFACE_DIR_EGRESS ? "egress" : "ingress";
-	const char *proto = proto_name(k);
+	const char *proto = flow_proto_name(k->ip_proto);
 	char addr[INET6_ADDRSTRLEN] = "", msg[256];
 
 	if (!o)
