@@ -32,8 +32,6 @@ void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *
  * path_raw (raw, when not NULL), origin, path flags, open flags, mode, dirfd
  * and the syscall when it was openat2. */
 void file_detail_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw);
-/* open(2) flags as the array "flags" of names (unknown bits as one hex). */
-void open_flags_json(struct json_writer *w, uint32_t flags);
 /* The path a file record reports: normalised into norm when the kernel
  * joined it (then *normalized, and raw holds the joined form), else raw;
  * both CLAWOS_FILE_PATH_LEN + 1 bytes. */

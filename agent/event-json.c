@@ -216,7 +216,8 @@ void event_json_forget(void)
 	*m = (struct process_memo){};
 }
 
-void open_flags_json(struct json_writer *w, uint32_t flags)
+/* open(2) flags as the array "flags" of names (unknown bits as one hex). */
+static void open_flags_json(struct json_writer *w, uint32_t flags)
 {
 	const char *names[OPEN_FLAGS_NAMES_MAX];
 	size_t n = open_flags_names(flags, names, ELEMENTSOF(names));
