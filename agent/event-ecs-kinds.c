@@ -90,20 +90,7 @@ void ecs_network(struct json_writer *w, const struct clawos_event_hdr *h, const 
 	ecs_custom_begin(w, h, ctx, CLAWOS_NET_MECH(info));
 	jw_object(w, "network");
 	jw_string(w, "protocol", net_proto_name(CLAWOS_NET_PROTO(info)));
-	if (create) {
-		const char *fam = socket_family_name(e4->sock.family), *type = socket_type_name(e4->sock.type);
-
-		jw_string(w, "family", fam ? fam : "unknown");
-		jw_int(w, "family_raw", e4->sock.family);
-		if (type)
-			jw_string(w, "type", type);
-		else
-			jw_int(w, "type", e4->sock.type);
-		jw_int(w, "protocol_raw", e4->port);
-	} else {
-		jw_string(w, "family", e4 ? "inet" : "inet6");
-		jw_string(w, "side", net_side(op));
-	}
+	net_family_json(w, e4, op, create);
 	jw_end(w);
 	jw_end(w);
 }

@@ -21,6 +21,11 @@ void proc_json(struct json_writer *w, const struct clawos_proc_event *e);
 const char *severity_name(unsigned s);
 int severity_from_name(const char *s);
 const char *net_side(unsigned op); /* "local" or "remote": which side the address is */
+/* The family members of the "network" object of the ECS and OCSF records'
+ * custom part: for a socket creation (create; e4 is then the record) its
+ * family, raw family, type and protocol, else "inet"/"inet6" (e4 NULL for an
+ * IPv6 record) and the side. */
+void net_family_json(struct json_writer *w, const struct clawos_net_event *e4, unsigned op, bool create);
 /* The "ancestry" and "top_syscalls" arrays of an anomaly (the latter only
  * when the record has them). */
 void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_event *e,

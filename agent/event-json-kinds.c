@@ -54,18 +54,40 @@ static void net_end(struct json_writer *w, unsigned info)
 	jw_string(w, "mechanism", mechanism_name(CLAWOS_NET_MECH(info)));
 }
 
+/* A socket creation's raw family, type and protocol (the protocol travels
+ * in the port field). */
+static void net_socket_json(struct json_writer *w, const struct clawos_net_event *e)
+{
+	const char *type = socket_type_name(e->sock.type);
+
+	jw_int(w, "family_raw", e->sock.family);
+	if (type)
+		jw_string(w, "type", type);
+	else
+		jw_int(w, "type", e->sock.type);
+	jw_int(w, "protocol_raw", e->port);
+}
+
+void net_family_json(struct json_writer *w, const struct clawos_net_event *e4, unsigned op, bool create)
+{
+	if (create) {
+		const char *fam = socket_family_name(e4->sock.family);
+
+		jw_string(w, "family", fam ? fam : "unknown");
+		net_socket_json(w, e4);
+	} else {
+		jw_string(w, "family", e4 ? "inet" : "inet6");
+		jw_string(w, "side", net_side(op));
+	}
+}
+
 void net_json(struct json_writer *w, const struct clawos_net_event *e)
 {
 	if (e->op == CLAWOS_NET_OP_CREATE) {
-		const char *fam = socket_family_name(e->sock.family), *type = socket_type_name(e->sock.type);
+		const char *fam = socket_family_name(e->sock.family);
 
 		net_common(w, e->op, e->info, fam ? fam : "unknown");
-		jw_int(w, "family_raw", e->sock.family);
-		if (type)
-			jw_string(w, "type", type);
-		else
-			jw_int(w, "type", e->sock.type);
-		jw_int(w, "protocol_raw", e->port);
+		net_socket_json(w, e);
 	} else {
 		char a[INET6_ADDRSTRLEN];
 
