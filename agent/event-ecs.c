@@ -168,11 +168,7 @@ void ecs_custom_begin(struct json_writer *w, const struct clawos_event_hdr *h, c
 		      unsigned mechanism)
 {
 	jw_object(w, SIEM_MODULE);
-	jw_uint(w, "boot_ns", h->ts_ns);
-	if (h->cpu == CLAWOS_CPU_USER)
-		jw_null(w, "cpu");
-	else
-		jw_int(w, "cpu", h->cpu);
+	record_clock_json(w, h);
 	jw_string(w, "mechanism", mechanism_name(mechanism));
 	if (h->cpu != CLAWOS_CPU_USER || h->pid) {
 		jw_object(w, "process");
@@ -181,13 +177,7 @@ void ecs_custom_begin(struct json_writer *w, const struct clawos_event_hdr *h, c
 			jw_string_clean(w, "cgroup", ctx->cgroup_path, 4096);
 		jw_end(w);
 	}
-	if (ctx->target_name) {
-		jw_object(w, "target");
-		jw_string_clean(w, "name", ctx->target_name, 256);
-		jw_int(w, "root_pid", ctx->target_root_pid);
-		jw_int(w, "session_id", ctx->target_session);
-		jw_end(w);
-	}
+	target_json(w, ctx);
 }
 
 static void ecs_exec(struct json_writer *w, const struct clawos_exec_event *e, const struct event_context *ctx)

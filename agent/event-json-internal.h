@@ -33,6 +33,10 @@ void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_ev
 /* "sigma": a Sigma hit's rule, what matched and its trigger */
 void sigma_json(struct json_writer *w, const struct event_sigma *s);
 void anomaly_top_json(struct json_writer *w, const struct clawos_anomaly_event *e);
+/* "boot_ns" and "cpu" (null for a record user space made) of a record. */
+void record_clock_json(struct json_writer *w, const struct clawos_event_hdr *h);
+/* The "target" object (the tracked tree the process belongs to), if any. */
+void target_json(struct json_writer *w, const struct event_context *ctx);
 /* A file record's members after its path, the same in every format:
  * path_raw (raw, when not NULL), origin, path flags, open flags, mode, dirfd
  * and the syscall when it was openat2. */

@@ -216,6 +216,26 @@ void event_json_forget(void)
 	*m = (struct process_memo){};
 }
 
+void record_clock_json(struct json_writer *w, const struct clawos_event_hdr *h)
+{
+	jw_uint(w, "boot_ns", h->ts_ns);
+	if (h->cpu == CLAWOS_CPU_USER)
+		jw_null(w, "cpu");
+	else
+		jw_int(w, "cpu", h->cpu);
+}
+
+void target_json(struct json_writer *w, const struct event_context *ctx)
+{
+	if (!ctx->target_name)
+		return;
+	jw_object(w, "target");
+	jw_string_clean(w, "name", ctx->target_name, 256);
+	jw_int(w, "root_pid", ctx->target_root_pid);
+	jw_int(w, "session_id", ctx->target_session);
+	jw_end(w);
+}
+
 /* open(2) flags as the array "flags" of names (unknown bits as one hex). */
 static void open_flags_json(struct json_writer *w, uint32_t flags)
 {
@@ -358,22 +378,12 @@ const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, 
 	jw_int(w, "schema_version", CLAWOS_SCHEMA_VERSION);
 	if (format_rfc3339(h->ts_ns + ctx->realtime_offset_ns, t, sizeof(t)) == 0)
 		jw_string(w, "time", t);
-	jw_uint(w, "boot_ns", h->ts_ns);
-	if (h->cpu == CLAWOS_CPU_USER)
-		jw_null(w, "cpu");
-	else
-		jw_int(w, "cpu", h->cpu);
+	record_clock_json(w, h);
 	jw_int(w, "seq", h->seq);
 	jw_string_clean(w, "host", ctx->host, 256);
 	if (h->cpu != CLAWOS_CPU_USER || h->pid)
 		process_json(w, h, ctx);
-	if (ctx->target_name) {
-		jw_object(w, "target");
-		jw_string_clean(w, "name", ctx->target_name, 256);
-		jw_int(w, "root_pid", ctx->target_root_pid);
-		jw_int(w, "session_id", ctx->target_session);
-		jw_end(w);
-	}
+	target_json(w, ctx);
 	switch (h->type) {
 	case CLAWOS_EV_FILE:
 		file_json(w, (const struct clawos_file_event *)h);

@@ -239,11 +239,7 @@ void ocsf_unmapped_begin(struct json_writer *w, const struct clawos_event_hdr *h
 			 unsigned mechanism)
 {
 	jw_object(w, "unmapped");
-	jw_uint(w, "boot_ns", h->ts_ns);
-	if (h->cpu == CLAWOS_CPU_USER)
-		jw_null(w, "cpu");
-	else
-		jw_int(w, "cpu", h->cpu);
+	record_clock_json(w, h);
 	jw_uint(w, "seq", h->seq);
 	jw_string(w, "mechanism", mechanism_name(mechanism));
 	if (h->cpu != CLAWOS_CPU_USER || h->pid) {
@@ -253,13 +249,7 @@ void ocsf_unmapped_begin(struct json_writer *w, const struct clawos_event_hdr *h
 			jw_string_clean(w, "cgroup", ctx->cgroup_path, 4096);
 		jw_end(w);
 	}
-	if (ctx->target_name) {
-		jw_object(w, "target");
-		jw_string_clean(w, "name", ctx->target_name, 256);
-		jw_int(w, "root_pid", ctx->target_root_pid);
-		jw_int(w, "session_id", ctx->target_session);
-		jw_end(w);
-	}
+	target_json(w, ctx);
 }
 
 /* Launch: actor the parent, process the new program. */
