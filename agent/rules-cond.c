@@ -40,6 +40,16 @@ struct rnode *rnode_free(struct rnode *n)
 	return NULL;
 }
 
+int rnode_done(struct rnode *n, int e, struct rnode **ret)
+{
+	if (e < 0) {
+		rnode_free(n);
+		return e;
+	}
+	*ret = n;
+	return 0;
+}
+
 int rnode_add(struct rnode *parent, struct rnode *kid)
 {
 	if (!kid)
