@@ -289,45 +289,22 @@ static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, c
 	if (!no_result)
 		ecs_error(w, e->ret);
 	ecs_custom_begin(w, &e->hdr, ctx, e->mechanism);
-	jw_object(w, "file");
-	file_detail_json(w, e, raw);
-	if (no_result)
-		jw_null(w, "result");
-	else
-		jw_int(w, "result", e->ret);
-	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
-	jw_end(w);
+	siem_file_json(w, e, raw);
 	jw_end(w);
 }
+
+static const struct siem_writers ecs_writers = {
+    .exec = ecs_exec,
+    .lifecycle = ecs_lifecycle,
+    .file = ecs_file,
+    .network = ecs_network,
+    .cgroup = ecs_cgroup,
+    .anomaly = ecs_anomaly,
+    .syscall = ecs_syscall,
+};
 
 const char *event_ecs(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
 		      size_t *len)
 {
-	switch (h->type) {
-	case CLAWOS_EV_EXEC:
-		ecs_exec(w, (const struct clawos_exec_event *)h, ctx);
-		break;
-	case CLAWOS_EV_PROC:
-		ecs_lifecycle(w, (const struct clawos_proc_event *)h, ctx);
-		break;
-	case CLAWOS_EV_FILE:
-		ecs_file(w, (const struct clawos_file_event *)h, ctx);
-		break;
-	case CLAWOS_EV_NET:
-	case CLAWOS_EV_NET6:
-		ecs_network(w, h, ctx);
-		break;
-	case CLAWOS_EV_CGROUP:
-		ecs_cgroup(w, (const struct clawos_cgroup_event *)h, ctx);
-		break;
-	case CLAWOS_EV_ANOMALY:
-		ecs_anomaly(w, (const struct clawos_anomaly_event *)h, ctx);
-		break;
-	case CLAWOS_EV_SYSCALL:
-		ecs_syscall(w, (const struct clawos_syscall_event *)h, ctx);
-		break;
-	default:
-		return NULL;
-	}
-	return jw_finish(w, len);
+	return siem_write(w, h, ctx, len, &ecs_writers);
 }

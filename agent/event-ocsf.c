@@ -346,45 +346,22 @@ static void ocsf_file_access(struct json_writer *w, const struct clawos_file_eve
 	if (!no_result)
 		ocsf_status(w, e->ret >= 0, e->ret);
 	ocsf_unmapped_begin(w, &e->hdr, ctx, e->mechanism);
-	jw_object(w, "file");
-	file_detail_json(w, e, raw);
-	if (no_result)
-		jw_null(w, "result");
-	else
-		jw_int(w, "result", e->ret);
-	jw_string(w, "verdict", deny ? "deny" : "allow");
-	jw_end(w);
+	siem_file_json(w, e, raw);
 	jw_end(w);
 }
+
+static const struct siem_writers ocsf_writers = {
+    .exec = ocsf_exec,
+    .lifecycle = ocsf_lifecycle,
+    .file = ocsf_file_access,
+    .network = ocsf_network,
+    .cgroup = ocsf_cgroup,
+    .anomaly = ocsf_anomaly,
+    .syscall = ocsf_syscall,
+};
 
 const char *event_ocsf(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
 		       size_t *len)
 {
-	switch (h->type) {
-	case CLAWOS_EV_EXEC:
-		ocsf_exec(w, (const struct clawos_exec_event *)h, ctx);
-		break;
-	case CLAWOS_EV_PROC:
-		ocsf_lifecycle(w, (const struct clawos_proc_event *)h, ctx);
-		break;
-	case CLAWOS_EV_FILE:
-		ocsf_file_access(w, (const struct clawos_file_event *)h, ctx);
-		break;
-	case CLAWOS_EV_NET:
-	case CLAWOS_EV_NET6:
-		ocsf_network(w, h, ctx);
-		break;
-	case CLAWOS_EV_CGROUP:
-		ocsf_cgroup(w, (const struct clawos_cgroup_event *)h, ctx);
-		break;
-	case CLAWOS_EV_ANOMALY:
-		ocsf_anomaly(w, (const struct clawos_anomaly_event *)h, ctx);
-		break;
-	case CLAWOS_EV_SYSCALL:
-		ocsf_syscall(w, (const struct clawos_syscall_event *)h, ctx);
-		break;
-	default:
-		return NULL;
-	}
-	return jw_finish(w, len);
+	return siem_write(w, h, ctx, len, &ocsf_writers);
 }

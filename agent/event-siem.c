@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "event-json-internal.h"
 #include "event-json.h"
 #include "event-siem.h"
 #include "macro.h"
@@ -458,4 +459,48 @@ uint64_t siem_parse_rfc3339(const char *s)
 	if (*p != 'Z' || p[1] || (t = timegm(&tm)) < 0)
 		return 0;
 	return (uint64_t)t * NSEC_PER_SEC + ns;
+}
+
+const char *siem_write(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
+		       size_t *len, const struct siem_writers *t)
+{
+	switch (h->type) {
+	case CLAWOS_EV_EXEC:
+		t->exec(w, (const struct clawos_exec_event *)h, ctx);
+		break;
+	case CLAWOS_EV_PROC:
+		t->lifecycle(w, (const struct clawos_proc_event *)h, ctx);
+		break;
+	case CLAWOS_EV_FILE:
+		t->file(w, (const struct clawos_file_event *)h, ctx);
+		break;
+	case CLAWOS_EV_NET:
+	case CLAWOS_EV_NET6:
+		t->network(w, h, ctx);
+		break;
+	case CLAWOS_EV_CGROUP:
+		t->cgroup(w, (const struct clawos_cgroup_event *)h, ctx);
+		break;
+	case CLAWOS_EV_ANOMALY:
+		t->anomaly(w, (const struct clawos_anomaly_event *)h, ctx);
+		break;
+	case CLAWOS_EV_SYSCALL:
+		t->syscall(w, (const struct clawos_syscall_event *)h, ctx);
+		break;
+	default:
+		return NULL;
+	}
+	return jw_finish(w, len);
+}
+
+void siem_file_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw)
+{
+	jw_object(w, "file");
+	file_detail_json(w, e, raw);
+	if (e->path_flags & CLAWOS_PATH_F_NO_RESULT)
+		jw_null(w, "result");
+	else
+		jw_int(w, "result", e->ret);
+	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
+	jw_end(w);
 }
