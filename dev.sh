@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Set up a fresh Debian 12 machine (as root), build, and either run the agent
 # in the foreground or run every test suite.
 #

@@ -3,8 +3,10 @@
 
 /*
  * Opens, loads and attaches the clawos BPF object, choosing per hook the best
- * mechanism the kernel accepts (probe.h).  All or nothing: on any attach
- * failure everything is detached again and an error is returned.
+ * mechanism the kernel accepts (probe.h).  An optional hook (hook_optional()
+ * in bpf-loader.c) that fails to load or attach is marked missing in the
+ * plan and the rest goes on; any other failure detaches everything again and
+ * returns the error.
  */
 
 #include <stdbool.h>

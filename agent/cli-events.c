@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * clawos-ebpf events [--type LIST] [--format FORMAT] [--socket PATH]: a
  * client of the agent's event socket for people, so that nobody needs socat
@@ -27,6 +27,7 @@
 #include "output-format.h"
 #include "record-format.h"
 #include "socket-request.h"
+#include "time-util.h"
 
 #define RECORD_MAX (1u << 20) /* longer lines are not records of ours */
 #define NAMES_MAX 32
@@ -117,14 +118,6 @@ static bool selected(const struct events_cli *c, const char *name)
 	return false;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A shutdown record in ECS or OCSF (native ones are told by their "event"). */
 static bool line_is_shutdown(const char *line, size_t len)
 {
@@ -155,7 +148,7 @@ static int handle_line(struct events_cli *c, const char *line, size_t len)
 			/* the agent answers a request in the loop iteration it
 			 * reads it: lines in the socket's format for seconds
 			 * mean an agent that does not know the request */
-			uint64_t now = monotonic_ms();
+			uint64_t now = now_msec(CLOCK_MONOTONIC);
 
 			if (!c->unsynced_since)
 				c->unsynced_since = now;
@@ -231,14 +224,14 @@ static int connect_socket(const char *path)
 	return fd;
 }
 
-/* Reads until the agent closes; 0 after its shutdown record, else 1. */
+/* Reads until the agent closes; EXIT_SUCCESS after its shutdown record. */
 static int events_loop(struct events_cli *c, int fd)
 {
 	_cleanup_free_ char *buf = malloc(RECORD_MAX);
 	size_t have = 0;
 
 	if (!buf)
-		return 1;
+		return EXIT_FAILURE;
 	for (;;) {
 		ssize_t n = read(fd, buf + have, RECORD_MAX - have);
 		size_t start = 0;
@@ -253,7 +246,7 @@ static int events_loop(struct events_cli *c, int fd)
 		have += (size_t)n;
 		for (char *nl; (nl = memchr(buf + start, '\n', have - start)); start = (size_t)(nl - buf) + 1)
 			if (handle_line(c, buf + start, (size_t)(nl - buf) - start) < 0)
-				return 1;
+				return EXIT_FAILURE;
 		memmove(buf, buf + start, have - start);
 		have -= start;
 		if (have == RECORD_MAX) { /* not NDJSON of ours: resynchronise at the next newline */
@@ -261,17 +254,17 @@ static int events_loop(struct events_cli *c, int fd)
 			have = 0;
 		}
 		if (fflush(stdout) != 0 || ferror(stdout))
-			return errno == EPIPE ? 0 : 1; /* the reader went away (| head): done */
+			return errno == EPIPE ? EXIT_SUCCESS : EXIT_FAILURE; /* the reader went away (| head): done */
 	}
 	if (c->skipped)
 		fprintf(stderr, "clawos-ebpf events: %llu lines were not records and were skipped\n",
 			(unsigned long long)c->skipped);
 	if (strcmp(c->last_event, "shutdown") == 0) {
 		fprintf(stderr, "clawos-ebpf events: the agent stopped\n");
-		return 0;
+		return EXIT_SUCCESS;
 	}
 	fprintf(stderr, "clawos-ebpf events: the agent closed the connection\n");
-	return 1;
+	return EXIT_FAILURE;
 }
 
 int events_main(int argc, char *argv[])
@@ -295,17 +288,19 @@ int events_main(int argc, char *argv[])
 		switch (opt) {
 		case 't':
 			if (parse_types(&c, optarg) < 0)
-				return CLI_EXIT_USAGE;
+				return EXIT_USAGE;
 			break;
 		case ARG_FORMAT:
 			c.ask = record_format_from_name(optarg);
 			if (c.ask >= 0)
 				format = OUTPUT_FORMAT_JSON; /* that schema's records as they come */
-			else if (output_format_from_string(optarg, &format) < 0) {
+			else if (output_format_from_name(optarg) >= 0)
+				format = output_format_from_name(optarg);
+			else {
 				fprintf(stderr,
 					"clawos-ebpf events: --format '%s' is not one of: %s, native, ecs, ocsf\n",
 					optarg, output_format_choices());
-				return CLI_EXIT_USAGE;
+				return EXIT_USAGE;
 			}
 			break;
 		case ARG_SOCKET:
@@ -313,15 +308,15 @@ int events_main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return EXIT_SUCCESS;
 		default:
 			usage(stderr);
-			return CLI_EXIT_USAGE;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "clawos-ebpf events: unexpected argument '%s'\n", argv[optind]);
-		return CLI_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	format = output_format_resolve(format, tty);
 	c.text = format == OUTPUT_FORMAT_TEXT;
@@ -330,7 +325,7 @@ int events_main(int argc, char *argv[])
 	if (c.filter && c.ask > RECORD_FORMAT_NATIVE) {
 		fprintf(stderr, "clawos-ebpf events: --type selects native records; it does not go with --format %s\n",
 			record_format_name(c.ask));
-		return CLI_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	c.opts.color = output_color_wanted(format, tty, getenv("NO_COLOR"));
 	signal(SIGPIPE, SIG_IGN);
@@ -340,7 +335,7 @@ int events_main(int argc, char *argv[])
 			fd == -ENOENT || fd == -ECONNREFUSED ? " (is the agent running?)"
 			: fd == -EACCES ? " (the socket is for root and the group of socket_group, see clawos-ebpf(8))"
 					: "");
-		return CLI_EXIT_UNAVAILABLE;
+		return EXIT_UNAVAILABLE;
 	}
 	if (c.ask >= 0) {
 		/* one short line into an empty socket buffer: it does not block */
@@ -350,7 +345,7 @@ int events_main(int argc, char *argv[])
 			fprintf(stderr, "clawos-ebpf events: sending the format request to %s failed: %s\n", path,
 				strerror(n < 0 ? -n : errno));
 			close(fd);
-			return CLI_EXIT_UNAVAILABLE;
+			return EXIT_UNAVAILABLE;
 		}
 	}
 	r = events_loop(&c, fd);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* clawos-ebpf status [--json] [--control PATH]: asks the running agent
  * over its root-only control socket and prints the answer. */
 #include <errno.h>
@@ -45,38 +45,38 @@ int status_main(int argc, char *argv[])
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return 0;
+			return EXIT_SUCCESS;
 		default:
 			fputs(usage, stderr);
-			return CLI_EXIT_USAGE;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "clawos-ebpf status: unexpected argument '%s'\n", argv[optind]);
-		return CLI_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	r = control_request(control, "STATUS", &reply);
 	if (r == -EPROTO) {
 		fprintf(stderr, "clawos-ebpf status: the agent refused: %s\n", reply);
-		return 1;
+		return EXIT_FAILURE;
 	}
 	if (r < 0) {
 		fprintf(stderr, "clawos-ebpf status: cannot ask the agent at %s: %s%s\n", control, strerror(-r),
 			r == -ENOENT || r == -ECONNREFUSED ? " (is it running?)"
 			: r == -EACCES			   ? " (the control socket is root's)"
 							   : "");
-		return CLI_EXIT_UNAVAILABLE;
+		return EXIT_UNAVAILABLE;
 	}
 	if (json) {
 		printf("%s\n", reply);
-		return 0;
+		return EXIT_SUCCESS;
 	}
 	st = json_tokener_parse(reply);
 	r = status_text_write(st, stdout);
 	json_object_put(st);
 	if (r < 0) {
 		fprintf(stderr, "clawos-ebpf status: the agent's reply is not a status object\n");
-		return 1;
+		return EXIT_FAILURE;
 	}
-	return 0;
+	return EXIT_SUCCESS;
 }

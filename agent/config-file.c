@@ -113,7 +113,7 @@ static int config_read(int fd, const char *path, char **ret, size_t *ret_len, st
 }
 
 int config_load_file(const char *path, struct clawos_settings *out, struct clawos_config_error *err,
-		     char sha256_hex_out[65])
+		     char sha256_hex_out[SHA256_HEX_SIZE])
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config-internal.h"
+#include "utf8.h"
 
 struct scan_state {
 	const char *filename;
@@ -29,38 +30,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 static int scan_bytes(struct scan_state *st, const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)p;
@@ -74,7 +43,7 @@ static int scan_bytes(struct scan_state *st, const char *p, size_t n)
 			return scan_error(st, "NUL byte at column %zu: the file must be text", i + 1);
 		if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
 			return scan_error(st, "control character 0x%02x at column %zu", u[i], i + 1);
-		len = utf8_seq_len(u + i, n - i);
+		len = utf8_char_len(p + i, n - i);
 		if (len == 0)
 			return scan_error(st, "invalid UTF-8 at column %zu", i + 1);
 		i += len;

@@ -13,6 +13,7 @@
 
 #include "bpf/clawos-abi.h"
 #include "detect.h"
+#include "sha256.h"
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
 /* the unit's RuntimeDirectory= */
@@ -166,10 +167,10 @@ int config_parse_buffer(const char *filename, const char *buf, size_t len, struc
  * Opens `path`, checks it is a regular file, not world-writable, and (when
  * euid is 0) owned by root, reads it and calls config_parse_buffer().  Also
  * computes the SHA-256 of the bytes read, as lowercase hex, into sha256_hex
- * (65 bytes) when not NULL.
+ * (SHA256_HEX_SIZE bytes) when not NULL.
  */
 int config_load_file(const char *path, struct clawos_settings *out, struct clawos_config_error *err,
-		     char sha256_hex[65]);
+		     char sha256_hex[SHA256_HEX_SIZE]);
 
 /* Prints the effective configuration as INI text (or JSON when json). */
 int settings_print(const struct clawos_settings *s, FILE *f, bool json);

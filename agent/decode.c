@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "decode.h"
 #include "macro.h"
 
@@ -86,15 +86,12 @@ enum decode_error event_decode(const void *data, size_t size, const struct clawo
 	return DECODE_OK;
 }
 
-const char *decode_error_name(enum decode_error e)
-{
-	static const char *const names[_DECODE_ERROR_MAX] = {
-	    [DECODE_OK] = "ok",
-	    [DECODE_TRUNCATED] = "truncated",
-	    [DECODE_BAD_VERSION] = "bad_version",
-	    [DECODE_UNKNOWN_TYPE] = "unknown_type",
-	    [DECODE_SIZE_MISMATCH] = "size_mismatch",
-	};
+static const char *const decode_error_table[_DECODE_ERROR_MAX] = {
+    [DECODE_OK] = "ok",
+    [DECODE_TRUNCATED] = "truncated",
+    [DECODE_BAD_VERSION] = "bad_version",
+    [DECODE_UNKNOWN_TYPE] = "unknown_type",
+    [DECODE_SIZE_MISMATCH] = "size_mismatch",
+};
 
-	return (unsigned)e < ELEMENTSOF(names) ? names[e] : "unknown";
-}
+DEFINE_STRING_TABLE_LOOKUP(decode_error, enum decode_error, decode_error_table, "unknown");

@@ -32,3 +32,4 @@ const char *event_type_name(unsigned type);
 /* Returns DECODE_OK and sets *hdr on success. */
 enum decode_error event_decode(const void *data, size_t size, const struct clawos_event_hdr **hdr);
 const char *decode_error_name(enum decode_error e);
+int decode_error_from_name(const char *s);

@@ -1,12 +1,14 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define DEDUP_SLOTS 2048
 #define NET_SLOTS 1024
@@ -34,10 +36,10 @@ struct net_slot {
  * record it admits, or in a summary (detect_flush). */
 #define FLOOD_SLOTS 512
 #define FLOOD_PROBE 4
-#define FLOOD_BURST 10			/* records a process's bucket emits at once */
-#define FLOOD_BURST_PARENT 32		/* a parent's (a shell or a test runs many) */
-#define FLOOD_REFILL_NS 10000000000ULL	/* one more every 10 s */
-#define FLOOD_SUMMARY_NS 10000000000ULL /* a summary at most every 10 s */
+#define FLOOD_BURST 10			     /* records a process's bucket emits at once */
+#define FLOOD_BURST_PARENT 32		     /* a parent's (a shell or a test runs many) */
+#define FLOOD_REFILL_NS (10 * NSEC_PER_SEC)  /* one more every 10 s */
+#define FLOOD_SUMMARY_NS (10 * NSEC_PER_SEC) /* a summary at most every 10 s */
 
 struct flood_slot {
 	uint64_t key; /* 0: free */
@@ -209,7 +211,7 @@ bool detect_admit(struct detect *d, struct clawos_anomaly_event *a, uint64_t now
 		key = fnv1a(&a->observed, sizeof(a->observed), key);
 	key |= 1;
 	s = &d->dedup[key % DEDUP_SLOTS];
-	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * 1000000000ULL) {
+	if (s->key == key && now_ns - s->last_ns < (uint64_t)d->s.cooldown_s * NSEC_PER_SEC) {
 		s->suppressed++;
 		d->stats.suppressed++;
 		return false;
@@ -280,7 +282,7 @@ static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h,
 			     const char *text, uint64_t now_ns, struct clawos_anomaly_event *out, size_t max)
 {
 	struct net_slot *s = &d->net[(h->pid * 2654435761u) % NET_SLOTS];
-	uint64_t window = now_ns / 1000000000ULL, bit;
+	uint64_t window = now_ns / NSEC_PER_SEC, bit;
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->s.deny_ports.n && n < max; i++)
@@ -399,47 +401,39 @@ int detect_parse_cidr(const char *s, struct detect_cidr *out)
 	return 0;
 }
 
-static const char *bpf_cmd_name(uint64_t cmd)
-{
-	static const char *const names[] = {
-	    "BPF_MAP_CREATE",	     "BPF_MAP_LOOKUP_ELEM",
-	    "BPF_MAP_UPDATE_ELEM",   "BPF_MAP_DELETE_ELEM",
-	    "BPF_MAP_GET_NEXT_KEY",  "BPF_PROG_LOAD",
-	    "BPF_OBJ_PIN",	     "BPF_OBJ_GET",
-	    "BPF_PROG_ATTACH",	     "BPF_PROG_DETACH",
-	    "BPF_PROG_TEST_RUN",     "BPF_PROG_GET_NEXT_ID",
-	    "BPF_MAP_GET_NEXT_ID",   "BPF_PROG_GET_FD_BY_ID",
-	    "BPF_MAP_GET_FD_BY_ID",  "BPF_OBJ_GET_INFO_BY_FD",
-	    "BPF_PROG_QUERY",	     "BPF_RAW_TRACEPOINT_OPEN",
-	    "BPF_BTF_LOAD",	     "BPF_BTF_GET_FD_BY_ID",
-	    "BPF_TASK_FD_QUERY",     "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
-	    "BPF_MAP_FREEZE",	     "BPF_BTF_GET_NEXT_ID",
-	    "BPF_MAP_LOOKUP_BATCH",  "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
-	    "BPF_MAP_UPDATE_BATCH",  "BPF_MAP_DELETE_BATCH",
-	    "BPF_LINK_CREATE",	     "BPF_LINK_UPDATE",
-	    "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
-	    "BPF_ENABLE_STATS",	     "BPF_ITER_CREATE",
-	    "BPF_LINK_DETACH",	     "BPF_PROG_BIND_MAP",
-	};
+/* enum bpf_cmd of include/uapi/linux/bpf.h, in its order */
+static const char *const bpf_cmd_table[] = {
+    "BPF_MAP_CREATE",	     "BPF_MAP_LOOKUP_ELEM",
+    "BPF_MAP_UPDATE_ELEM",   "BPF_MAP_DELETE_ELEM",
+    "BPF_MAP_GET_NEXT_KEY",  "BPF_PROG_LOAD",
+    "BPF_OBJ_PIN",	     "BPF_OBJ_GET",
+    "BPF_PROG_ATTACH",	     "BPF_PROG_DETACH",
+    "BPF_PROG_TEST_RUN",     "BPF_PROG_GET_NEXT_ID",
+    "BPF_MAP_GET_NEXT_ID",   "BPF_PROG_GET_FD_BY_ID",
+    "BPF_MAP_GET_FD_BY_ID",  "BPF_OBJ_GET_INFO_BY_FD",
+    "BPF_PROG_QUERY",	     "BPF_RAW_TRACEPOINT_OPEN",
+    "BPF_BTF_LOAD",	     "BPF_BTF_GET_FD_BY_ID",
+    "BPF_TASK_FD_QUERY",     "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+    "BPF_MAP_FREEZE",	     "BPF_BTF_GET_NEXT_ID",
+    "BPF_MAP_LOOKUP_BATCH",  "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+    "BPF_MAP_UPDATE_BATCH",  "BPF_MAP_DELETE_BATCH",
+    "BPF_LINK_CREATE",	     "BPF_LINK_UPDATE",
+    "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
+    "BPF_ENABLE_STATS",	     "BPF_ITER_CREATE",
+    "BPF_LINK_DETACH",	     "BPF_PROG_BIND_MAP",
+};
 
-	return cmd < ELEMENTSOF(names) ? names[cmd] : "unknown";
-}
+static DEFINE_STRING_TABLE_TO_NAME(bpf_cmd, uint64_t, bpf_cmd_table, "unknown");
 
-static const char *signal_name(uint64_t sig)
-{
-	switch (sig) {
-	case 2:
-		return "SIGINT";
-	case 9:
-		return "SIGKILL";
-	case 15:
-		return "SIGTERM";
-	case 19:
-		return "SIGSTOP";
-	default:
-		return "a signal";
-	}
-}
+/* The signals tamper.bpf.c reports when sent to the agent. */
+static const char *const signal_table[] = {
+    [SIGINT] = "SIGINT",
+    [SIGKILL] = "SIGKILL",
+    [SIGTERM] = "SIGTERM",
+    [SIGSTOP] = "SIGSTOP",
+};
+
+static DEFINE_STRING_TABLE_TO_NAME(signal, uint64_t, signal_table, "a signal");
 
 void detect_describe(struct clawos_anomaly_event *a)
 {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +13,7 @@
 #include "enrich.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define CGROUP_SLOTS 1024
 #define USER_SLOTS 256
@@ -37,16 +38,6 @@ struct enrich {
 	char cgroup_root[256];
 	char host[256];
 };
-
-/* For a once-a-second check made per record: the coarse clock reads the
- * last tick's time, with no TSC read. */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int enrich_new(struct enrich **ret, const char *cgroup2_path)
 {
@@ -131,11 +122,13 @@ const char *enrich_host(const struct enrich *e)
 
 static void users_reload_if_changed(struct enrich *e)
 {
-	uint64_t now = now_ns();
+	/* a once-a-second check made per record: the coarse clock reads the
+	 * last tick's time, with no TSC read */
+	uint64_t now = now_nsec(CLOCK_MONOTONIC_COARSE);
 	struct stat st;
 
 	/* a stat per record would be a syscall on the hot path: once a second */
-	if (now - e->passwd_checked_ns < 1000000000ULL)
+	if (now - e->passwd_checked_ns < NSEC_PER_SEC)
 		return;
 	e->passwd_checked_ns = now;
 	if (stat("/etc/passwd", &st) < 0)

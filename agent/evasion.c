@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,63 +14,60 @@ const char *i386_syscall_name(unsigned nr)
 	return nr <= I386_SYSCALL_TABLE_MAX ? i386_syscall_table[nr] : NULL;
 }
 
-const char *uring_op_name(unsigned op)
-{
-	/* include/uapi/linux/io_uring.h, enum io_uring_op */
-	static const char *const names[] = {
-	    "nop",
-	    "readv",
-	    "writev",
-	    "fsync",
-	    "read_fixed",
-	    "write_fixed",
-	    "poll_add",
-	    "poll_remove",
-	    "sync_file_range",
-	    "sendmsg",
-	    "recvmsg",
-	    "timeout",
-	    "timeout_remove",
-	    "accept",
-	    "async_cancel",
-	    "link_timeout",
-	    "connect",
-	    "fallocate",
-	    "openat",
-	    "close",
-	    "files_update",
-	    "statx",
-	    "read",
-	    "write",
-	    "fadvise",
-	    "madvise",
-	    "send",
-	    "recv",
-	    "openat2",
-	    "epoll_ctl",
-	    "splice",
-	    "provide_buffers",
-	    "remove_buffers",
-	    "tee",
-	    "shutdown",
-	    "renameat",
-	    "unlinkat",
-	    "mkdirat",
-	    "symlinkat",
-	    "linkat",
-	    "msg_ring",
-	    "fsetxattr",
-	    "setxattr",
-	    "fgetxattr",
-	    "getxattr",
-	    "socket",
-	    "uring_cmd",
-	    "send_zc",
-	    "sendmsg_zc",
-	};
+/* include/uapi/linux/io_uring.h, enum io_uring_op */
+static const char *const uring_op_table[] = {
+    "nop",
+    "readv",
+    "writev",
+    "fsync",
+    "read_fixed",
+    "write_fixed",
+    "poll_add",
+    "poll_remove",
+    "sync_file_range",
+    "sendmsg",
+    "recvmsg",
+    "timeout",
+    "timeout_remove",
+    "accept",
+    "async_cancel",
+    "link_timeout",
+    "connect",
+    "fallocate",
+    "openat",
+    "close",
+    "files_update",
+    "statx",
+    "read",
+    "write",
+    "fadvise",
+    "madvise",
+    "send",
+    "recv",
+    "openat2",
+    "epoll_ctl",
+    "splice",
+    "provide_buffers",
+    "remove_buffers",
+    "tee",
+    "shutdown",
+    "renameat",
+    "unlinkat",
+    "mkdirat",
+    "symlinkat",
+    "linkat",
+    "msg_ring",
+    "fsetxattr",
+    "setxattr",
+    "fgetxattr",
+    "getxattr",
+    "socket",
+    "uring_cmd",
+    "send_zc",
+    "sendmsg_zc",
+};
 
-	return op < ELEMENTSOF(names) ? names[op] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP(uring_op, unsigned, uring_op_table, NULL);
 
 /* A raw sockaddr the kernel left in top[] (top_len 0): "addr:port". */
 static void subject_sockaddr(struct clawos_anomaly_event *a)
@@ -92,15 +89,20 @@ static void subject_sockaddr(struct clawos_anomaly_event *a)
 	memset(a->top, 0, sizeof(a->top));
 }
 
+/* name, or "#nr" when there is none */
+static void name_or_number(char *buf, size_t size, const char *name, uint64_t nr)
+{
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "#%llu", (unsigned long long)nr);
+}
+
 static void describe_compat(struct clawos_anomaly_event *a, const char *who)
 {
-	const char *name = i386_syscall_name((unsigned)a->observed);
 	char call[48];
 
-	if (name)
-		snprintf(call, sizeof(call), "%s", name);
-	else
-		snprintf(call, sizeof(call), "#%llu", (unsigned long long)a->observed);
+	name_or_number(call, sizeof(call), i386_syscall_name((unsigned)a->observed), a->observed);
 	if (a->observed == 102 || a->observed == 362) /* socketcall, connect */
 		subject_sockaddr(a);
 	if (a->observed == 357 && a->top[0].nr && !a->subject[0]) { /* bpf() on one of the agent's maps */
@@ -117,13 +119,9 @@ static void describe_compat(struct clawos_anomaly_event *a, const char *who)
 
 static void describe_uring(struct clawos_anomaly_event *a, const char *who)
 {
-	const char *name = uring_op_name((unsigned)a->observed);
 	char op[32];
 
-	if (name)
-		snprintf(op, sizeof(op), "%s", name);
-	else
-		snprintf(op, sizeof(op), "#%llu", (unsigned long long)a->observed);
+	name_or_number(op, sizeof(op), uring_op_name((unsigned)a->observed), a->observed);
 	if (a->observed == 16) /* connect */
 		subject_sockaddr(a);
 	snprintf(a->description, sizeof(a->description),

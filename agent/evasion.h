@@ -16,6 +16,7 @@ const char *i386_syscall_name(unsigned nr);
 
 /* io_uring opcode name (IORING_OP_* without the prefix, lower case), or NULL. */
 const char *uring_op_name(unsigned op);
+int uring_op_from_name(const char *s);
 
 struct json_writer;
 

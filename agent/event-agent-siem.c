@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The agent's own records (startup, stats, events_lost, config_*, shutdown,
  * journal_suppressed, iface, iface_state) in ECS and OCSF.  They are built
@@ -18,6 +18,7 @@
 #include "event-ocsf.h"
 #include "event-siem.h"
 #include "record-format.h"
+#include "time-util.h"
 
 struct agent_record {
 	const char *event, *time, *host, *kernel, *error;
@@ -214,7 +215,7 @@ static void ecs_agent(struct json_writer *w, const struct agent_record *r)
 		jw_string(w, "outcome", r->error ? "failure" : "success");
 	is_iface = is_iface && iface_flow_get(r->native, &f);
 	if (is_iface)
-		jw_int(w, "duration", f.interval_ms * 1000000);
+		jw_int(w, "duration", f.interval_ms * (int64_t)NSEC_PER_MSEC);
 	ecs_event_module(w, r->event, false);
 	jw_end(w);
 	ecs_host_agent(w, r->host, r->kernel);
@@ -236,7 +237,7 @@ static void ecs_agent(struct json_writer *w, const struct agent_record *r)
 
 static void ocsf_iface(struct json_writer *w, const struct agent_record *r, const struct iface_flow *f)
 {
-	uint64_t end = r->realtime_ns / 1000000ULL, ms = f->interval_ms > 0 ? (uint64_t)f->interval_ms : 0;
+	uint64_t end = r->realtime_ns / NSEC_PER_MSEC, ms = f->interval_ms > 0 ? (uint64_t)f->interval_ms : 0;
 	bool remote = f->addr && family_ip(f->family);
 
 	/* the host's interface is the source of egress traffic, the

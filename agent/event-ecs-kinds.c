@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ECS of the network, cgroup, syscall and anomaly records (see event-ecs.c). */
 #include <arpa/inet.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "event-json.h"
 #include "event-siem.h"
 #include "names.h"
+#include "time-util.h"
 
 /* From the host's point of view, as ECS asks of host-based monitoring. */
 static const char *net_direction(unsigned op)
@@ -89,20 +90,7 @@ void ecs_network(struct json_writer *w, const struct clawos_event_hdr *h, const 
 	ecs_custom_begin(w, h, ctx, CLAWOS_NET_MECH(info));
 	jw_object(w, "network");
 	jw_string(w, "protocol", net_proto_name(CLAWOS_NET_PROTO(info)));
-	if (create) {
-		const char *fam = socket_family_name(e4->sock.family), *type = socket_type_name(e4->sock.type);
-
-		jw_string(w, "family", fam ? fam : "unknown");
-		jw_int(w, "family_raw", e4->sock.family);
-		if (type)
-			jw_string(w, "type", type);
-		else
-			jw_int(w, "type", e4->sock.type);
-		jw_int(w, "protocol_raw", e4->port);
-	} else {
-		jw_string(w, "family", e4 ? "inet" : "inet6");
-		jw_string(w, "side", net_side(op));
-	}
+	net_family_json(w, e4, op, create);
 	jw_end(w);
 	jw_end(w);
 }
@@ -126,7 +114,7 @@ void ecs_cgroup(struct json_writer *w, const struct clawos_cgroup_event *e, cons
 	jw_uint(w, "rx_bytes", e->rx_bytes);
 	jw_uint(w, "tx_packets", e->tx_packets);
 	jw_uint(w, "tx_bytes", e->tx_bytes);
-	jw_uint(w, "interval_ms", e->interval_ns / 1000000ULL);
+	jw_uint(w, "interval_ms", e->interval_ns / NSEC_PER_MSEC);
 	jw_end(w);
 	jw_end(w);
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Kernel records in the Elastic Common Schema: the envelope, the process,
  * user and custom-namespace helpers, and the exec, process and file records
@@ -150,7 +150,8 @@ void ecs_user(struct json_writer *w, const struct clawos_event_hdr *h, const str
 	jw_end(w);
 }
 
-void ecs_error(struct json_writer *w, long ret)
+/* error.code: the errno name of a negative result. */
+static void ecs_error(struct json_writer *w, long ret)
 {
 	const char *name = ret < 0 ? errno_name((int)-ret) : NULL;
 
@@ -167,12 +168,8 @@ void ecs_custom_begin(struct json_writer *w, const struct clawos_event_hdr *h, c
 		      unsigned mechanism)
 {
 	jw_object(w, SIEM_MODULE);
-	jw_uint(w, "boot_ns", h->ts_ns);
-	if (h->cpu == CLAWOS_CPU_USER)
-		jw_null(w, "cpu");
-	else
-		jw_int(w, "cpu", h->cpu);
-	jw_string(w, "mechanism", mechanism_json_name(mechanism));
+	record_clock_json(w, h);
+	jw_string(w, "mechanism", mechanism_name(mechanism));
 	if (h->cpu != CLAWOS_CPU_USER || h->pid) {
 		jw_object(w, "process");
 		jw_uint(w, "cgroup_id", h->cgroup_id);
@@ -180,13 +177,7 @@ void ecs_custom_begin(struct json_writer *w, const struct clawos_event_hdr *h, c
 			jw_string_clean(w, "cgroup", ctx->cgroup_path, 4096);
 		jw_end(w);
 	}
-	if (ctx->target_name) {
-		jw_object(w, "target");
-		jw_string_clean(w, "name", ctx->target_name, 256);
-		jw_int(w, "root_pid", ctx->target_root_pid);
-		jw_int(w, "session_id", ctx->target_session);
-		jw_end(w);
-	}
+	target_json(w, ctx);
 }
 
 static void ecs_exec(struct json_writer *w, const struct clawos_exec_event *e, const struct event_context *ctx)
@@ -298,57 +289,22 @@ static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, c
 	if (!no_result)
 		ecs_error(w, e->ret);
 	ecs_custom_begin(w, &e->hdr, ctx, e->mechanism);
-	jw_object(w, "file");
-	if (raw)
-		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
-	file_origin_json(w, e);
-	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
-	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
-	if (e->path_flags & CLAWOS_PATH_F_FAULT)
-		jw_bool(w, "path_unreadable", true);
-	open_flags_json(w, e->flags);
-	jw_int(w, "flags_raw", e->flags);
-	jw_int(w, "mode", e->mode);
-	jw_int(w, "dirfd", e->dirfd);
-	if (e->path_flags & CLAWOS_PATH_F_OPENAT2)
-		jw_string(w, "syscall", "openat2");
-	if (no_result)
-		jw_null(w, "result");
-	else
-		jw_int(w, "result", e->ret);
-	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
-	jw_end(w);
+	siem_file_json(w, e, raw);
 	jw_end(w);
 }
+
+static const struct siem_writers ecs_writers = {
+    .exec = ecs_exec,
+    .lifecycle = ecs_lifecycle,
+    .file = ecs_file,
+    .network = ecs_network,
+    .cgroup = ecs_cgroup,
+    .anomaly = ecs_anomaly,
+    .syscall = ecs_syscall,
+};
 
 const char *event_ecs(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
 		      size_t *len)
 {
-	switch (h->type) {
-	case CLAWOS_EV_EXEC:
-		ecs_exec(w, (const struct clawos_exec_event *)h, ctx);
-		break;
-	case CLAWOS_EV_PROC:
-		ecs_lifecycle(w, (const struct clawos_proc_event *)h, ctx);
-		break;
-	case CLAWOS_EV_FILE:
-		ecs_file(w, (const struct clawos_file_event *)h, ctx);
-		break;
-	case CLAWOS_EV_NET:
-	case CLAWOS_EV_NET6:
-		ecs_network(w, h, ctx);
-		break;
-	case CLAWOS_EV_CGROUP:
-		ecs_cgroup(w, (const struct clawos_cgroup_event *)h, ctx);
-		break;
-	case CLAWOS_EV_ANOMALY:
-		ecs_anomaly(w, (const struct clawos_anomaly_event *)h, ctx);
-		break;
-	case CLAWOS_EV_SYSCALL:
-		ecs_syscall(w, (const struct clawos_syscall_event *)h, ctx);
-		break;
-	default:
-		return NULL;
-	}
-	return jw_finish(w, len);
+	return siem_write(w, h, ctx, len, &ecs_writers);
 }

@@ -32,8 +32,6 @@ void ecs_process_begin(struct json_writer *w, const struct clawos_event_hdr *h, 
 		       const char *exe, size_t exe_max);
 /* user.id, user.name, group.id. */
 void ecs_user(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx);
-/* error.code: the errno name of a negative result. */
-void ecs_error(struct json_writer *w, long ret);
 /* Members path, name, directory, extension of a file object. */
 void ecs_file_path(struct json_writer *w, const char *path, size_t max);
 void ecs_custom_begin(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,

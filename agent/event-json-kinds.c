@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON of the network, cgroup, syscall and anomaly records. */
 #include <stdio.h>
 #include <string.h>
@@ -9,37 +9,35 @@
 #include "json-writer.h"
 #include "macro.h"
 #include "names.h"
+#include "time-util.h"
 
-const char *mechanism_json_name(unsigned m)
-{
-	return mechanism_name(m);
-}
+static const char *const net_op_table[CLAWOS_NET_OP_MAX] = {
+    [CLAWOS_NET_OP_CONNECT] = "connect",      [CLAWOS_NET_OP_BIND] = "bind",
+    [CLAWOS_NET_OP_LISTEN] = "listen",	      [CLAWOS_NET_OP_ACCEPT] = "accept",
+    [CLAWOS_NET_OP_CREATE] = "socket_create", [CLAWOS_NET_OP_SENDMSG] = "sendmsg",
+};
 
-const char *net_op_name(unsigned op)
-{
-	static const char *const names[] = {
-	    [CLAWOS_NET_OP_CONNECT] = "connect",      [CLAWOS_NET_OP_BIND] = "bind",
-	    [CLAWOS_NET_OP_LISTEN] = "listen",	      [CLAWOS_NET_OP_ACCEPT] = "accept",
-	    [CLAWOS_NET_OP_CREATE] = "socket_create", [CLAWOS_NET_OP_SENDMSG] = "sendmsg",
-	};
+DEFINE_STRING_TABLE_LOOKUP(net_op, unsigned, net_op_table, "unknown");
 
-	return op < ELEMENTSOF(names) && names[op] ? names[op] : "unknown";
-}
+static const char *const net_proto_table[CLAWOS_PROTO_MAX] = {
+    [CLAWOS_PROTO_OTHER] = "other", [CLAWOS_PROTO_TCP] = "tcp", [CLAWOS_PROTO_UDP] = "udp",
+    [CLAWOS_PROTO_ICMP] = "icmp",   [CLAWOS_PROTO_RAW] = "raw",
+};
 
-const char *net_proto_name(unsigned p)
-{
-	static const char *const names[] = {
-	    [CLAWOS_PROTO_OTHER] = "other", [CLAWOS_PROTO_TCP] = "tcp", [CLAWOS_PROTO_UDP] = "udp",
-	    [CLAWOS_PROTO_ICMP] = "icmp",   [CLAWOS_PROTO_RAW] = "raw",
-	};
-
-	return p < ELEMENTSOF(names) && names[p] ? names[p] : "other";
-}
+DEFINE_STRING_TABLE_LOOKUP(net_proto, unsigned, net_proto_table, "other");
 
 /* "local" for bind/listen, "remote" for the rest: which side the address is. */
 const char *net_side(unsigned op)
 {
 	return op == CLAWOS_NET_OP_BIND || op == CLAWOS_NET_OP_LISTEN ? "local" : "remote";
+}
+
+/* The address (text), port and which side of the connection it is. */
+static void net_endpoint(struct json_writer *w, const char *addr, uint16_t be_port, unsigned op)
+{
+	jw_string(w, "address", addr);
+	jw_int(w, "port", ntohs(be_port));
+	jw_string(w, "side", net_side(op));
 }
 
 static void net_common(struct json_writer *w, unsigned op, unsigned info, const char *family)
@@ -53,30 +51,50 @@ static void net_common(struct json_writer *w, unsigned op, unsigned info, const 
 static void net_end(struct json_writer *w, unsigned info)
 {
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(CLAWOS_NET_MECH(info)));
+	jw_string(w, "mechanism", mechanism_name(CLAWOS_NET_MECH(info)));
+}
+
+/* A socket creation's raw family, type and protocol (the protocol travels
+ * in the port field). */
+static void net_socket_json(struct json_writer *w, const struct clawos_net_event *e)
+{
+	const char *type = socket_type_name(e->sock.type);
+
+	jw_int(w, "family_raw", e->sock.family);
+	if (type)
+		jw_string(w, "type", type);
+	else
+		jw_int(w, "type", e->sock.type);
+	jw_int(w, "protocol_raw", e->port);
+}
+
+void net_family_json(struct json_writer *w, const struct clawos_net_event *e4, unsigned op, bool create)
+{
+	if (create) {
+		const char *fam = socket_family_name(e4->sock.family);
+
+		jw_string(w, "family", fam ? fam : "unknown");
+		net_socket_json(w, e4);
+	} else {
+		jw_string(w, "family", e4 ? "inet" : "inet6");
+		jw_string(w, "side", net_side(op));
+	}
 }
 
 void net_json(struct json_writer *w, const struct clawos_net_event *e)
 {
 	if (e->op == CLAWOS_NET_OP_CREATE) {
-		const char *fam = socket_family_name(e->sock.family), *type = socket_type_name(e->sock.type);
+		const char *fam = socket_family_name(e->sock.family);
 
 		net_common(w, e->op, e->info, fam ? fam : "unknown");
-		jw_int(w, "family_raw", e->sock.family);
-		if (type)
-			jw_string(w, "type", type);
-		else
-			jw_int(w, "type", e->sock.type);
-		jw_int(w, "protocol_raw", e->port);
+		net_socket_json(w, e);
 	} else {
 		char a[INET6_ADDRSTRLEN];
 
 		net_common(w, e->op, e->info, "inet");
 		if (format_ipv4(e->addr, a, sizeof(a)) < 0)
 			a[0] = '\0';
-		jw_string(w, "address", a);
-		jw_int(w, "port", ntohs(e->port));
-		jw_string(w, "side", net_side(e->op));
+		net_endpoint(w, a, e->port, e->op);
 	}
 	net_end(w, e->info);
 }
@@ -88,9 +106,7 @@ void net6_json(struct json_writer *w, const struct clawos_net6_event *e)
 	net_common(w, e->op, e->info, "inet6");
 	if (format_ipv6(e->addr, a, sizeof(a)) < 0)
 		a[0] = '\0';
-	jw_string(w, "address", a);
-	jw_int(w, "port", ntohs(e->port));
-	jw_string(w, "side", net_side(e->op));
+	net_endpoint(w, a, e->port, e->op);
 	net_end(w, e->info);
 }
 
@@ -107,9 +123,9 @@ void cgroup_json(struct json_writer *w, const struct clawos_cgroup_event *e)
 	jw_uint(w, "rx_bytes", e->rx_bytes);
 	jw_uint(w, "tx_packets", e->tx_packets);
 	jw_uint(w, "tx_bytes", e->tx_bytes);
-	jw_uint(w, "interval_ms", e->interval_ns / 1000000ULL);
+	jw_uint(w, "interval_ms", e->interval_ns / NSEC_PER_MSEC);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(CLAWOS_MECH_CGROUP_SKB));
+	jw_string(w, "mechanism", mechanism_name(CLAWOS_MECH_CGROUP_SKB));
 }
 
 void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e)
@@ -122,30 +138,27 @@ void syscall_json(struct json_writer *w, const struct clawos_syscall_event *e)
 		jw_uint(w, NULL, e->args[i]);
 	jw_end(w);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
+	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
-const char *anomaly_kind_name(unsigned k)
-{
-	static const char *const names[] = {
-	    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",
-	    [CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
-	    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",
-	    [CLAWOS_ANOMALY_TAMPER] = "tamper",
-	    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume",
-	    [CLAWOS_ANOMALY_SIGMA] = "sigma",
-	    [CLAWOS_ANOMALY_EVASION] = "evasion",
-	};
+static const char *const anomaly_kind_table[CLAWOS_ANOMALY_MAX] = {
+    [CLAWOS_ANOMALY_SYSCALL_RATE] = "syscall_rate",
+    [CLAWOS_ANOMALY_FILE_VIOLATION] = "file_violation",
+    [CLAWOS_ANOMALY_NETWORK_BURST] = "network_burst",
+    [CLAWOS_ANOMALY_TAMPER] = "tamper",
+    [CLAWOS_ANOMALY_NETWORK_VOLUME] = "network_volume",
+    [CLAWOS_ANOMALY_SIGMA] = "sigma",
+    [CLAWOS_ANOMALY_EVASION] = "evasion",
+};
 
-	return k < ELEMENTSOF(names) && names[k] ? names[k] : "unknown";
-}
+DEFINE_STRING_TABLE_LOOKUP(anomaly_kind, unsigned, anomaly_kind_table, "unknown");
 
-const char *severity_name(unsigned s)
-{
-	static const char *const names[] = {"info", "low", "medium", "high", "critical"};
+static const char *const severity_table[CLAWOS_SEV_MAX] = {
+    [CLAWOS_SEV_INFO] = "info", [CLAWOS_SEV_LOW] = "low",	    [CLAWOS_SEV_MEDIUM] = "medium",
+    [CLAWOS_SEV_HIGH] = "high", [CLAWOS_SEV_CRITICAL] = "critical",
+};
 
-	return s < ELEMENTSOF(names) ? names[s] : "unknown";
-}
+DEFINE_STRING_TABLE_LOOKUP(severity, unsigned, severity_table, "unknown");
 
 void anomaly_ancestry_json(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx)
 {
@@ -253,7 +266,7 @@ void anomaly_json(struct json_writer *w, const struct clawos_anomaly_event *e, c
 	if (sigma)
 		sigma_json(w, sigma);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
+	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
 void proc_json(struct json_writer *w, const struct clawos_proc_event *e)
@@ -270,5 +283,5 @@ void proc_json(struct json_writer *w, const struct clawos_proc_event *e)
 			jw_int(w, "signal", e->exit_code & 0x7f);
 	}
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(CLAWOS_MECH_TRACEPOINT));
+	jw_string(w, "mechanism", mechanism_name(CLAWOS_MECH_TRACEPOINT));
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "names.h"
 #include "utf8.h"
+#include "time-util.h"
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
@@ -22,8 +23,8 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size)
 	static __thread time_t last_sec = -1;
 	static __thread char prefix[32];
 	static __thread size_t prefix_len;
-	time_t sec = (time_t)(realtime_ns / 1000000000ULL);
-	uint32_t ns = (uint32_t)(realtime_ns % 1000000000ULL);
+	time_t sec = (time_t)(realtime_ns / NSEC_PER_SEC);
+	uint32_t ns = (uint32_t)(realtime_ns % NSEC_PER_SEC);
 
 	if (sec != last_sec) {
 		struct tm tm;
@@ -215,7 +216,28 @@ void event_json_forget(void)
 	*m = (struct process_memo){};
 }
 
-void open_flags_json(struct json_writer *w, uint32_t flags)
+void record_clock_json(struct json_writer *w, const struct clawos_event_hdr *h)
+{
+	jw_uint(w, "boot_ns", h->ts_ns);
+	if (h->cpu == CLAWOS_CPU_USER)
+		jw_null(w, "cpu");
+	else
+		jw_int(w, "cpu", h->cpu);
+}
+
+void target_json(struct json_writer *w, const struct event_context *ctx)
+{
+	if (!ctx->target_name)
+		return;
+	jw_object(w, "target");
+	jw_string_clean(w, "name", ctx->target_name, 256);
+	jw_int(w, "root_pid", ctx->target_root_pid);
+	jw_int(w, "session_id", ctx->target_session);
+	jw_end(w);
+}
+
+/* open(2) flags as the array "flags" of names (unknown bits as one hex). */
+static void open_flags_json(struct json_writer *w, uint32_t flags)
 {
 	const char *names[OPEN_FLAGS_NAMES_MAX];
 	size_t n = open_flags_names(flags, names, ELEMENTSOF(names));
@@ -257,7 +279,8 @@ const char *file_record_path(const struct clawos_file_event *e, char *buf, size_
 	return buf;
 }
 
-void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
+/* requested_path, root and protected_by of a file record, when set. */
+static void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
 {
 	size_t req = MIN((size_t)e->requested_len, sizeof(e->requested));
 
@@ -272,16 +295,8 @@ void file_origin_json(struct json_writer *w, const struct clawos_file_event *e)
 		jw_string(w, "protected_by", "identity");
 }
 
-static void file_json(struct json_writer *w, const struct clawos_file_event *e)
+void file_detail_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw)
 {
-	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
-	char path[CLAWOS_FILE_PATH_LEN + 1];
-	const char *raw;
-
-	jw_object(w, "file");
-	jw_string(w, "op", file_op_name(e->op));
-	file_record_path(e, path, sizeof(path), &raw);
-	jw_string_clean(w, "path", path, sizeof(path));
 	if (raw)
 		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
 	file_origin_json(w, e);
@@ -295,6 +310,19 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 	jw_int(w, "dirfd", e->dirfd);
 	if (e->path_flags & CLAWOS_PATH_F_OPENAT2)
 		jw_string(w, "syscall", "openat2");
+}
+
+static void file_json(struct json_writer *w, const struct clawos_file_event *e)
+{
+	bool no_result = e->path_flags & CLAWOS_PATH_F_NO_RESULT;
+	char path[CLAWOS_FILE_PATH_LEN + 1];
+	const char *raw;
+
+	jw_object(w, "file");
+	jw_string(w, "op", file_op_name(e->op));
+	file_record_path(e, path, sizeof(path), &raw);
+	jw_string_clean(w, "path", path, sizeof(path));
+	file_detail_json(w, e, raw);
 	if (no_result) {
 		jw_null(w, "result");
 		jw_null(w, "error");
@@ -305,7 +333,7 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
 	jw_bool(w, "created", e->path_flags & CLAWOS_PATH_F_CREATED);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
+	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
 static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
@@ -337,7 +365,7 @@ static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 	jw_bool(w, "cwd_truncated", e->flags & CLAWOS_EXEC_F_CWD_TRUNCATED);
 	evasion_exec_json(w, e);
 	jw_end(w);
-	jw_string(w, "mechanism", mechanism_json_name(e->mechanism));
+	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
 const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
@@ -350,22 +378,12 @@ const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, 
 	jw_int(w, "schema_version", CLAWOS_SCHEMA_VERSION);
 	if (format_rfc3339(h->ts_ns + ctx->realtime_offset_ns, t, sizeof(t)) == 0)
 		jw_string(w, "time", t);
-	jw_uint(w, "boot_ns", h->ts_ns);
-	if (h->cpu == CLAWOS_CPU_USER)
-		jw_null(w, "cpu");
-	else
-		jw_int(w, "cpu", h->cpu);
+	record_clock_json(w, h);
 	jw_int(w, "seq", h->seq);
 	jw_string_clean(w, "host", ctx->host, 256);
 	if (h->cpu != CLAWOS_CPU_USER || h->pid)
 		process_json(w, h, ctx);
-	if (ctx->target_name) {
-		jw_object(w, "target");
-		jw_string_clean(w, "name", ctx->target_name, 256);
-		jw_int(w, "root_pid", ctx->target_root_pid);
-		jw_int(w, "session_id", ctx->target_session);
-		jw_end(w);
-	}
+	target_json(w, ctx);
 	switch (h->type) {
 	case CLAWOS_EV_FILE:
 		file_json(w, (const struct clawos_file_event *)h);

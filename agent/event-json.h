@@ -73,6 +73,7 @@ const char *json_record_string(struct json_object *o, size_t *len);
 /* "syscall_rate", "file_violation", ... for enum clawos_anomaly_kind;
  * "unknown" for other values. */
 const char *anomaly_kind_name(unsigned kind);
+int anomaly_kind_from_name(const char *s);
 
 /* "2026-11-22T02:50:01.123456789Z" */
 int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
@@ -83,13 +84,12 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
 const char *file_record_path(const struct clawos_file_event *e, char *buf, size_t size, const char **raw);
 
 /* "connect", "accept", ... and "tcp", "udp", ... as network records name
- * them (enum clawos_net_op, enum clawos_proto). */
+ * them (enum clawos_net_op, enum clawos_proto); "unknown" and "other" for
+ * values without a name.  The *_from_name() give the value or -EINVAL. */
 const char *net_op_name(unsigned op);
+int net_op_from_name(const char *s);
 const char *net_proto_name(unsigned proto);
+int net_proto_from_name(const char *s);
 
 /* Folds "//", "." and ".." of an absolute path lexically; 0 or -errno. */
 int path_normalize(const char *in, char *out, size_t size);
-
-/* requested_path, root and protected_by of a file record, when set. */
-struct json_writer;
-void file_origin_json(struct json_writer *w, const struct clawos_file_event *e);

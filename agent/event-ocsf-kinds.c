@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* OCSF of the network, cgroup, syscall and anomaly records (see event-ocsf.c). */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "event-ocsf.h"
 #include "event-siem.h"
 #include "names.h"
+#include "time-util.h"
 
 /* connection_info.direction_id: from the host's point of view. */
 static unsigned net_direction_id(unsigned op)
@@ -96,20 +97,7 @@ void ocsf_network(struct json_writer *w, const struct clawos_event_hdr *h, const
 	jw_object(w, "network");
 	jw_string(w, "op", net_op_name(op));
 	jw_string(w, "protocol", net_proto_name(CLAWOS_NET_PROTO(info)));
-	if (create) {
-		const char *fam = socket_family_name(e4->sock.family), *type = socket_type_name(e4->sock.type);
-
-		jw_string(w, "family", fam ? fam : "unknown");
-		jw_int(w, "family_raw", e4->sock.family);
-		if (type)
-			jw_string(w, "type", type);
-		else
-			jw_int(w, "type", e4->sock.type);
-		jw_int(w, "protocol_raw", e4->port);
-	} else {
-		jw_string(w, "family", e4 ? "inet" : "inet6");
-		jw_string(w, "side", net_side(op));
-	}
+	net_family_json(w, e4, op, create);
 	jw_end(w);
 	jw_end(w);
 }
@@ -117,7 +105,7 @@ void ocsf_network(struct json_writer *w, const struct clawos_event_hdr *h, const
 /* Traffic of a cgroup over an interval: the host is the endpoint. */
 void ocsf_cgroup(struct json_writer *w, const struct clawos_cgroup_event *e, const struct event_context *ctx)
 {
-	uint64_t end = siem_realtime_ns(&e->hdr, ctx) / 1000000ULL, ms = e->interval_ns / 1000000ULL;
+	uint64_t end = siem_realtime_ns(&e->hdr, ctx) / NSEC_PER_MSEC, ms = e->interval_ns / NSEC_PER_MSEC;
 
 	ocsf_head(w, &e->hdr, ctx, siem_class_of(&e->hdr), 0, 0);
 	ocsf_local_endpoint(w, "src_endpoint", ctx->host, NULL);
@@ -262,7 +250,7 @@ static void ocsf_finding_info(struct json_writer *w, const struct clawos_anomaly
 	jw_end(w);
 	if (s)
 		ocsf_attacks(w, s);
-	jw_uint(w, "created_time", siem_realtime_ns(&e->hdr, ctx) / 1000000ULL);
+	jw_uint(w, "created_time", siem_realtime_ns(&e->hdr, ctx) / NSEC_PER_MSEC);
 	jw_end(w);
 }
 

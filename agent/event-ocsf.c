@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Kernel records in OCSF: the envelope (classification, metadata, device),
  * the actor, process, user and file objects, and the exec, process and
@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "names.h"
 #include "record-format.h"
+#include "time-util.h"
 
 static const char *const severity_captions[] = {"Unknown", "Informational", "Low", "Medium", "High", "Critical"};
 
@@ -48,7 +49,7 @@ void ocsf_begin(struct json_writer *w, const struct siem_class *c, unsigned seve
 		severity_id = c->severity_id;
 	jw_begin(w);
 	siem_members(w, ocsf_head_build, c, severity_id);
-	jw_uint(w, "time", realtime_ns / 1000000ULL);
+	jw_uint(w, "time", realtime_ns / NSEC_PER_MSEC);
 }
 
 /* version, product, profiles (k2), event_code (k1) */
@@ -127,8 +128,8 @@ void ocsf_head(struct json_writer *w, const struct clawos_event_hdr *h, const st
 	ocsf_device(w, ctx->host, NULL);
 }
 
-void ocsf_user(struct json_writer *w, const char *key, const struct clawos_event_hdr *h,
-	       const struct event_context *ctx)
+static void ocsf_user(struct json_writer *w, const char *key, const struct clawos_event_hdr *h,
+		      const struct event_context *ctx)
 {
 	jw_object(w, key);
 	siem_id_string(w, "uid", h->uid);
@@ -223,7 +224,8 @@ void ocsf_actor(struct json_writer *w, const struct ocsf_process *p, const struc
 	jw_end(w);
 }
 
-void ocsf_status(struct json_writer *w, bool ok, long ret)
+/* status_id and status (Success, Failure), status_code the errno name. */
+static void ocsf_status(struct json_writer *w, bool ok, long ret)
 {
 	const char *name = ret < 0 ? errno_name((int)-ret) : NULL;
 
@@ -237,13 +239,9 @@ void ocsf_unmapped_begin(struct json_writer *w, const struct clawos_event_hdr *h
 			 unsigned mechanism)
 {
 	jw_object(w, "unmapped");
-	jw_uint(w, "boot_ns", h->ts_ns);
-	if (h->cpu == CLAWOS_CPU_USER)
-		jw_null(w, "cpu");
-	else
-		jw_int(w, "cpu", h->cpu);
+	record_clock_json(w, h);
 	jw_uint(w, "seq", h->seq);
-	jw_string(w, "mechanism", mechanism_json_name(mechanism));
+	jw_string(w, "mechanism", mechanism_name(mechanism));
 	if (h->cpu != CLAWOS_CPU_USER || h->pid) {
 		jw_object(w, "process");
 		jw_uint(w, "cgroup_id", h->cgroup_id);
@@ -251,13 +249,7 @@ void ocsf_unmapped_begin(struct json_writer *w, const struct clawos_event_hdr *h
 			jw_string_clean(w, "cgroup", ctx->cgroup_path, 4096);
 		jw_end(w);
 	}
-	if (ctx->target_name) {
-		jw_object(w, "target");
-		jw_string_clean(w, "name", ctx->target_name, 256);
-		jw_int(w, "root_pid", ctx->target_root_pid);
-		jw_int(w, "session_id", ctx->target_session);
-		jw_end(w);
-	}
+	target_json(w, ctx);
 }
 
 /* Launch: actor the parent, process the new program. */
@@ -354,57 +346,22 @@ static void ocsf_file_access(struct json_writer *w, const struct clawos_file_eve
 	if (!no_result)
 		ocsf_status(w, e->ret >= 0, e->ret);
 	ocsf_unmapped_begin(w, &e->hdr, ctx, e->mechanism);
-	jw_object(w, "file");
-	if (raw)
-		jw_string_clean(w, "path_raw", raw, strnlen(raw, sizeof(e->path)));
-	file_origin_json(w, e);
-	jw_bool(w, "path_resolved", e->path_flags & CLAWOS_PATH_F_RESOLVED);
-	jw_bool(w, "path_truncated", e->path_flags & CLAWOS_PATH_F_TRUNCATED);
-	if (e->path_flags & CLAWOS_PATH_F_FAULT)
-		jw_bool(w, "path_unreadable", true);
-	open_flags_json(w, e->flags);
-	jw_int(w, "flags_raw", e->flags);
-	jw_int(w, "mode", e->mode);
-	jw_int(w, "dirfd", e->dirfd);
-	if (e->path_flags & CLAWOS_PATH_F_OPENAT2)
-		jw_string(w, "syscall", "openat2");
-	if (no_result)
-		jw_null(w, "result");
-	else
-		jw_int(w, "result", e->ret);
-	jw_string(w, "verdict", deny ? "deny" : "allow");
-	jw_end(w);
+	siem_file_json(w, e, raw);
 	jw_end(w);
 }
+
+static const struct siem_writers ocsf_writers = {
+    .exec = ocsf_exec,
+    .lifecycle = ocsf_lifecycle,
+    .file = ocsf_file_access,
+    .network = ocsf_network,
+    .cgroup = ocsf_cgroup,
+    .anomaly = ocsf_anomaly,
+    .syscall = ocsf_syscall,
+};
 
 const char *event_ocsf(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
 		       size_t *len)
 {
-	switch (h->type) {
-	case CLAWOS_EV_EXEC:
-		ocsf_exec(w, (const struct clawos_exec_event *)h, ctx);
-		break;
-	case CLAWOS_EV_PROC:
-		ocsf_lifecycle(w, (const struct clawos_proc_event *)h, ctx);
-		break;
-	case CLAWOS_EV_FILE:
-		ocsf_file_access(w, (const struct clawos_file_event *)h, ctx);
-		break;
-	case CLAWOS_EV_NET:
-	case CLAWOS_EV_NET6:
-		ocsf_network(w, h, ctx);
-		break;
-	case CLAWOS_EV_CGROUP:
-		ocsf_cgroup(w, (const struct clawos_cgroup_event *)h, ctx);
-		break;
-	case CLAWOS_EV_ANOMALY:
-		ocsf_anomaly(w, (const struct clawos_anomaly_event *)h, ctx);
-		break;
-	case CLAWOS_EV_SYSCALL:
-		ocsf_syscall(w, (const struct clawos_syscall_event *)h, ctx);
-		break;
-	default:
-		return NULL;
-	}
-	return jw_finish(w, len);
+	return siem_write(w, h, ctx, len, &ocsf_writers);
 }

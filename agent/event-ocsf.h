@@ -55,12 +55,8 @@ struct ocsf_process ocsf_task(const struct clawos_event_hdr *h, const struct eve
 /* actor: process p (NULL: none) and the record's user. */
 void ocsf_actor(struct json_writer *w, const struct ocsf_process *p, const struct clawos_event_hdr *h,
 		const struct event_context *ctx);
-void ocsf_user(struct json_writer *w, const char *key, const struct clawos_event_hdr *h,
-	       const struct event_context *ctx);
 /* A file object of a path: path, name, parent_folder, ext, type_id. */
 void ocsf_file(struct json_writer *w, const char *key, const char *path, size_t max, unsigned type_id);
-/* status_id and status (Success, Failure), status_code the errno name. */
-void ocsf_status(struct json_writer *w, bool ok, long ret);
 /* Opens "unmapped" with the envelope fields OCSF lacks; the caller adds
  * the record's own and closes it. */
 void ocsf_unmapped_begin(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,

@@ -1,18 +1,21 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The classification of every kind of record in ECS and OCSF (one row per
  * kind), the format names, and helpers the writers of both schemas share.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "event-json-internal.h"
 #include "event-json.h"
 #include "event-siem.h"
 #include "macro.h"
 #include "record-format.h"
+#include "time-util.h"
 
 const char *event_format(struct json_writer *w, enum record_format f, const struct clawos_event_hdr *h,
 			 const struct event_context *ctx, size_t *len)
@@ -164,26 +167,13 @@ unsigned siem_ip_proto(unsigned proto, bool inet6)
 	}
 }
 
-const char *siem_transport_name(unsigned ip_proto)
-{
-	/* IANA's keywords, lower case, as ECS network.transport wants them */
-	switch (ip_proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "ipv6-icmp";
-	case 132:
-		return "sctp";
-	case 136:
-		return "udplite";
-	default:
-		return NULL;
-	}
-}
+/* IANA's keywords, lower case, as ECS network.transport wants them */
+static const char *const transport_table[] = {
+    [IPPROTO_ICMP] = "icmp",	    [IPPROTO_TCP] = "tcp",   [IPPROTO_UDP] = "udp",
+    [IPPROTO_ICMPV6] = "ipv6-icmp", [IPPROTO_SCTP] = "sctp", [IPPROTO_UDPLITE] = "udplite",
+};
+
+DEFINE_STRING_TABLE_TO_NAME(siem_transport, unsigned, transport_table, NULL);
 
 long siem_exec_arg(const struct clawos_exec_event *e, size_t *off)
 {
@@ -291,7 +281,10 @@ size_t siem_command_line(const struct clawos_exec_event *e, char *out, size_t si
 	return o;
 }
 
-void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len)
+/* The last component of path[0..n) (trailing slashes ignored; "/" is its
+ * own) and the length of its directory: "/a/b/" -> "b" at 3 (length 1),
+ * directory length 2; "/x" -> "x", 1; "x" -> "x", 0. */
+static void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len)
 {
 	size_t end = n;
 	const char *slash;
@@ -465,5 +458,49 @@ uint64_t siem_parse_rfc3339(const char *s)
 		ns *= 10;
 	if (*p != 'Z' || p[1] || (t = timegm(&tm)) < 0)
 		return 0;
-	return (uint64_t)t * 1000000000ULL + ns;
+	return (uint64_t)t * NSEC_PER_SEC + ns;
+}
+
+const char *siem_write(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
+		       size_t *len, const struct siem_writers *t)
+{
+	switch (h->type) {
+	case CLAWOS_EV_EXEC:
+		t->exec(w, (const struct clawos_exec_event *)h, ctx);
+		break;
+	case CLAWOS_EV_PROC:
+		t->lifecycle(w, (const struct clawos_proc_event *)h, ctx);
+		break;
+	case CLAWOS_EV_FILE:
+		t->file(w, (const struct clawos_file_event *)h, ctx);
+		break;
+	case CLAWOS_EV_NET:
+	case CLAWOS_EV_NET6:
+		t->network(w, h, ctx);
+		break;
+	case CLAWOS_EV_CGROUP:
+		t->cgroup(w, (const struct clawos_cgroup_event *)h, ctx);
+		break;
+	case CLAWOS_EV_ANOMALY:
+		t->anomaly(w, (const struct clawos_anomaly_event *)h, ctx);
+		break;
+	case CLAWOS_EV_SYSCALL:
+		t->syscall(w, (const struct clawos_syscall_event *)h, ctx);
+		break;
+	default:
+		return NULL;
+	}
+	return jw_finish(w, len);
+}
+
+void siem_file_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw)
+{
+	jw_object(w, "file");
+	file_detail_json(w, e, raw);
+	if (e->path_flags & CLAWOS_PATH_F_NO_RESULT)
+		jw_null(w, "result");
+	else
+		jw_int(w, "result", e->ret);
+	jw_string(w, "verdict", e->verdict == CLAWOS_VERDICT_DENY ? "deny" : "allow");
+	jw_end(w);
 }

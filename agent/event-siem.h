@@ -93,11 +93,6 @@ struct siem_attack {
 };
 enum siem_attack_kind siem_attack_parse(const char *tag, struct siem_attack *a);
 
-/* The last component of path[0..n) (trailing slashes ignored; "/" is its
- * own) and the length of its directory: "/a/b/" -> "b" at 3 (length 1),
- * directory length 2; "/x" -> "x", 1; "x" -> "x", 0. */
-void siem_path_split(const char *path, size_t n, size_t *name_off, size_t *name_len, size_t *dir_len);
-
 /* A path (any bytes, cleaned) as the members keys[0..3]: the path, its
  * last component (always, maybe empty), its directory (absolute paths
  * only) and the extension
@@ -126,6 +121,29 @@ void siem_members_text(struct json_writer *w, siem_build_fn build, const char *s
 void siem_time(struct json_writer *w, const char *key, uint64_t realtime_ns);
 
 /* The wall-clock time of a record in nanoseconds. */
+/* The "file" object of a file record in the custom part of the ECS and OCSF
+ * records: the native record's members after the path (raw: the unfolded
+ * path, or NULL), result and verdict. */
+void siem_file_json(struct json_writer *w, const struct clawos_file_event *e, const char *raw);
+
+/* The writers of one SIEM format, one per record type (network: both
+ * families). */
+struct siem_writers {
+	void (*exec)(struct json_writer *w, const struct clawos_exec_event *e, const struct event_context *ctx);
+	void (*lifecycle)(struct json_writer *w, const struct clawos_proc_event *e, const struct event_context *ctx);
+	void (*file)(struct json_writer *w, const struct clawos_file_event *e, const struct event_context *ctx);
+	void (*network)(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx);
+	void (*cgroup)(struct json_writer *w, const struct clawos_cgroup_event *e, const struct event_context *ctx);
+	void (*anomaly)(struct json_writer *w, const struct clawos_anomaly_event *e, const struct event_context *ctx);
+	void (*syscall)(struct json_writer *w, const struct clawos_syscall_event *e, const struct event_context *ctx);
+};
+
+/* A validated kernel record written by the writer of its type in t, as one
+ * line in w's buffer; NULL for a type t has no writer for, or when memory
+ * ran out. */
+const char *siem_write(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
+		       size_t *len, const struct siem_writers *t);
+
 uint64_t siem_realtime_ns(const struct clawos_event_hdr *h, const struct event_context *ctx);
 /* "2026-01-02T03:04:05.123456789Z" back to nanoseconds; 0 on bad text. */
 uint64_t siem_parse_rfc3339(const char *s);

@@ -1,10 +1,11 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The kind and the essence of each record type, for event-text.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "event-text-internal.h"
 #include "macro.h"
+#include "time-util.h"
 
 const char *event_text_kind(struct json_object *rec, const char *event)
 {
@@ -234,7 +235,7 @@ static void tb_traffic(struct tbuf *b, const char *label, uint64_t packets, uint
 
 static void tb_interval(struct tbuf *b, struct json_object *x)
 {
-	tb_printf(b, " in %.1f s", (double)ju(x, "interval_ms") / 1000);
+	tb_printf(b, " in %.1f s", (double)ju(x, "interval_ms") / MSEC_PER_SEC);
 }
 
 static void iface_essence(struct tbuf *b, struct json_object *x)

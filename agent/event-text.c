@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The text line of a record: the common columns and the terminal-safe
  * writers; the essence of each record kind is in event-text-kinds.c. */
 #include <errno.h>
@@ -279,7 +279,8 @@ static void tb_process(struct tbuf *b, struct json_object *rec)
 	}
 }
 
-int event_text_format_object(struct json_object *rec, const struct event_text_options *o, char *buf, size_t size)
+/* The same for a parsed record. */
+static int event_text_format_object(struct json_object *rec, const struct event_text_options *o, char *buf, size_t size)
 {
 	struct tbuf b = {.p = buf, .cap = size > 16 ? size - 16 : 0}; /* room for "..." and the colour reset */
 	struct json_object *target;

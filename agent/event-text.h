@@ -43,8 +43,6 @@ struct event_text_options {
  * small for even a cut line (under 64 bytes).
  */
 int event_text_format(const char *json, size_t len, const struct event_text_options *o, char *buf, size_t size);
-/* The same for a parsed record. */
-int event_text_format_object(struct json_object *rec, const struct event_text_options *o, char *buf, size_t size);
 
 /* Every "event" name the agent writes (NULL-terminated), e.g. for checking
  * `clawos-ebpf events --type`; the JSON Schema's enum, in the same order. */

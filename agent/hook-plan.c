@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,10 +138,13 @@ int hook_tracepoint_index(const char *tracepoint)
 	return -1;
 }
 
-const char *hook_state_name(enum hook_state s)
-{
-	return s == HOOK_ACTIVE ? "active" : s == HOOK_DEGRADED ? "degraded" : "missing";
-}
+static const char *const hook_state_table[_HOOK_STATE_MAX] = {
+    [HOOK_ACTIVE] = "active",
+    [HOOK_DEGRADED] = "degraded",
+    [HOOK_MISSING] = "missing",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(hook_state, enum hook_state, hook_state_table, "missing");
 
 /* Section names without loading: the fallback programs' availability. */
 static unsigned fallback_available(const struct hook_def *d, const struct probe_result *pr, char *missing, size_t size)

@@ -37,6 +37,7 @@ enum hook_state {
 	HOOK_ACTIVE,   /* every program of the chosen mechanism */
 	HOOK_DEGRADED, /* some programs missing, see reason */
 	HOOK_MISSING,  /* no mechanism works on this kernel */
+	_HOOK_STATE_MAX,
 };
 
 struct hook_status {
@@ -88,3 +89,4 @@ void hook_plan_fopen_variant(struct hook_status *st, bool walk, const char *why)
 void hook_plan_fallback(struct hook_plan *plan, enum hook_id h, const struct probe_result *pr, const char *why);
 
 const char *hook_state_name(enum hook_state s);
+int hook_state_from_name(const char *s);

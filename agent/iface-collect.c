@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Interface monitoring, the counting half: every stats interval the per-CPU
  * counters of bpf/iface.bpf.c are summed and compared with the previous
@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "iface-internal.h"
 #include "iface.skel.h"
 #include "log.h"
+#include "time-util.h"
 
 /* Sum over the possible CPUs of a per-CPU counters entry. */
 static int read_percpu(struct iface_monitor *m, int fd, const void *key, struct clawos_iface_counters *sum)
@@ -46,32 +48,21 @@ static size_t slot_of(const struct iface_flow_slot *table, const struct clawos_i
 	return i;
 }
 
-static const char *proto_name(const struct clawos_iface_key *k)
-{
-	switch (k->ip_proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "icmpv6";
-	case 132:
-		return "sctp";
-	case 136:
-		return "udplite";
-	default:
-		return NULL;
-	}
-}
+/* As names.c's ip_protocol_name() spells them, for the protocols a flow
+ * key keeps apart; NULL for the rest (counted by number). */
+static const char *const flow_proto_table[] = {
+    [IPPROTO_ICMP] = "icmp",	 [IPPROTO_TCP] = "tcp",	  [IPPROTO_UDP] = "udp",
+    [IPPROTO_ICMPV6] = "icmpv6", [IPPROTO_SCTP] = "sctp", [IPPROTO_UDPLITE] = "udplite",
+};
+
+static DEFINE_STRING_TABLE_TO_NAME(flow_proto, unsigned, flow_proto_table, NULL);
 
 static void emit_flow(struct iface_monitor *m, const struct iface_watch *w, const struct clawos_iface_key *k,
 		      const struct clawos_iface_counters *d, uint64_t interval_ns)
 {
 	struct json_object *o = iface_json_new(m, "iface"), *i = json_object_new_object();
 	const char *dir = k->direction == CLAWOS_IFACE_DIR_EGRESS ? "egress" : "ingress";
-	const char *proto = proto_name(k);
+	const char *proto = flow_proto_name(k->ip_proto);
 	char addr[INET6_ADDRSTRLEN] = "", msg[256];
 
 	if (!o)
@@ -95,7 +86,7 @@ static void emit_flow(struct iface_monitor *m, const struct iface_watch *w, cons
 	}
 	json_object_object_add(i, "packets", json_object_new_uint64(d->packets));
 	json_object_object_add(i, "bytes", json_object_new_uint64(d->bytes));
-	json_object_object_add(i, "interval_ms", json_object_new_uint64(interval_ns / 1000000ULL));
+	json_object_object_add(i, "interval_ms", json_object_new_uint64(interval_ns / NSEC_PER_MSEC));
 	json_object_object_add(o, "iface", i);
 	json_object_object_add(o, "mechanism", json_object_new_string("tc"));
 	snprintf(msg, sizeof(msg), "%s %s %s %s%s%u: %llu packets, %llu bytes", w->name, dir, proto ? proto : "other",
@@ -199,7 +190,7 @@ static void emit_volume(struct iface_monitor *m, struct iface_watch *w, uint64_t
 	snprintf(e.subject, sizeof(e.subject), "%s", w->name);
 	snprintf(e.description, sizeof(e.description),
 		 "interface %s sent %llu bytes in %llu ms, more than network_egress_threshold_bytes (%llu)", w->name,
-		 (unsigned long long)bytes, (unsigned long long)(interval_ns / 1000000ULL),
+		 (unsigned long long)bytes, (unsigned long long)(interval_ns / NSEC_PER_MSEC),
 		 (unsigned long long)m->threshold);
 	snprintf(msg, sizeof(msg), "anomaly network_egress_volume: %s", e.description);
 	w->anomalies++;

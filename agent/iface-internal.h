@@ -15,6 +15,7 @@ enum iface_state {
 	IFACE_ATTACHED,
 	IFACE_GONE,  /* not present (or renamed away); re-attached when it returns */
 	IFACE_ERROR, /* present, but attaching failed (see error) */
+	_IFACE_STATE_MAX,
 };
 
 struct iface_watch {
@@ -67,3 +68,4 @@ uint64_t iface_boot_ns(void);
 struct iface_watch *iface_watch_by_ifindex(struct iface_monitor *m, int ifindex);
 struct json_object *iface_json_new(struct iface_monitor *m, const char *event);
 const char *iface_state_name(enum iface_state s);
+int iface_state_from_name(const char *s);

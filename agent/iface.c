@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Interface monitoring, the attaching half: loads bpf/iface.bpf.c, attaches
  * its tc programs to clsact ingress/egress of every watched interface, and
@@ -21,19 +21,21 @@
 #include "iface-internal.h"
 #include "iface.skel.h"
 #include "log.h"
+#include "macro.h"
+#include "time-util.h"
 
 uint64_t iface_boot_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return now_nsec(CLOCK_BOOTTIME);
 }
 
-const char *iface_state_name(enum iface_state s)
-{
-	return s == IFACE_ATTACHED ? "attached" : s == IFACE_GONE ? "gone" : "error";
-}
+static const char *const iface_state_table[_IFACE_STATE_MAX] = {
+    [IFACE_ATTACHED] = "attached",
+    [IFACE_GONE] = "gone",
+    [IFACE_ERROR] = "error",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(iface_state, enum iface_state, iface_state_table, "error");
 
 struct iface_watch *iface_watch_by_ifindex(struct iface_monitor *m, int ifindex)
 {
@@ -45,11 +47,9 @@ struct iface_watch *iface_watch_by_ifindex(struct iface_monitor *m, int ifindex)
 
 struct json_object *iface_json_new(struct iface_monitor *m, const char *event)
 {
-	struct timespec ts;
 	struct json_object *o;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	o = json_record_new(event, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	o = json_record_new(event, now_nsec(CLOCK_REALTIME));
 	if (!o)
 		return NULL;
 	json_object_object_add(o, "boot_ns", json_object_new_uint64(iface_boot_ns()));

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,22 +15,17 @@ void log_set_max_level(int level)
 	max_level = level;
 }
 
-int log_get_max_level(void)
-{
-	return max_level;
-}
-
 void log_set_kmsg_prefix(bool on)
 {
 	kmsg_prefix = on;
 }
 
-static const char *level_name(int level)
-{
-	static const char *const names[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
+static const char *const level_names[] = {
+    [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",	[LOG_CRIT] = "crit", [LOG_ERR] = "error",
+    [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
 
-	return level >= 0 && level < 8 ? names[level] : "log";
-}
+static DEFINE_STRING_TABLE_TO_NAME(level, int, level_names, "log");
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...)
 {

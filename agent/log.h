@@ -13,7 +13,6 @@
 #include "macro.h"
 
 void log_set_max_level(int level);
-int log_get_max_level(void);
 /* Prefix lines with "<N>" (sd-daemon(3)) when stderr goes to the journal. */
 void log_set_kmsg_prefix(bool on);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -67,6 +68,39 @@ static inline int negative_errno(void)
 {
 	return errno > 0 ? -errno : -EIO;
 }
+
+/*
+ * Name tables for enums.  @table is an array of names indexed by the enum's
+ * value (NULL where a value has none):
+ *
+ *   DEFINE_STRING_TABLE_TO_NAME(foo, enum foo, foo_table, "unknown")
+ *     const char *foo_name(enum foo v): the name, or the fallback ("unknown"
+ *     here, NULL where a caller must tell) for a value without one;
+ *   DEFINE_STRING_TABLE_FROM_NAME(foo, foo_table)
+ *     int foo_from_name(const char *s): the value named @s, or -EINVAL
+ *     (also for NULL); names are case-sensitive.
+ *
+ * tests/unit/test-string-tables.c checks that every value of each enum has a
+ * name both ways.
+ */
+#define DEFINE_STRING_TABLE_TO_NAME(prefix, type, table, fallback)                                                     \
+	const char *prefix##_name(type v)                                                                              \
+	{                                                                                                              \
+		return (size_t)v < ELEMENTSOF(table) && (table)[v] ? (table)[v] : (fallback);                          \
+	}
+
+#define DEFINE_STRING_TABLE_FROM_NAME(prefix, table)                                                                   \
+	int prefix##_from_name(const char *s)                                                                          \
+	{                                                                                                              \
+		for (size_t i = 0; s && i < ELEMENTSOF(table); i++)                                                    \
+			if ((table)[i] && strcmp((table)[i], s) == 0)                                                  \
+				return (int)i;                                                                         \
+		return -EINVAL;                                                                                        \
+	}
+
+#define DEFINE_STRING_TABLE_LOOKUP(prefix, type, table, fallback)                                                      \
+	DEFINE_STRING_TABLE_TO_NAME(prefix, type, table, fallback)                                                     \
+	DEFINE_STRING_TABLE_FROM_NAME(prefix, table)
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))

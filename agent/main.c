@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,8 +17,6 @@
 #include "probe.h"
 #include "rules-cli.h"
 #include "watch.h"
-
-#define EXIT_USAGE 2
 
 static void help(void)
 {
@@ -111,7 +109,7 @@ static int do_check_config(const char *path, bool json)
 {
 	struct clawos_settings s = {};
 	struct clawos_config_error err = {};
-	char sha[65], text[900];
+	char sha[SHA256_HEX_SIZE], text[900];
 
 	if (config_load_file(path, &s, &err, sha) < 0) {
 		fprintf(stderr, "%s\n", config_error_format(&err, text, sizeof(text)));
@@ -179,11 +177,12 @@ int main(int argc, char *argv[])
 			opts.no_lsm = true;
 			break;
 		case ARG_FORMAT:
-			if (output_format_from_string(optarg, &opts.stdout_format) < 0) {
+			if (output_format_from_name(optarg) < 0) {
 				fprintf(stderr, "clawos-ebpf: --format '%s' is not one of: %s\n", optarg,
 					output_format_choices());
 				return EXIT_USAGE;
 			}
+			opts.stdout_format = output_format_from_name(optarg);
 			break;
 		case ARG_CHECK_RULES:
 			check_rules = true;

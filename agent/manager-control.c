@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The control socket, root only (0600, and the peer's uid is checked as
  * well).  One request line, one reply, then the agent closes:
@@ -25,6 +25,7 @@
 #include "event-json.h"
 #include "log.h"
 #include "manager.h"
+#include "time-util.h"
 
 static void control_reply(int fd, const char *s, size_t len)
 {
@@ -74,7 +75,7 @@ static void control_status(struct manager *m, int fd)
  * and at most CONTROL_PENDING_MAX connections wait at once (more are
  * refused), so a client that connects and sends nothing costs the loop
  * nothing. */
-#define CONTROL_TIMEOUT_USEC 1000000ULL
+#define CONTROL_TIMEOUT_USEC USEC_PER_SEC
 #define CONTROL_PENDING_MAX 8
 
 struct control_conn {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* From a raw ring-buffer record, or a user-space one, to every output. */
 #include <stdio.h>
 #include <string.h>
@@ -15,21 +15,23 @@
 #include "log.h"
 #include "manager.h"
 #include "names.h"
+#include "time-util.h"
+
+/* One record encoded in the formats the outputs want (json[f] NULL: not
+ * encoded in format f, or it failed). */
+struct manager_lines {
+	const char *json[_RECORD_FORMAT_MAX];
+	size_t len[_RECORD_FORMAT_MAX];
+};
 
 uint64_t manager_boot_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return now_nsec(CLOCK_BOOTTIME);
 }
 
 uint64_t manager_realtime_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return now_nsec(CLOCK_REALTIME);
 }
 
 /* The header's comm as a string (the kernel's is NUL-padded, not always
@@ -48,7 +50,8 @@ static bool journal_takes(const struct manager *m, bool trace)
 	       (!trace || m->settings.journal_records == CLAWOS_JOURNAL_ALL);
 }
 
-unsigned manager_formats(struct manager *m, bool trace)
+/* The formats wanted for a record (bit 1 << enum record_format each). */
+static unsigned manager_formats(struct manager *m, bool trace)
 {
 	const struct clawos_settings *s = &m->settings;
 	unsigned mask = 0;
@@ -94,8 +97,8 @@ static void emit_lines(struct manager *m, const struct manager_lines *l, struct 
 		output_journal_push(m->out_journal, &r);
 }
 
-void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
-			const char *message, uint32_t pid, const char *comm)
+static void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace,
+			       int priority, const char *message, uint32_t pid, const char *comm)
 {
 	emit_lines(
 	    m, l,
@@ -561,7 +564,7 @@ void manager_stats_fill(struct manager *m, struct json_object *o)
 	if (m->iface)
 		json_object_object_add(o, "interfaces", iface_monitor_stats_json(m->iface));
 	json_object_object_add(o, "uptime_s",
-			       json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / 1000000000ULL));
+			       json_object_new_uint64((manager_boot_ns() - m->start_boot_ns) / NSEC_PER_SEC));
 	json_object_object_add(o, "rss_kib", json_object_new_uint64(self_rss_kib()));
 	json_object_object_add(o, "config_sha256", json_object_new_string(m->config_sha256));
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sigma_rules in the daemon: loaded at start and on every SIGHUP (a new
  * engine replaces the old one only once it is built; rules that do not
@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "rules-cli.h"
 #include "rules-event.h"
+#include "time-util.h"
 
 /* The rules_loaded record: what loaded, per category, how fast. */
 static struct json_object *loaded_record(struct manager *m, const struct rules_report *rep, bool reload)
@@ -56,7 +57,7 @@ static void log_report(const struct rules_report *rep)
 		}
 	}
 	log_info("Sigma rules: %zu loaded, %zu unsupported here, %zu with errors, in %.0f ms", loaded, unsupported,
-		 errors, (double)rep->load_ns / 1e6);
+		 errors, (double)rep->load_ns / NSEC_PER_MSEC);
 }
 
 static bool report_errors(const struct rules_report *rep)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * `clawos-ebpf status`: what the running agent reports about itself, as one
  * JSON object: version, pid, configuration, the mechanism per hook, every

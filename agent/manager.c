@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,13 +13,13 @@
 
 #include "event-json.h"
 #include "filters.h"
+#include "cli.h"
 #include "clock-step.h"
 #include "iface.h"
 #include "kernel-plan.h"
 #include "log.h"
 #include "manager.h"
-
-#define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: the kernel lacks BPF support */
+#include "time-util.h"
 
 static int64_t realtime_offset(void)
 {
@@ -115,7 +115,7 @@ static int on_stats_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	manager_emit_stats(m);
 	manager_flush_outputs(m);
 	manager_status(m, "");
-	return sd_event_source_set_time_relative(s, (uint64_t)m->settings.stats_interval * 1000000ULL);
+	return sd_event_source_set_time_relative(s, (uint64_t)m->settings.stats_interval * USEC_PER_SEC);
 }
 
 /* Every few seconds: are all of our hooks still in place? */
@@ -140,7 +140,7 @@ static int on_self_check(sd_event_source *s, uint64_t usec, void *userdata)
 	targets_protect_refresh(m->loader, &m->settings, &m->tpaths);
 	/* a one-shot source is off once dispatched: without this the check
 	 * ran once, 5 s after the start */
-	if (sd_event_source_set_time_relative(s, 5 * 1000000ULL) < 0)
+	if (sd_event_source_set_time_relative(s, 5 * USEC_PER_SEC) < 0)
 		return 0;
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
@@ -167,7 +167,7 @@ static int on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	manager_rate_counters(m, c);
 	rate_window_sample(&m->rates, manager_boot_ns(), c);
 	manager_flood_flush(m);
-	r = sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * 1000000ULL);
+	r = sd_event_source_set_time_relative(s, RATE_WINDOW_STEP_S * USEC_PER_SEC);
 	/* a one-shot source is off once dispatched: arm it again */
 	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
@@ -181,7 +181,7 @@ static int manager_setup_rates(struct manager *m)
 	if (clock_step_watch(m->ev, &m->clock_step, on_clock_step, m) < 0)
 		log_warning("Cannot watch the wall clock for steps; timestamps follow it every %d s",
 			    RATE_WINDOW_STEP_S);
-	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * 1000000ULL, 0,
+	return sd_event_add_time_relative(m->ev, &m->rate_timer, CLOCK_MONOTONIC, RATE_WINDOW_STEP_S * USEC_PER_SEC, 0,
 					  on_rate_timer, m);
 }
 
@@ -251,7 +251,7 @@ static int manager_prepare_kernel(struct bpf_loader *l, void *userdata)
 	return manager_kernel_config(m, l, &m->settings);
 }
 
-void manager_configure_detect(struct manager *m)
+static void manager_configure_detect(struct manager *m)
 {
 	const struct clawos_settings *s = &m->settings;
 	struct detect_settings d = {
@@ -284,7 +284,7 @@ static void manager_set_formats(struct manager *m)
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)
 {
 	const char *restart[SETTINGS_RESTART_ONLY_MAX];
-	char old_sha[65];
+	char old_sha[SHA256_HEX_SIZE];
 	size_t n;
 
 	if (manager_kernel_config(m, m->loader, next) < 0) {
@@ -308,7 +308,7 @@ static void manager_apply_live(struct manager *m, struct clawos_settings *next, 
 		output_journal_set_rate_limit(m->out_journal, m->settings.journal_rate_limit);
 	manager_set_formats(m);
 	snprintf(m->config_sha256, sizeof(m->config_sha256), "%s", sha);
-	sd_event_source_set_time_relative(m->stats_timer, (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL);
+	sd_event_source_set_time_relative(m->stats_timer, (uint64_t)MAX(m->settings.stats_interval, 1u) * USEC_PER_SEC);
 	sd_event_source_set_enabled(m->stats_timer, m->settings.stats_interval ? SD_EVENT_ON : SD_EVENT_OFF);
 	manager_configure_detect(m);
 	log_info("Configuration reloaded from %s", m->opts.config_path);
@@ -335,7 +335,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 	struct manager *m = userdata;
 	struct clawos_settings next = {};
 	struct clawos_config_error err = {};
-	char sha[65] = "", text[900];
+	char sha[SHA256_HEX_SIZE] = "", text[900];
 	int r;
 
 	/* in the foreground, SIGHUP from a terminal that went away means stop:
@@ -469,7 +469,7 @@ static int manager_setup_loop(struct manager *m)
 			return log_error_errno(r, "Failed to handle %s: %m", strsignal(signals[i].sig));
 	}
 	r = sd_event_add_time_relative(m->ev, &m->stats_timer, CLOCK_MONOTONIC,
-				       (uint64_t)MAX(m->settings.stats_interval, 1u) * 1000000ULL, 0, on_stats_timer,
+				       (uint64_t)MAX(m->settings.stats_interval, 1u) * USEC_PER_SEC, 0, on_stats_timer,
 				       m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add the stats timer: %m");
@@ -660,7 +660,7 @@ int manager_run(const struct manager_options *opts)
 		return r == -ENODEV || r == -E2BIG ? CLAWOS_EXIT_CONFIG : EXIT_FAILURE;
 	if (manager_setup_outputs(&m) < 0 || manager_control_start(&m) < 0)
 		return EXIT_FAILURE;
-	r = sd_event_add_time_relative(m.ev, NULL, CLOCK_MONOTONIC, 5 * 1000000ULL, 0, on_self_check, &m);
+	r = sd_event_add_time_relative(m.ev, NULL, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0, on_self_check, &m);
 	if (r >= 0)
 		r = manager_setup_rates(&m);
 	if (r < 0) {

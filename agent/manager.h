@@ -48,12 +48,12 @@ struct manager {
 	struct manager_options opts;
 	sd_event *ev;
 	struct clawos_settings settings;
-	char config_sha256[65];
+	char config_sha256[SHA256_HEX_SIZE];
 	struct probe_result probe;
 	struct hook_plan plan;
 	struct bpf_loader *loader;
 	struct ring_buffer *rb;
-	sd_event_source *rb_io, *rb_poll, *stats_timer, *cgroup_timer;
+	sd_event_source *rb_io, *rb_poll, *stats_timer;
 	struct enrich *enrich;
 	struct output_stdout *out_stdout;
 	struct output_socket *out_socket;
@@ -94,29 +94,20 @@ struct manager {
 	sd_event_source *clock_step; /* wall clock steps: realtime_offset_ns */
 };
 
+/* manager.c: the loop */
 /* Runs until stopped; returns the process exit status. */
 int manager_run(const struct manager_options *opts);
-
 /* Reads what the ring buffer holds now: records the kernel produced before
  * a control request are applied (e.g. the fork of the process that asks to
  * be watched) before the request is. */
 void manager_ring_catch_up(struct manager *m);
+int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s);
 
-/* manager-records.c */
+/* manager-records.c: records from the ring buffer and from user space */
 int manager_on_ring_sample(void *ctx, void *data, size_t size);
 void manager_emit_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_emit_json(struct manager *m, struct json_object *o, const char *event, bool trace, int priority,
 		       const char *message, uint32_t pid, const char *comm);
-/* One record encoded in the formats the outputs want (json[f] NULL: not
- * encoded in format f, or it failed). */
-struct manager_lines {
-	const char *json[_RECORD_FORMAT_MAX];
-	size_t len[_RECORD_FORMAT_MAX];
-};
-/* The formats wanted for a record (bit 1 << enum record_format each). */
-unsigned manager_formats(struct manager *m, bool trace);
-void manager_emit_lines(struct manager *m, const struct manager_lines *l, const char *event, bool trace, int priority,
-			const char *message, uint32_t pid, const char *comm);
 /* The socket's greeting (the startup record) in its format. */
 void manager_set_greeting(struct manager *m);
 /* Header of a record user space makes itself (cgroup, self-check, ...). */
@@ -124,6 +115,8 @@ void manager_user_hdr(struct manager *m, struct clawos_event_hdr *h, uint8_t typ
 void manager_emit_startup(struct manager *m);
 void manager_emit_shutdown(struct manager *m, int status);
 void manager_emit_stats(struct manager *m);
+void manager_emit_cgroups(struct manager *m);
+void manager_flush_outputs(struct manager *m);
 /* The counters of a stats record (kernel drops, records per type, decode
  * errors, outputs, anomalies, uptime, RSS, config hash) added to o: one
  * place for the stats record and `clawos-ebpf status`. */
@@ -132,28 +125,27 @@ void manager_stats_fill(struct manager *m, struct json_object *o);
 struct json_object *manager_hooks_json(struct manager *m);
 /* "exec", "network6", ...: the key of a record type in per-type counters. */
 const char *manager_type_key(unsigned type, char *buf, size_t size);
-/* manager-status.c: the reply to STATUS on the control socket */
-struct json_object *manager_status_json(struct manager *m);
-void manager_rate_counters(const struct manager *m, uint64_t *out);
-#define MANAGER_RATE_ALL CLAWOS_EV_MAX /* index of all records written, after the per-type ones */
-void manager_emit_cgroups(struct manager *m);
-void manager_flush_outputs(struct manager *m);
 uint64_t manager_boot_ns(void);
-void manager_configure_detect(struct manager *m);
-/* An anomaly from the kernel or user space: de-duplicated, completed, emitted. */
+uint64_t manager_realtime_ns(void);
 /* Emits flood control's due summaries (detect_flush). */
 void manager_flood_flush(struct manager *m);
+/* An anomaly from the kernel or user space: de-duplicated, completed, emitted. */
 void manager_raise(struct manager *m, struct clawos_anomaly_event *a);
 /* The same for a Sigma hit, whose JSON carries sigma, at priority. */
 void manager_raise_sigma(struct manager *m, struct clawos_anomaly_event *a, const struct event_sigma *sigma,
 			 int priority);
+
+/* manager-status.c: the reply to STATUS on the control socket */
+struct json_object *manager_status_json(struct manager *m);
+void manager_rate_counters(const struct manager *m, uint64_t *out);
+#define MANAGER_RATE_ALL CLAWOS_EV_MAX /* index of all records written, after the per-type ones */
+
 /* manager-rules.c: sigma_rules in the daemon */
 int manager_rules_load(struct manager *m, bool reload);
 void manager_rules_emit_loaded(struct manager *m);
 void manager_rules_record(struct manager *m, const struct clawos_event_hdr *h);
 void manager_rules_free(struct manager *m);
-int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct clawos_settings *s);
+
 /* manager-control.c: the root-only control socket of `clawos-ebpf watch` */
 int manager_control_start(struct manager *m);
 void manager_control_stop(struct manager *m);
-uint64_t manager_realtime_ns(void);

@@ -9,46 +9,37 @@
 #include <sys/socket.h>
 
 #include "bpf/clawos-abi.h"
+#include "errno-table.h"
+#include "macro.h"
 #include "names.h"
 #include "syscall-table.h"
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-
 /*
- * Our open(2) values must agree with libc's wherever libc has them.  Several
- * exist only with _GNU_SOURCE, and O_LARGEFILE is left out on purpose: glibc
- * defines it as 0 on x86_64.
+ * Our open(2) values must agree with libc's wherever libc has them (several
+ * only with _GNU_SOURCE, which the build defines).  O_LARGEFILE is left out
+ * on purpose: glibc defines it as 0 on x86_64.
  */
-_Static_assert(CLAWOS_O_ACCMODE == O_ACCMODE, "O_ACCMODE");
-_Static_assert(CLAWOS_O_RDONLY == O_RDONLY, "O_RDONLY");
-_Static_assert(CLAWOS_O_WRONLY == O_WRONLY, "O_WRONLY");
-_Static_assert(CLAWOS_O_RDWR == O_RDWR, "O_RDWR");
-_Static_assert(CLAWOS_O_CREAT == O_CREAT, "O_CREAT");
-_Static_assert(CLAWOS_O_EXCL == O_EXCL, "O_EXCL");
-_Static_assert(CLAWOS_O_NOCTTY == O_NOCTTY, "O_NOCTTY");
-_Static_assert(CLAWOS_O_TRUNC == O_TRUNC, "O_TRUNC");
-_Static_assert(CLAWOS_O_APPEND == O_APPEND, "O_APPEND");
-_Static_assert(CLAWOS_O_NONBLOCK == O_NONBLOCK, "O_NONBLOCK");
-_Static_assert(CLAWOS_O_DSYNC == O_DSYNC, "O_DSYNC");
-_Static_assert(CLAWOS_O_DIRECTORY == O_DIRECTORY, "O_DIRECTORY");
-_Static_assert(CLAWOS_O_NOFOLLOW == O_NOFOLLOW, "O_NOFOLLOW");
-_Static_assert(CLAWOS_O_CLOEXEC == O_CLOEXEC, "O_CLOEXEC");
-_Static_assert(CLAWOS_O_SYNC == O_SYNC, "O_SYNC");
-#ifdef O_ASYNC
-_Static_assert(CLAWOS_O_ASYNC == O_ASYNC, "O_ASYNC");
-#endif
-#ifdef O_DIRECT
-_Static_assert(CLAWOS_O_DIRECT == O_DIRECT, "O_DIRECT");
-#endif
-#ifdef O_NOATIME
-_Static_assert(CLAWOS_O_NOATIME == O_NOATIME, "O_NOATIME");
-#endif
-#ifdef O_PATH
-_Static_assert(CLAWOS_O_PATH == O_PATH, "O_PATH");
-#endif
-#ifdef O_TMPFILE
-_Static_assert(CLAWOS_O_TMPFILE == O_TMPFILE, "O_TMPFILE");
-#endif
+#define SAME_AS_LIBC(flag) _Static_assert(CLAWOS_##flag == flag, #flag)
+SAME_AS_LIBC(O_ACCMODE);
+SAME_AS_LIBC(O_RDONLY);
+SAME_AS_LIBC(O_WRONLY);
+SAME_AS_LIBC(O_RDWR);
+SAME_AS_LIBC(O_CREAT);
+SAME_AS_LIBC(O_EXCL);
+SAME_AS_LIBC(O_NOCTTY);
+SAME_AS_LIBC(O_TRUNC);
+SAME_AS_LIBC(O_APPEND);
+SAME_AS_LIBC(O_NONBLOCK);
+SAME_AS_LIBC(O_DSYNC);
+SAME_AS_LIBC(O_DIRECTORY);
+SAME_AS_LIBC(O_NOFOLLOW);
+SAME_AS_LIBC(O_CLOEXEC);
+SAME_AS_LIBC(O_SYNC);
+SAME_AS_LIBC(O_ASYNC);
+SAME_AS_LIBC(O_DIRECT);
+SAME_AS_LIBC(O_NOATIME);
+SAME_AS_LIBC(O_PATH);
+SAME_AS_LIBC(O_TMPFILE);
 _Static_assert(IPV4_TEXT_MAX == INET_ADDRSTRLEN, "INET_ADDRSTRLEN");
 _Static_assert(IPV6_TEXT_MAX == INET6_ADDRSTRLEN, "INET6_ADDRSTRLEN");
 
@@ -250,45 +241,6 @@ const char *ip_protocol_name(unsigned proto)
 	return NULL;
 }
 
-/* include/uapi/asm-generic/errno{-base,}.h; aliases take the first name. */
-/* clang-format off */
-static const char *const errno_names[] = {
-	[1] = "EPERM",              [2] = "ENOENT",             [3] = "ESRCH",              [4] = "EINTR",
-	[5] = "EIO",                [6] = "ENXIO",              [7] = "E2BIG",              [8] = "ENOEXEC",
-	[9] = "EBADF",              [10] = "ECHILD",            [11] = "EAGAIN",            [12] = "ENOMEM",
-	[13] = "EACCES",            [14] = "EFAULT",            [15] = "ENOTBLK",           [16] = "EBUSY",
-	[17] = "EEXIST",            [18] = "EXDEV",             [19] = "ENODEV",            [20] = "ENOTDIR",
-	[21] = "EISDIR",            [22] = "EINVAL",            [23] = "ENFILE",            [24] = "EMFILE",
-	[25] = "ENOTTY",            [26] = "ETXTBSY",           [27] = "EFBIG",             [28] = "ENOSPC",
-	[29] = "ESPIPE",            [30] = "EROFS",             [31] = "EMLINK",            [32] = "EPIPE",
-	[33] = "EDOM",              [34] = "ERANGE",            [35] = "EDEADLK",           [36] = "ENAMETOOLONG",
-	[37] = "ENOLCK",            [38] = "ENOSYS",            [39] = "ENOTEMPTY",         [40] = "ELOOP",
-	[42] = "ENOMSG",            [43] = "EIDRM",             [44] = "ECHRNG",            [45] = "EL2NSYNC",
-	[46] = "EL3HLT",            [47] = "EL3RST",            [48] = "ELNRNG",            [49] = "EUNATCH",
-	[50] = "ENOCSI",            [51] = "EL2HLT",            [52] = "EBADE",             [53] = "EBADR",
-	[54] = "EXFULL",            [55] = "ENOANO",            [56] = "EBADRQC",           [57] = "EBADSLT",
-	[59] = "EBFONT",            [60] = "ENOSTR",            [61] = "ENODATA",           [62] = "ETIME",
-	[63] = "ENOSR",             [64] = "ENONET",            [65] = "ENOPKG",            [66] = "EREMOTE",
-	[67] = "ENOLINK",           [68] = "EADV",              [69] = "ESRMNT",            [70] = "ECOMM",
-	[71] = "EPROTO",            [72] = "EMULTIHOP",         [73] = "EDOTDOT",           [74] = "EBADMSG",
-	[75] = "EOVERFLOW",         [76] = "ENOTUNIQ",          [77] = "EBADFD",            [78] = "EREMCHG",
-	[79] = "ELIBACC",           [80] = "ELIBBAD",           [81] = "ELIBSCN",           [82] = "ELIBMAX",
-	[83] = "ELIBEXEC",          [84] = "EILSEQ",            [85] = "ERESTART",          [86] = "ESTRPIPE",
-	[87] = "EUSERS",            [88] = "ENOTSOCK",          [89] = "EDESTADDRREQ",      [90] = "EMSGSIZE",
-	[91] = "EPROTOTYPE",        [92] = "ENOPROTOOPT",       [93] = "EPROTONOSUPPORT",   [94] = "ESOCKTNOSUPPORT",
-	[95] = "EOPNOTSUPP",        [96] = "EPFNOSUPPORT",      [97] = "EAFNOSUPPORT",      [98] = "EADDRINUSE",
-	[99] = "EADDRNOTAVAIL",     [100] = "ENETDOWN",         [101] = "ENETUNREACH",      [102] = "ENETRESET",
-	[103] = "ECONNABORTED",     [104] = "ECONNRESET",       [105] = "ENOBUFS",          [106] = "EISCONN",
-	[107] = "ENOTCONN",         [108] = "ESHUTDOWN",        [109] = "ETOOMANYREFS",     [110] = "ETIMEDOUT",
-	[111] = "ECONNREFUSED",     [112] = "EHOSTDOWN",        [113] = "EHOSTUNREACH",     [114] = "EALREADY",
-	[115] = "EINPROGRESS",      [116] = "ESTALE",           [117] = "EUCLEAN",          [118] = "ENOTNAM",
-	[119] = "ENAVAIL",          [120] = "EISNAM",           [121] = "EREMOTEIO",        [122] = "EDQUOT",
-	[123] = "ENOMEDIUM",        [124] = "EMEDIUMTYPE",      [125] = "ECANCELED",        [126] = "ENOKEY",
-	[127] = "EKEYEXPIRED",      [128] = "EKEYREVOKED",      [129] = "EKEYREJECTED",     [130] = "EOWNERDEAD",
-	[131] = "ENOTRECOVERABLE",  [132] = "ERFKILL",          [133] = "EHWPOISON",
-};
-/* clang-format on */
-
 /*
  * include/linux/errno.h: kernel-internal codes that should not reach user
  * space, but the sys_exit tracepoint sees them before signal delivery
@@ -309,8 +261,8 @@ const char *errno_name(int err)
 {
 	if (err <= 0)
 		return NULL;
-	if ((unsigned)err < ELEMENTSOF(errno_names))
-		return errno_names[err];
+	if ((unsigned)err < ELEMENTSOF(errno_table))
+		return errno_table[err];
 	if (err >= ERRNO_RESTART_BASE && (unsigned)(err - ERRNO_RESTART_BASE) < ELEMENTSOF(errno_restart_names))
 		return errno_restart_names[err - ERRNO_RESTART_BASE];
 	return NULL;
@@ -341,22 +293,19 @@ int format_ipv6(const uint8_t addr[16], char *buf, size_t size)
 	return format_address(AF_INET6, addr, buf, size);
 }
 
-const char *file_op_name(unsigned op)
-{
-	static const char *const names[] = {
-	    [CLAWOS_FILE_OP_OPEN] = "open",
-	    [CLAWOS_FILE_OP_FILE_OPEN] = "file_open",
-	    [CLAWOS_FILE_OP_TRUNCATE] = "truncate",
-	};
+static const char *const file_op_table[CLAWOS_FILE_OP_MAX] = {
+    [CLAWOS_FILE_OP_OPEN] = "open",
+    [CLAWOS_FILE_OP_FILE_OPEN] = "file_open",
+    [CLAWOS_FILE_OP_TRUNCATE] = "truncate",
+};
 
-	return op < ELEMENTSOF(names) && names[op] ? names[op] : "open";
-}
+/* Every file record is an access: an unknown op is still an "open". */
+DEFINE_STRING_TABLE_LOOKUP(file_op, unsigned, file_op_table, "open");
 
-const char *mechanism_name(unsigned mechanism)
-{
-	static const char *const names[] = {
-	    "none", "tracepoint", "lsm", "cgroup", "cgroup_skb", "tp_btf", "user",
-	};
+static const char *const mechanism_table[CLAWOS_MECH_MAX] = {
+    [CLAWOS_MECH_NONE] = "none",     [CLAWOS_MECH_TRACEPOINT] = "tracepoint", [CLAWOS_MECH_LSM] = "lsm",
+    [CLAWOS_MECH_CGROUP] = "cgroup", [CLAWOS_MECH_CGROUP_SKB] = "cgroup_skb", [CLAWOS_MECH_TP_BTF] = "tp_btf",
+    [CLAWOS_MECH_USER] = "user",
+};
 
-	return mechanism < ELEMENTSOF(names) ? names[mechanism] : "unknown";
-}
+DEFINE_STRING_TABLE_LOOKUP(mechanism, unsigned, mechanism_table, "unknown");

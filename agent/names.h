@@ -4,8 +4,10 @@
 /*
  * Names for the numbers that the BPF records carry: x86_64 syscalls, open(2)
  * flags, socket families, types and protocols, errno values, and the text
- * form of IP addresses.  Pure logic: static tables, no allocation, no I/O,
- * independent of the build host's headers.
+ * form of IP addresses.  Pure logic: static tables, no allocation, no I/O.
+ * The errno table is generated at build time from the kernel's UAPI header
+ * (agent/gen-errno-names.sh); the others do not depend on the build host's
+ * headers.
  */
 
 #include <stddef.h>
@@ -83,7 +85,8 @@ const char *socket_type_name(unsigned type);
 const char *ip_protocol_name(unsigned proto);
 
 /*
- * "ENOENT", ... for a positive errno value: Linux's 1..133, and the kernel's
+ * "ENOENT", ... for a positive errno value: each that <linux/errno.h> names
+ * (aliases such as EWOULDBLOCK give the first name), and the kernel's
  * restart codes 512..516 that the sys_exit tracepoint sees before signal
  * delivery rewrites them.  NULL for unknown, zero or negative values.
  */
@@ -97,8 +100,11 @@ const char *errno_name(int err);
 int format_ipv4(uint32_t be_addr, char *buf, size_t size);
 int format_ipv6(const uint8_t addr[16], char *buf, size_t size);
 
-/* "tracepoint", "lsm", "cgroup", ... for enum clawos_mechanism. */
+/* "tracepoint", "lsm", "cgroup", ... for enum clawos_mechanism, "unknown"
+ * for a value without a name; the value of a name, or -EINVAL. */
 const char *mechanism_name(unsigned mechanism);
+int mechanism_from_name(const char *s);
 /* "open", "file_open", "truncate" for a file record's enum clawos_file_op;
  * "open" for an unknown value (every file record is an access). */
 const char *file_op_name(unsigned op);
+int file_op_from_name(const char *s);

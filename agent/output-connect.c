@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Connect mode: for shippers that listen (syslog-ng unix-stream(), Fluent Bit
  * unix_socket, Vector socket).  The agent connects, writes NDJSON, and when

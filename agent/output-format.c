@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <string.h>
 
@@ -11,20 +11,7 @@ static const char *const format_names[_OUTPUT_FORMAT_MAX] = {
     [OUTPUT_FORMAT_TEXT] = "text",
 };
 
-const char *output_format_name(enum output_format f)
-{
-	return (unsigned)f < ELEMENTSOF(format_names) ? format_names[f] : NULL;
-}
-
-int output_format_from_string(const char *s, enum output_format *ret)
-{
-	for (unsigned f = 0; s && f < ELEMENTSOF(format_names); f++)
-		if (strcmp(s, format_names[f]) == 0) {
-			*ret = f;
-			return 0;
-		}
-	return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(output_format, enum output_format, format_names, NULL);
 
 const char *output_format_choices(void)
 {

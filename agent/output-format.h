@@ -19,8 +19,8 @@ enum output_format {
 
 /* "auto", "json", "text"; NULL for values out of range. */
 const char *output_format_name(enum output_format f);
-/* 0 and *ret set, or -EINVAL for a name that is not a format. */
-int output_format_from_string(const char *s, enum output_format *ret);
+/* The format named @s, or -EINVAL for a name that is not a format. */
+int output_format_from_name(const char *s);
 /* "auto, json, text": the choices, for usage and error messages. */
 const char *output_format_choices(void);
 /* AUTO resolved for a stream: TEXT when it is a terminal, else JSON. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * journald output.  sd_journal_send() blocks when journald stalls (its
  * datagram socket is blocking) and returns success when journald is absent,
@@ -22,6 +22,7 @@
 #include "message-ids.h"
 #include "output.h"
 #include "record-format.h"
+#include "time-util.h"
 
 #define JOURNAL_QUEUE 4096
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -238,11 +239,9 @@ static void journal_report_suppressed(struct output_journal *o)
 			 (unsigned long long)o->rate_suppressed_unreported);
 	if (o->format != RECORD_FORMAT_NATIVE) {
 		struct json_object *native = json_tokener_parse(json);
-		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
 		s.json = agent_record_format(&o->jw, o->format, native, o->host[0] ? o->host : NULL,
-					     (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec, &s.len);
+					     now_nsec(CLOCK_REALTIME), &s.len);
 		if (s.json)
 			journal_enqueue(o, &s);
 		json_object_put(native);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +19,7 @@
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
+#include "time-util.h"
 
 /* Connections taken per loop iteration: a flood of connects must leave the
  * ring buffer, the timers and the clients their turn. */
@@ -73,14 +74,6 @@ struct output_socket {
 	struct json_writer jw;
 };
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 /* The formats clients asked for besides the socket's own. */
 static void server_update_formats(struct output_socket *o)
 {
@@ -134,7 +127,7 @@ static int client_queue(struct client *c, const char *s, size_t len)
 	o->stats.queued_bytes += len + 1;
 	c->since_try += len + 1;
 	if (!c->stalled_since) {
-		c->stalled_since = now_usec();
+		c->stalled_since = now_usec(CLOCK_MONOTONIC);
 		c->owed = lq_pending(&c->q);
 	}
 	return 0;
@@ -146,7 +139,7 @@ static void client_sent(struct client *c, size_t n)
 	c->server->stats.queued_bytes -= n;
 	c->owed = n < c->owed ? c->owed - n : 0;
 	if (c->owed == 0) { /* all of the period's bytes taken: a new period */
-		c->stalled_since = lq_pending(&c->q) ? now_usec() : 0;
+		c->stalled_since = lq_pending(&c->q) ? now_usec(CLOCK_MONOTONIC) : 0;
 		c->owed = lq_pending(&c->q);
 	}
 }
@@ -154,7 +147,6 @@ static void client_sent(struct client *c, size_t n)
 static void client_report_lost(struct client *c)
 {
 	struct output_socket *srv = c->server;
-	struct timespec ts;
 	struct json_object *o;
 	uint64_t now;
 	size_t len;
@@ -162,8 +154,7 @@ static void client_report_lost(struct client *c)
 
 	if (!c->lost_unreported || lq_pending(&c->q) || c->closing)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	now = now_nsec(CLOCK_REALTIME);
 	o = json_record_new("events_lost", now);
 	json_object_object_add(o, "output", json_object_new_string("socket"));
 	json_object_object_add(o, "lost", json_object_new_uint64(c->lost_unreported));
@@ -388,7 +379,7 @@ static int server_on_accept(sd_event_source *s, int fd, uint32_t revents, void *
 static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct output_socket *o = userdata;
-	uint64_t now = now_usec(), limit = (uint64_t)o->p.stall_timeout_s * 1000000ULL;
+	uint64_t now = now_usec(CLOCK_MONOTONIC), limit = (uint64_t)o->p.stall_timeout_s * USEC_PER_SEC;
 
 	/* a queue that is empty at this moment gives back what it grew to
 	 * (once a second, not after every write: a reader empties its queue
@@ -407,7 +398,7 @@ static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			client_free(c);
 		}
 	}
-	return sd_event_source_set_time_relative(s, 1000000);
+	return sd_event_source_set_time_relative(s, USEC_PER_SEC);
 }
 
 void output_socket_set_limits(struct output_socket *o, uint32_t max_clients, size_t client_queue_max,
@@ -538,7 +529,7 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 	r = sd_event_add_io(ev, &o->listen_io, o->listen_fd, EPOLLIN, server_on_accept, o);
 	if (r < 0)
 		return r;
-	r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, 1000000, 0, on_stall_timer, o);
+	r = sd_event_add_time_relative(ev, &o->stall_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0, on_stall_timer, o);
 	if (r < 0)
 		return r;
 	/* a time source fires once unless switched on */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
+#include "time-util.h"
 
 struct output_stdout {
 	struct line_queue q;
@@ -33,20 +34,7 @@ struct output_stdout {
 /* A tenth of a CPU, in bursts of at most 5 ms: a longer stall of the loop
  * lets a flood fill the ring buffer (1 MiB holds ~17 ms at 200k opens/s). */
 #define TEXT_SHARE_PERMILLE 100
-#define TEXT_BURST_NS (5 * 1000000LL)
-
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
+#define TEXT_BURST_NS ((int64_t)(5 * NSEC_PER_MSEC))
 
 /* One text line of its own: how many records the terminal view skipped;
  * at most one a second while a flood lasts, one more when it is over. */
@@ -55,11 +43,11 @@ static void text_skipped_notice(struct output_stdout *o, uint64_t now_ns, bool f
 	char json[256], when[40], text[EVENT_TEXT_MAX];
 	int n;
 
-	if (!o->text_skipped || (!force && now_ns - o->text_notice_ns < 1000000000ULL))
+	if (!o->text_skipped || (!force && now_ns - o->text_notice_ns < NSEC_PER_SEC))
 		return;
 	o->text_notice_ns = now_ns;
 	o->text_skipped_total += o->text_skipped;
-	if (format_rfc3339(clock_ns(CLOCK_REALTIME), when, sizeof(when)) < 0)
+	if (format_rfc3339(now_nsec(CLOCK_REALTIME), when, sizeof(when)) < 0)
 		when[0] = '\0';
 	snprintf(json, sizeof(json),
 		 "{\"event\":\"events_lost\",\"time\":\"%s\",\"output\":\"stdout\",\"lost\":%llu,\"lost_total\":%llu}",
@@ -88,7 +76,7 @@ int output_stdout_new(struct output_stdout **ret, sd_event *ev, const struct out
 		return -ENOMEM;
 	o->p = *p;
 	o->ev = sd_event_ref(ev);
-	cpu_budget_init(&o->text_budget, TEXT_SHARE_PERMILLE, TEXT_BURST_NS, mono_ns());
+	cpu_budget_init(&o->text_budget, TEXT_SHARE_PERMILLE, TEXT_BURST_NS, now_nsec(CLOCK_MONOTONIC));
 	lq_init(&o->q, p->queue_max);
 	o->fd = STDOUT_FILENO;
 	/* A slow pipe reader must not stall the agent: write non-blocking and
@@ -112,7 +100,7 @@ struct output_stdout *output_stdout_free(struct output_stdout *o)
 	if (!o)
 		return NULL;
 	if (!o->broken) {
-		text_skipped_notice(o, mono_ns(), true);
+		text_skipped_notice(o, now_nsec(CLOCK_MONOTONIC), true);
 		fcntl(o->fd, F_SETFL, o->saved_flags & ~O_NONBLOCK);
 		lq_flush(&o->q, o->fd, NULL);
 	}
@@ -137,14 +125,14 @@ void output_stdout_push(struct output_stdout *o, const struct output_record *r)
 		lq_push(&o->q, r->json, r->len);
 		return;
 	}
-	t0 = mono_ns();
+	t0 = now_nsec(CLOCK_MONOTONIC);
 	if (!cpu_budget_available(&o->text_budget, t0)) {
 		o->text_skipped++;
 		return;
 	}
 	text_skipped_notice(o, t0, false);
 	n = event_text_format(r->json, r->len, &(struct event_text_options){.color = o->p.color}, text, sizeof(text));
-	cpu_budget_spend(&o->text_budget, mono_ns() - t0);
+	cpu_budget_spend(&o->text_budget, now_nsec(CLOCK_MONOTONIC) - t0);
 	/* a line the formatter cannot read stays JSON rather than vanish */
 	if (n >= 0)
 		lq_push(&o->q, text, (size_t)n);
@@ -159,7 +147,7 @@ void output_stdout_flush(struct output_stdout *o)
 	if (o->broken)
 		return;
 	if (o->text_skipped) {
-		uint64_t now = mono_ns();
+		uint64_t now = now_nsec(CLOCK_MONOTONIC);
 
 		/* a full bucket again: the flood is over, say what was not shown */
 		cpu_budget_available(&o->text_budget, now);

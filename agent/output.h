@@ -2,7 +2,8 @@
 #pragma once
 
 /*
- * Outputs of security records: stdout, the Unix stream socket and journald.
+ * Outputs of security records: stdout, the Unix stream socket the agent
+ * listens on, the one it connects to (a listening shipper) and journald.
  * None of them may block the kernel reader: records are queued per reader
  * with a bound, and what does not fit is dropped and counted.
  */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "hook-plan.h"
+#include "macro.h"
 #include "probe.h"
 
 static const char *const lsm_hook_names[_PROBE_LSM_MAX] = {
@@ -14,18 +15,7 @@ static const char *const lsm_hook_names[_PROBE_LSM_MAX] = {
     [PROBE_LSM_SOCKET_CREATE] = "socket_create",
 };
 
-const char *probe_lsm_hook_name(enum probe_lsm_hook h)
-{
-	return h < _PROBE_LSM_MAX ? lsm_hook_names[h] : NULL;
-}
-
-enum probe_lsm_hook probe_lsm_hook_from_name(const char *name)
-{
-	for (int h = 0; h < _PROBE_LSM_MAX; h++)
-		if (strcmp(lsm_hook_names[h], name) == 0)
-			return h;
-	return _PROBE_LSM_MAX;
-}
+DEFINE_STRING_TABLE_LOOKUP(probe_lsm_hook, enum probe_lsm_hook, lsm_hook_names, NULL);
 
 struct json_object *probe_to_json(const struct probe_result *pr)
 {

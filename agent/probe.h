@@ -64,7 +64,7 @@ bool probe_btf_tracepoint(const char *name);
 bool probe_tracepoint(const struct probe_result *r, const char *category, const char *name);
 
 const char *probe_lsm_hook_name(enum probe_lsm_hook h);
-enum probe_lsm_hook probe_lsm_hook_from_name(const char *name); /* _PROBE_LSM_MAX: unknown */
+int probe_lsm_hook_from_name(const char *name); /* -EINVAL: unknown */
 
 /* The "kernel" object of `--probe --json` (probe-json.c, pure), and back:
  * a probe recorded on one kernel replays on any machine.  probe_from_json

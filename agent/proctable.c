@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 
 #include "macro.h"
 #include "proctable.h"
+#include "time-util.h"
 
 #define PROBE_MAX 32
 
@@ -52,38 +53,40 @@ void proctable_done(struct proctable *t)
 	t->slots = NULL;
 }
 
-struct proc_entry *proctable_get(struct proctable *t, uint32_t pid)
+/* The entry of pid among its probe slots, or NULL; *reuse (when not NULL)
+ * is the first of those slots that is free or holds an exited process. */
+static struct proc_entry *probe(struct proctable *t, uint32_t pid, struct proc_entry **reuse)
 {
 	uint32_t h = pid_hash(pid);
 
-	if (pid == 0)
-		return NULL;
 	for (uint32_t i = 0; i < PROBE_MAX; i++) {
 		struct proc_entry *e = &t->slots[(h + i) & (PROCTABLE_SLOTS - 1)];
 
 		if (e->pid == pid)
 			return e;
+		if (reuse && !*reuse && (e->pid == 0 || e->exited))
+			*reuse = e;
 	}
 	return NULL;
 }
 
-struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
+struct proc_entry *proctable_get(struct proctable *t, uint32_t pid)
 {
-	uint32_t h = pid_hash(pid);
-	struct proc_entry *victim = NULL;
+	return pid == 0 ? NULL : probe(t, pid, NULL);
+}
+
+/* Finds or creates the entry of pid (NULL only when the table is full). */
+static struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
+{
+	struct proc_entry *e, *victim = NULL;
 
 	if (pid == 0)
 		return NULL;
-	for (uint32_t i = 0; i < PROBE_MAX; i++) {
-		struct proc_entry *e = &t->slots[(h + i) & (PROCTABLE_SLOTS - 1)];
-
-		if (e->pid == pid)
-			return e;
-		if (!victim && (e->pid == 0 || e->exited))
-			victim = e;
-	}
+	e = probe(t, pid, &victim);
+	if (e)
+		return e;
 	if (!victim) { /* every probe slot holds a live process: evict the first */
-		victim = &t->slots[h];
+		victim = &t->slots[pid_hash(pid)];
 		t->evictions++;
 	}
 	if (victim->pid == 0)
@@ -93,7 +96,7 @@ struct proc_entry *proctable_put(struct proctable *t, uint32_t pid)
 	return victim;
 }
 
-void proctable_remove(struct proctable *t, uint32_t pid)
+static void proctable_remove(struct proctable *t, uint32_t pid)
 {
 	struct proc_entry *e = proctable_get(t, pid);
 
@@ -269,7 +272,7 @@ int proctable_parse_stat(const char *buf, struct proc_stat *st)
 	if (n < 2 || ppid > UINT32_MAX)
 		return -EINVAL;
 	st->ppid = (uint32_t)ppid;
-	st->start_ns = n == 3 && tick > 0 ? start * (1000000000ULL / (unsigned long long)tick) : 0;
+	st->start_ns = n == 3 && tick > 0 ? start * (NSEC_PER_SEC / (unsigned long long)tick) : 0;
 	return 0;
 }
 
@@ -335,7 +338,7 @@ static bool disagrees(const struct proc_entry *e, const struct clawos_event_hdr 
  * rounds to, and by the fork tracepoint's delay. */
 static bool same_start(uint64_t a, uint64_t b)
 {
-	uint64_t tick = 1000000000ULL / (uint64_t)MAX(sysconf(_SC_CLK_TCK), 1L);
+	uint64_t tick = NSEC_PER_SEC / (uint64_t)MAX(sysconf(_SC_CLK_TCK), 1L);
 
 	return (a > b ? a - b : b - a) < 2 * tick;
 }

@@ -59,9 +59,6 @@ int proctable_init(struct proctable *t);
 void proctable_done(struct proctable *t);
 
 struct proc_entry *proctable_get(struct proctable *t, uint32_t pid);
-/* Finds or creates the entry of pid (NULL only when the table is full). */
-struct proc_entry *proctable_put(struct proctable *t, uint32_t pid);
-void proctable_remove(struct proctable *t, uint32_t pid);
 
 /* fork: the child inherits parent's comm, exe and session. */
 void proctable_fork(struct proctable *t, uint32_t parent, uint32_t child);

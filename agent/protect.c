@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,9 @@
 #define PROTECT_MAX 64 /* entries of the trie */
 #define IDENT_MAX 128  /* entries of clawos_p_ident */
 
-int protect_entry_key(const char *entry, struct clawos_prefix_key *k, enum protect_kind *kind)
+/* The trie key of one entry and its kind; -EINVAL if it is not absolute
+ * or does not fit the key. */
+static int protect_entry_key(const char *entry, struct clawos_prefix_key *k, enum protect_kind *kind)
 {
 	size_t len = strlen(entry);
 

@@ -26,10 +26,6 @@ enum protect_kind {
 	PROTECT_PREFIX, /* "/etc/ssh/ssh_host_*": by name only */
 };
 
-/* The trie key of one entry and its kind; -EINVAL if it is not absolute
- * or does not fit the key. */
-int protect_entry_key(const char *entry, struct clawos_prefix_key *k, enum protect_kind *kind);
-
 /* The agent's own files: tamper on write, rename, unlink. */
 struct protect_agent_files {
 	const char *files[4];

@@ -1,10 +1,9 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 
 #include "macro.h"
 #include "rate-window.h"
-
-#define NSEC_PER_SEC 1000000000ULL
+#include "time-util.h"
 
 void rate_window_init(struct rate_window *w, size_t n, uint64_t now_ns, const uint64_t *counters)
 {

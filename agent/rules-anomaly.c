@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A Sigma hit -> the anomaly record, the same for the daemon and `match`. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The command-line faces of the Sigma engine: --check-rules (what loads,
  * what cannot be evaluated here and why, what is broken and where) and
@@ -13,13 +13,13 @@
 
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "config.h"
 #include "event-json.h"
 #include "log.h"
 #include "rules-cli.h"
 #include "rules-match.h"
-
-#define EXIT_USAGE 2
+#include "time-util.h"
 
 /* ---- --check-rules ---- */
 
@@ -35,7 +35,7 @@ static struct json_object *counts_json(const size_t *c)
 struct json_object *rules_load_ms_json(const struct rules_report *rep)
 {
 	char text[32];
-	double ms = (double)rep->load_ns / 1e6;
+	double ms = (double)rep->load_ns / NSEC_PER_MSEC;
 
 	/* one decimal, as written (json-c would print 17 digits) */
 	snprintf(text, sizeof(text), "%.1f", ms);
@@ -112,7 +112,8 @@ static void report_text(const struct rules_report *rep, const struct rules_engin
 	}
 	fprintf(f, "%-20s %8zu %12zu %6zu\n", "total", total[RULES_LOADED], total[RULES_UNSUPPORTED],
 		total[RULES_ERROR]);
-	fprintf(f, "loaded in %.1f ms; databases and scratch %zu bytes\n", (double)rep->load_ns / 1e6, rules_memory(e));
+	fprintf(f, "loaded in %.1f ms; databases and scratch %zu bytes\n", (double)rep->load_ns / NSEC_PER_MSEC,
+		rules_memory(e));
 }
 
 static bool report_has_errors(const struct rules_report *rep)

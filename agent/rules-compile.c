@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Parsed rules -> one engine.  Tests are deduplicated across rules; every
  * string test of one field of one category goes into one Hyperscan

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The condition of a Sigma rule -> a tree over the selections' trees.
  *
@@ -40,6 +40,16 @@ struct rnode *rnode_free(struct rnode *n)
 	return NULL;
 }
 
+int rnode_done(struct rnode *n, int e, struct rnode **ret)
+{
+	if (e < 0) {
+		rnode_free(n);
+		return e;
+	}
+	*ret = n;
+	return 0;
+}
+
 int rnode_add(struct rnode *parent, struct rnode *kid)
 {
 	if (!kid)
@@ -59,7 +69,7 @@ int rnode_add(struct rnode *parent, struct rnode *kid)
 	return 0;
 }
 
-struct rnode *rnode_copy(const struct rnode *n)
+static struct rnode *rnode_copy(const struct rnode *n)
 {
 	struct rnode *c = rnode_new(n->type);
 

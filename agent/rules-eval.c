@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * One record through the engine: each field that some rule of the
  * record's category tests is scanned once by that field's Hyperscan
@@ -106,7 +106,7 @@ static bool cidr_eval(const struct etest *t, const char *v, uint32_t len)
 	return true;
 }
 
-bool rules_test_eval(struct rules_engine *e, uint32_t id)
+static bool rules_test_eval(struct rules_engine *e, uint32_t id)
 {
 	const struct etest *t = &e->tests[id];
 	const char *v = t->field < _RF_MAX ? e->ev->value[t->field] : NULL;
@@ -196,7 +196,7 @@ static bool lazy_eval(struct rules_engine *e, uint32_t g)
 	return hit;
 }
 
-bool rules_prog_run(struct rules_engine *e, const struct rule_prog *p)
+static bool rules_prog_run(struct rules_engine *e, const struct rule_prog *p)
 {
 	const struct rinsn *code = p->code;
 	uint32_t pc = 0, n = p->n_code;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Kernel and JSON records -> the fields Sigma rules read (rules-event.h). */
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +83,27 @@ static void common(struct rules_event_buf *b, const struct clawos_event_hdr *h, 
 		set_str(b, RF_USER, p->user);
 }
 
+/* A network record of either family: only connects and accepts are
+ * Sysmon's network_connection.  The caller writes the address text into
+ * b->addr between the two. */
+static bool net_record_begin(struct rules_event_buf *b, const struct clawos_event_hdr *h, const struct rules_proc *p,
+			     unsigned op)
+{
+	if (op != CLAWOS_NET_OP_CONNECT && op != CLAWOS_NET_OP_ACCEPT)
+		return false;
+	begin(b, RULES_CAT_NETWORK_CONNECTION, "network");
+	common(b, h, p);
+	if (p)
+		set_str(b, RF_IMAGE, p->exe);
+	return true;
+}
+
+static bool net_record_end(struct rules_event_buf *b, unsigned op, uint16_t be_port, unsigned info, bool v6)
+{
+	snprintf(b->port, sizeof(b->port), "%u", ntohs(be_port));
+	return net_fields(b, op == CLAWOS_NET_OP_CONNECT, v6, net_proto_name(CLAWOS_NET_PROTO(info)));
+}
+
 bool rules_record_relevant(const struct clawos_event_hdr *h)
 {
 	switch (h->type) {
@@ -146,30 +167,20 @@ bool rules_event_from_record(struct rules_event_buf *b, const struct clawos_even
 	case CLAWOS_EV_NET: {
 		const struct clawos_net_event *e = (const void *)h;
 
-		if (e->op != CLAWOS_NET_OP_CONNECT && e->op != CLAWOS_NET_OP_ACCEPT)
+		if (!net_record_begin(b, h, p, e->op))
 			return false;
-		begin(b, RULES_CAT_NETWORK_CONNECTION, "network");
-		common(b, h, p);
-		if (p)
-			set_str(b, RF_IMAGE, p->exe);
 		if (format_ipv4(e->addr, b->addr, sizeof(b->addr)) < 0)
 			b->addr[0] = '\0';
-		snprintf(b->port, sizeof(b->port), "%u", ntohs(e->port));
-		return net_fields(b, e->op == CLAWOS_NET_OP_CONNECT, false, net_proto_name(CLAWOS_NET_PROTO(e->info)));
+		return net_record_end(b, e->op, e->port, e->info, false);
 	}
 	case CLAWOS_EV_NET6: {
 		const struct clawos_net6_event *e = (const void *)h;
 
-		if (e->op != CLAWOS_NET_OP_CONNECT && e->op != CLAWOS_NET_OP_ACCEPT)
+		if (!net_record_begin(b, h, p, e->op))
 			return false;
-		begin(b, RULES_CAT_NETWORK_CONNECTION, "network");
-		common(b, h, p);
-		if (p)
-			set_str(b, RF_IMAGE, p->exe);
 		if (format_ipv6(e->addr, b->addr, sizeof(b->addr)) < 0)
 			b->addr[0] = '\0';
-		snprintf(b->port, sizeof(b->port), "%u", ntohs(e->port));
-		return net_fields(b, e->op == CLAWOS_NET_OP_CONNECT, true, net_proto_name(CLAWOS_NET_PROTO(e->info)));
+		return net_record_end(b, e->op, e->port, e->info, true);
 	}
 	}
 	return false;

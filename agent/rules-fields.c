@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Names of categories, levels, statuses and fields, and which category's
  * records carry which field (the Sysmon for Linux meanings SigmaHQ's Linux
  * rules are written against). */
@@ -31,28 +31,47 @@ static const char *const status_names[_RULES_STATUS_MAX] = {
     [RULES_ERROR] = "error",
 };
 
-static const struct {
-	const char *name;
-	unsigned categories;
-} fields[_RF_MAX] = {
-    [RF_IMAGE] = {"Image", PROC | FILE_ | NET},
-    [RF_COMMAND_LINE] = {"CommandLine", PROC},
-    [RF_CURRENT_DIRECTORY] = {"CurrentDirectory", PROC},
-    [RF_USER] = {"User", PROC | FILE_ | NET},
-    [RF_LOGON_ID] = {"LogonId", PROC},
-    [RF_PROCESS_ID] = {"ProcessId", PROC | FILE_ | NET},
-    [RF_PARENT_PROCESS_ID] = {"ParentProcessId", PROC},
-    [RF_PARENT_IMAGE] = {"ParentImage", PROC},
-    [RF_PARENT_COMMAND_LINE] = {"ParentCommandLine", PROC},
-    [RF_TARGET_FILENAME] = {"TargetFilename", FILE_},
-    [RF_INITIATED] = {"Initiated", NET},
-    [RF_SOURCE_IP] = {"SourceIp", NET},
-    [RF_SOURCE_PORT] = {"SourcePort", NET},
-    [RF_DESTINATION_IP] = {"DestinationIp", NET},
-    [RF_DESTINATION_PORT] = {"DestinationPort", NET},
-    [RF_PROTOCOL] = {"Protocol", NET},
-    [RF_SOURCE_IS_IPV6] = {"SourceIsIpv6", NET},
-    [RF_DESTINATION_IS_IPV6] = {"DestinationIsIpv6", NET},
+static const char *const field_names[_RF_MAX] = {
+    [RF_IMAGE] = "Image",
+    [RF_COMMAND_LINE] = "CommandLine",
+    [RF_CURRENT_DIRECTORY] = "CurrentDirectory",
+    [RF_USER] = "User",
+    [RF_LOGON_ID] = "LogonId",
+    [RF_PROCESS_ID] = "ProcessId",
+    [RF_PARENT_PROCESS_ID] = "ParentProcessId",
+    [RF_PARENT_IMAGE] = "ParentImage",
+    [RF_PARENT_COMMAND_LINE] = "ParentCommandLine",
+    [RF_TARGET_FILENAME] = "TargetFilename",
+    [RF_INITIATED] = "Initiated",
+    [RF_SOURCE_IP] = "SourceIp",
+    [RF_SOURCE_PORT] = "SourcePort",
+    [RF_DESTINATION_IP] = "DestinationIp",
+    [RF_DESTINATION_PORT] = "DestinationPort",
+    [RF_PROTOCOL] = "Protocol",
+    [RF_SOURCE_IS_IPV6] = "SourceIsIpv6",
+    [RF_DESTINATION_IS_IPV6] = "DestinationIsIpv6",
+};
+
+/* The categories whose records carry each field. */
+static const unsigned field_categories[_RF_MAX] = {
+    [RF_IMAGE] = PROC | FILE_ | NET,
+    [RF_COMMAND_LINE] = PROC,
+    [RF_CURRENT_DIRECTORY] = PROC,
+    [RF_USER] = PROC | FILE_ | NET,
+    [RF_LOGON_ID] = PROC,
+    [RF_PROCESS_ID] = PROC | FILE_ | NET,
+    [RF_PARENT_PROCESS_ID] = PROC,
+    [RF_PARENT_IMAGE] = PROC,
+    [RF_PARENT_COMMAND_LINE] = PROC,
+    [RF_TARGET_FILENAME] = FILE_,
+    [RF_INITIATED] = NET,
+    [RF_SOURCE_IP] = NET,
+    [RF_SOURCE_PORT] = NET,
+    [RF_DESTINATION_IP] = NET,
+    [RF_DESTINATION_PORT] = NET,
+    [RF_PROTOCOL] = NET,
+    [RF_SOURCE_IS_IPV6] = NET,
+    [RF_DESTINATION_IS_IPV6] = NET,
 };
 
 /* Sysmon fields no record of ours can carry, and why. */
@@ -79,52 +98,21 @@ static const struct {
     {"CreationUtcTime", "the agent does not record file creation times"},
 };
 
-const char *rules_category_name(int c)
-{
-	return c >= 0 && c < _RULES_CAT_MAX ? category_names[c] : NULL;
-}
-
-int rules_category_from_name(const char *s)
-{
-	for (int c = 0; c < _RULES_CAT_MAX; c++)
-		if (strcmp(category_names[c], s) == 0)
-			return c;
-	return -1;
-}
-
-const char *rules_level_name(int l)
-{
-	return l >= 0 && l < _RULES_LEVEL_MAX ? level_names[l] : NULL;
-}
-
-const char *rules_status_name(int s)
-{
-	return s >= 0 && s < _RULES_STATUS_MAX ? status_names[s] : NULL;
-}
-
-const char *rules_field_name(int f)
-{
-	return f >= 0 && f < _RF_MAX ? fields[f].name : NULL;
-}
-
-int rules_field_from_name(const char *s)
-{
-	for (int f = 0; f < _RF_MAX; f++)
-		if (strcmp(fields[f].name, s) == 0)
-			return f;
-	return -1;
-}
+DEFINE_STRING_TABLE_LOOKUP(rules_category, int, category_names, NULL);
+DEFINE_STRING_TABLE_LOOKUP(rules_level, int, level_names, NULL);
+DEFINE_STRING_TABLE_LOOKUP(rules_status, int, status_names, NULL);
+DEFINE_STRING_TABLE_LOOKUP(rules_field, int, field_names, NULL);
 
 unsigned rules_field_categories(int f)
 {
-	return f >= 0 && f < _RF_MAX ? fields[f].categories : 0;
+	return f >= 0 && f < _RF_MAX ? field_categories[f] : 0;
 }
 
 const char *rules_field_missing_reason(const char *name, int category)
 {
 	int f = rules_field_from_name(name);
 
-	if (f >= 0 && category >= 0 && !(fields[f].categories & CAT(category)))
+	if (f >= 0 && category >= 0 && !(field_categories[f] & CAT(category)))
 		return "no record of this category carries it";
 	for (size_t i = 0; i < ELEMENTSOF(missing); i++)
 		if (strcmp(missing[i].name, name) == 0)

@@ -87,7 +87,9 @@ _printf_(4, 5) int rules_diag_set(struct rules_diag *d, enum rules_status status
 struct rnode *rnode_new(enum rnode_type type);
 int rnode_add(struct rnode *parent, struct rnode *kid); /* takes kid, also on failure */
 struct rnode *rnode_free(struct rnode *n);
-struct rnode *rnode_copy(const struct rnode *n);
+/* The end of a builder that adds kids one by one: n goes to *ret when e is
+ * 0, else it is freed; returns e. */
+int rnode_done(struct rnode *n, int e, struct rnode **ret);
 
 /* A search identifier of the detection, parsed into a tree. */
 struct rules_selection {
@@ -280,9 +282,6 @@ struct rules_engine {
 	char *fold; /* a field's value lower-cased */
 	size_t fold_cap;
 };
-
-bool rules_test_eval(struct rules_engine *e, uint32_t id);
-bool rules_prog_run(struct rules_engine *e, const struct rule_prog *p);
 
 /* rules-program.c */
 #define RULES_CODE_MAX (1u << 24) /* tests and instructions (struct rinsn's arg) */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Rule files and directories -> parsed rules -> one engine, and the report
  * of every rule's fate.  A directory is searched recursively (sorted, dot
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "rules-internal.h"
+#include "time-util.h"
 
 #define DIR_DEPTH_MAX 16
 
@@ -224,14 +225,6 @@ static int load_path(struct collect *c, const char *path, unsigned depth, struct
 	return r;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int entry_order(const void *a, const void *b)
 {
 	const struct rules_report_entry *x = a, *y = b;
@@ -249,14 +242,14 @@ static int finish(struct collect *c, struct rules_engine **ret, struct rules_rep
 	 * back into the order of the files */
 	if (rep->n > 1)
 		qsort(rep->entries, rep->n, sizeof(*rep->entries), entry_order);
-	rep->load_ns = now_ns() - start;
+	rep->load_ns = now_nsec(CLOCK_MONOTONIC) - start;
 	return r;
 }
 
 int rules_load(const char *const *paths, size_t n_paths, struct rules_engine **ret, struct rules_report *rep)
 {
 	struct collect c = {};
-	uint64_t start = now_ns();
+	uint64_t start = now_nsec(CLOCK_MONOTONIC);
 	int r = 0;
 
 	for (size_t i = 0; i < n_paths && r >= 0; i++)
@@ -272,7 +265,7 @@ int rules_load_buffer(const char *name, const char *buf, size_t len, struct rule
 		      struct rules_report *rep)
 {
 	struct collect c = {};
-	uint64_t start = now_ns();
+	uint64_t start = now_nsec(CLOCK_MONOTONIC);
 	int r;
 
 	if (len > RULES_FILE_MAX)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Recorded NDJSON through the Sigma engine (rules-match.h). */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include "record-format.h"
 #include "rules-event.h"
 #include "rules-match.h"
+#include "time-util.h"
 
 struct rules_matcher {
 	struct rules_engine *engine;
@@ -93,7 +94,7 @@ static bool parse_rfc3339(const char *s, int64_t *ns)
 {
 	struct tm tm = {};
 	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	int64_t frac = 0, scale = 1000000000;
+	int64_t frac = 0, scale = (int64_t)NSEC_PER_SEC;
 	time_t sec;
 
 	if (!p)
@@ -109,7 +110,7 @@ static bool parse_rfc3339(const char *s, int64_t *ns)
 	sec = timegm(&tm);
 	if (sec < 0 || sec > 9000000000LL) /* what nanoseconds in an int64 can hold */
 		return false;
-	*ns = (int64_t)sec * 1000000000LL + frac;
+	*ns = (int64_t)sec * (int64_t)NSEC_PER_SEC + frac;
 	return true;
 }
 

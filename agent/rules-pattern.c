@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A Sigma value as a pattern (rules-internal.h, struct vpat): bytes,
  * '*' (any run), '?' (one character), with '\\' escaping '*', '?' and

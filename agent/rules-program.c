@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Rules' trees -> programs (enum rop in rules-internal.h), and what the
  * compiler decides from them: which rules must run on every record (they

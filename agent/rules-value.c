@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A field's values and modifiers -> tests and a tree over them.
  *
@@ -481,10 +481,5 @@ int rules_value_tree(struct rule_ast *r, int field, const char *const *mods, siz
 		if (e == 0)
 			e = rnode_add(top, v);
 	}
-	if (e < 0) {
-		rnode_free(top);
-		return e;
-	}
-	*ret = top;
-	return 0;
+	return rnode_done(top, e, ret);
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Sigma rules from YAML text (libyaml's document API, which keeps the line
  * of every node): metadata, logsource, the search identifiers of the
@@ -293,12 +293,7 @@ static int parse_map(struct doc *doc, struct rule_ast *r, const yaml_node_t *map
 		if (e == 0)
 			e = rnode_add(and, kid);
 	}
-	if (e < 0) {
-		rnode_free(and);
-		return e;
-	}
-	*ret = and;
-	return 0;
+	return rnode_done(and, e, ret);
 }
 
 /* A search identifier: a mapping, or a list of mappings (OR) and of
@@ -335,12 +330,7 @@ static int parse_selection(struct doc *doc, struct rule_ast *r, const yaml_node_
 		if (e == 0)
 			e = rnode_add(or, kid);
 	}
-	if (e < 0) {
-		rnode_free(or);
-		return e;
-	}
-	*ret = or ;
-	return 0;
+	return rnode_done(or, e, ret);
 }
 
 static int parse_condition(struct doc *doc, const yaml_node_t *c, struct rules_selection *sels, size_t n,
@@ -374,12 +364,7 @@ static int parse_condition(struct doc *doc, const yaml_node_t *c, struct rules_s
 		if (e == 0)
 			e = rnode_add(or, kid);
 	}
-	if (e < 0) {
-		rnode_free(or);
-		return e;
-	}
-	*ret = or ;
-	return 0;
+	return rnode_done(or, e, ret);
 }
 
 static int parse_detection(struct doc *doc, struct rule_ast *r, const yaml_node_t *root)

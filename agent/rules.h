@@ -142,11 +142,14 @@ size_t rules_match(struct rules_engine *e, const struct rules_event *ev, rules_h
 
 /* Names. */
 const char *rules_category_name(int c); /* "process_creation", ...; NULL if unknown */
+const char *rules_level_name(int l);	/* "informational", ... */
+const char *rules_status_name(int s);	/* "loaded", "unsupported", "error" */
+const char *rules_field_name(int f);	/* "Image", ... */
+/* The value of a name, -EINVAL if none. */
 int rules_category_from_name(const char *s);
-const char *rules_level_name(int l);	  /* "informational", ... */
-const char *rules_status_name(int s);	  /* "loaded", "unsupported", "error" */
-const char *rules_field_name(int f);	  /* "Image", ... */
-int rules_field_from_name(const char *s); /* -1 if none */
+int rules_level_from_name(const char *s);
+int rules_status_from_name(const char *s);
+int rules_field_from_name(const char *s);
 /* Which categories' records carry field f (bit per category). */
 unsigned rules_field_categories(int f);
 /* Why a Sigma field that no record carries is missing, or NULL. */

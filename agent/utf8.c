@@ -1,15 +1,17 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdint.h>
 #include <string.h>
 
 #include "utf8.h"
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
+size_t utf8_char_len(const char *str, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	uint32_t cp;
 	size_t len;
 
+	if (n == 0)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
 	if ((s[0] & 0xe0) == 0xc0) {
@@ -34,14 +36,13 @@ static size_t utf8_valid_len(const unsigned char *s, size_t n)
 	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
 		return 0; /* overlong */
 	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
+		return 0; /* beyond Unicode, or a UTF-16 surrogate */
 	return len;
 }
 
 size_t utf8_clean(const char *in, size_t len, char *out, size_t size, bool *changed)
 {
 	static const char replacement[] = "\xef\xbf\xbd";
-	const unsigned char *s = (const unsigned char *)in;
 	size_t n = strnlen(in, len), o = 0;
 
 	if (changed)
@@ -49,7 +50,7 @@ size_t utf8_clean(const char *in, size_t len, char *out, size_t size, bool *chan
 	if (size == 0)
 		return 0;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_valid_len(s + i, n - i);
+		size_t l = utf8_char_len(in + i, n - i);
 		const char *src = l ? in + i : replacement;
 		size_t w = l ? l : 3;
 

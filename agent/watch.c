@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]
  * Registers this process with the running agent as the root of a tracked
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "control-client.h"
 #include "macro.h"
@@ -57,12 +58,12 @@ int watch_main(int argc, char *argv[])
 			printf("Usage: clawos-ebpf watch [--name NAME] [--control PATH] -- COMMAND [ARGS...]\n");
 			return EXIT_SUCCESS;
 		default:
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "clawos-ebpf watch: a COMMAND to run is needed\n");
-		return 2;
+		return EXIT_USAGE;
 	}
 	if (!name) {
 		const char *slash = strrchr(argv[optind], '/');
@@ -71,13 +72,13 @@ int watch_main(int argc, char *argv[])
 	}
 	if (strlen(name) >= CLAWOS_WATCH_NAME_MAX || strpbrk(name, "\n\r")) {
 		fprintf(stderr, "clawos-ebpf watch: --name must be one line under %d bytes\n", CLAWOS_WATCH_NAME_MAX);
-		return 2;
+		return EXIT_USAGE;
 	}
 	session = watch_register(control, name);
 	if (session < 0) {
 		fprintf(stderr, "clawos-ebpf watch: cannot register with the agent at %s: %s\n", control,
 			strerror(-session));
-		return 69;
+		return EXIT_UNAVAILABLE;
 	}
 	fprintf(stderr, "clawos-ebpf watch: session %d '%s'\n", session, name);
 	execvp(argv[optind], argv + optind);

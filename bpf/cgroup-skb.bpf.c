@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Packet and byte counters per cgroup, from cgroup_skb programs on the cgroup
  * v2 root.  Counting only: user space turns deltas into CgroupEvents, so the

@@ -107,6 +107,7 @@ enum clawos_file_op {
 	CLAWOS_FILE_OP_OPEN = 1,      /* openat/openat2 tracepoints (+ result) */
 	CLAWOS_FILE_OP_FILE_OPEN = 2, /* LSM file_open outside an open syscall */
 	CLAWOS_FILE_OP_TRUNCATE = 3,  /* truncate(2) by path (flags: O_WRONLY|O_TRUNC) */
+	CLAWOS_FILE_OP_MAX,
 };
 
 #define CLAWOS_PATH_F_TRUNCATED 0x01 /* path did not fit */
@@ -168,6 +169,7 @@ enum clawos_net_op {
 	CLAWOS_NET_OP_ACCEPT = 4,
 	CLAWOS_NET_OP_CREATE = 5,
 	CLAWOS_NET_OP_SENDMSG = 6,
+	CLAWOS_NET_OP_MAX,
 };
 
 enum clawos_proto {
@@ -176,6 +178,7 @@ enum clawos_proto {
 	CLAWOS_PROTO_UDP = 2,
 	CLAWOS_PROTO_ICMP = 3,
 	CLAWOS_PROTO_RAW = 4,
+	CLAWOS_PROTO_MAX,
 };
 
 /* info byte: low nibble enum clawos_proto, high nibble enum clawos_mechanism */
@@ -296,6 +299,7 @@ enum clawos_anomaly_kind {
 	CLAWOS_ANOMALY_NETWORK_VOLUME = 5,
 	CLAWOS_ANOMALY_SIGMA = 6,   /* a Sigma rule matched (user space, agent/rules*.c) */
 	CLAWOS_ANOMALY_EVASION = 7, /* a way around the syscall tracepoints (compat ABI, io_uring) */
+	CLAWOS_ANOMALY_MAX,
 };
 
 enum clawos_severity {
@@ -304,6 +308,7 @@ enum clawos_severity {
 	CLAWOS_SEV_MEDIUM = 2,
 	CLAWOS_SEV_HIGH = 3,
 	CLAWOS_SEV_CRITICAL = 4,
+	CLAWOS_SEV_MAX,
 };
 
 #define CLAWOS_ANOMALY_F_ENFORCED 0x01		  /* the access was denied */
@@ -345,8 +350,10 @@ struct clawos_anomaly_event {
 };
 
 /* ---- Kernel-side settings: the CONFIG map -------------------------------- */
-/* clawos_config.flags: which filter maps hold entries, so that a filter
- * that is not configured costs no lookup at all. */
+/* clawos_config.flags.  The CLAWOS_FILTER_* bits and the CLAWOS_CFG_* bits
+ * marked "holds entries" say which maps are filled, so that a filter, target
+ * list or protected-path set that is not configured costs no lookup at all;
+ * the other CLAWOS_CFG_* bits are modes. */
 #define CLAWOS_FILTER_EXCLUDE_COMM 0x0001
 #define CLAWOS_FILTER_INCLUDE_COMM 0x0002
 #define CLAWOS_FILTER_EXCLUDE_UID 0x0004
@@ -369,9 +376,8 @@ struct clawos_anomaly_event {
 
 /* Values of the protected-path trie. */
 #define CLAWOS_PROTECT_V_READ 0x01 /* any open is a file_violation */
-#define CLAWOS_PROTECT_V_AGENT                                                                                         \
-	0x02 /* one of the agent's own files: writes,
-				     * renames and unlinks are tamper */
+/* One of the agent's own files: writes, renames and unlinks are tamper. */
+#define CLAWOS_PROTECT_V_AGENT 0x02
 
 #define CLAWOS_PROTECT_V_DIR 0x04 /* identity map: a directory, covers what is below it */
 
@@ -434,7 +440,7 @@ struct clawos_config {
 	__u32 file_access_violation_mode;
 	__u32 network_suspicious_threshold;
 	__u32 agent_tgid; /* records of this process are never emitted */
-	__u32 flags;	  /* CLAWOS_FILTER_* */
+	__u32 flags;	  /* CLAWOS_FILTER_* and CLAWOS_CFG_* */
 	__u32 reserved[7];
 };
 

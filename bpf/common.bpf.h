@@ -22,6 +22,9 @@
 
 #define AT_FDCWD_VALUE -100
 
+/* bpf_ktime_get_ns() units (agent/time-util.h has the user-space set) */
+#define NSEC_PER_SEC 1000000000ULL
+
 /* The one ring buffer; user space sets its size before load. */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -352,7 +355,9 @@ static __always_inline bool filter_task(const struct clawos_config *cfg, bool ma
 }
 
 /* True when the current task must not be reported: the agent itself, a
- * filtered task, or before user space has filled the CONFIG map. */
+ * filtered task (filter_task(): may_read_task and comm as there), one
+ * outside the tracked trees when scope is set and [targets] narrows the
+ * scope, or any task before user space has filled the CONFIG map. */
 static __always_inline bool skip_current_comm(const struct clawos_config *cfg, bool may_read_task, bool scope,
 					      const char *comm)
 {
@@ -369,19 +374,17 @@ static __always_inline bool skip_current_comm(const struct clawos_config *cfg, b
 	return filter_task(cfg, may_read_task, comm);
 }
 
-static __always_inline bool skip_current_full(const struct clawos_config *cfg, bool may_read_task, bool scope)
-{
-	return skip_current_comm(cfg, may_read_task, scope, NULL);
-}
-
-static __always_inline bool skip_current_ex(const struct clawos_config *cfg, bool may_read_task)
-{
-	return skip_current_full(cfg, may_read_task, true);
-}
-
+/* The common case: every filter, within the targets' scope. */
 static __always_inline bool skip_current(const struct clawos_config *cfg)
 {
-	return skip_current_full(cfg, true, true);
+	return skip_current_comm(cfg, true, true, NULL);
+}
+
+/* Every filter, but outside the targets' scope too: exec records of every
+ * tree, so that a program that becomes a target is seen starting. */
+static __always_inline bool skip_current_unscoped(const struct clawos_config *cfg)
+{
+	return skip_current_comm(cfg, true, false, NULL);
 }
 
 static __always_inline bool is_tracked(__u32 tgid)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * 32-bit system calls (int $0x80, or a 32-bit binary) pass no syscalls:*
  * tracepoint: ftrace ignores compat system calls.  raw_syscalls:sys_enter
@@ -159,7 +159,7 @@ static __noinline int compat_report(struct pt_regs *regs, long nr)
 	if (skip_current(cfg))
 		return 0;
 	last = bpf_map_lookup_elem(&clawos_compat_rl, &key);
-	if (last && now - *last < 1000000000ULL)
+	if (last && now - *last < NSEC_PER_SEC)
 		return 0;
 	bpf_map_update_elem(&clawos_compat_rl, &key, &now, BPF_ANY);
 	if ((nr == I386_KILL || nr == I386_TKILL || nr == I386_TGKILL) && (__u32)regs->bx == cfg->agent_tgid)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * exec: sys_enter_execve{,at} applies the filters to the caller and parks
  * its pointers per thread.  sched_process_exec makes the record of a
@@ -144,7 +144,7 @@ static __always_inline void exec_begin(const char *filename, const char *const *
 	/* not the scope: an untracked process may exec into a target.  A
 	 * filtered exec is parked too, marked: sched_process_exec must tell
 	 * it from one that no execve tracepoint saw (int $0x80) */
-	p.skip = !cfg || skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing;
+	p.skip = !cfg || skip_current_unscoped(cfg) || !cfg->enable_syscall_tracing;
 	p.filename = (__u64)filename;
 	p.argv = (__u64)argv;
 	p.flags = flags;
@@ -367,7 +367,7 @@ int clawos_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 		 * skips every syscalls:* tracepoint), or one begun before the
 		 * agent attached.  Record it anyway, filtered as the new image. */
 		flags = CLAWOS_EXEC_F_NO_SYSCALL;
-		skip = skip_current_full(cfg, true, false) || !cfg->enable_syscall_tracing;
+		skip = skip_current_unscoped(cfg) || !cfg->enable_syscall_tracing;
 	}
 	if (!skip && (cfg->flags & CLAWOS_CFG_SCOPE_TARGETS) && !is_tracked(tgid))
 		skip = true;

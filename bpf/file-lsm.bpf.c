@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * BPF-LSM file_open: the path as the kernel resolved it (symlinks, "..",
  * mounts) and the file's identity, before the open completes, so that

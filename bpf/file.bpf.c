@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * open: the caller's path is copied at syscall entry and parked per thread;
  * sys_exit judges the open on what was opened: for a successful one, while

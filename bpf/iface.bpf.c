@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Interface monitoring: tc (clsact) ingress and egress programs that count
  * packets and bytes per interface, direction, IP protocol and remote

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * BPF-LSM socket hooks: they see every connect/bind/listen/socket call of
  * every task, whatever cgroup it sits in, with the caller's own context.
@@ -29,7 +29,7 @@ static __always_inline void lsm_sockaddr(struct socket *sock, struct sockaddr *a
 SEC("lsm/socket_connect")
 int BPF_PROG(clawos_lsm_conn, struct socket *sock, struct sockaddr *address, int addrlen)
 {
-	if (net_cfg())
+	if (net_cfg(true))
 		lsm_sockaddr(sock, address, CLAWOS_NET_OP_CONNECT);
 	return 0;
 }
@@ -37,7 +37,7 @@ int BPF_PROG(clawos_lsm_conn, struct socket *sock, struct sockaddr *address, int
 SEC("lsm/socket_bind")
 int BPF_PROG(clawos_lsm_bind, struct socket *sock, struct sockaddr *address, int addrlen)
 {
-	if (net_cfg())
+	if (net_cfg(true))
 		lsm_sockaddr(sock, address, CLAWOS_NET_OP_BIND);
 	return 0;
 }
@@ -47,7 +47,7 @@ int BPF_PROG(clawos_lsm_listen, struct socket *sock, int backlog)
 {
 	struct sock *sk;
 
-	if (!net_cfg())
+	if (!net_cfg(true))
 		return 0;
 	sk = BPF_CORE_READ(sock, sk);
 	if (sk)
@@ -58,7 +58,7 @@ int BPF_PROG(clawos_lsm_listen, struct socket *sock, int backlog)
 SEC("lsm/socket_create")
 int BPF_PROG(clawos_lsm_sock, int family, int type, int protocol, int kern)
 {
-	if (!kern && net_cfg())
+	if (!kern && net_cfg(true))
 		net_emit_create(family, type & 0xf, protocol, CLAWOS_MECH_LSM, true);
 	return 0;
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Network fallbacks where BPF-LSM is missing: cgroup sock_addr programs on the
  * cgroup v2 root (connect, bind, UDP sendmsg, raw/packet socket creation) and
@@ -23,7 +23,7 @@
 SEC("cgroup/connect4")
 int clawos_cg_conn4(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false))
+	if (net_cfg(false))
 		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_CONNECT,
 			  net_proto(ctx->type, ctx->protocol), CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
@@ -32,7 +32,7 @@ int clawos_cg_conn4(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect6")
 int clawos_cg_conn6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false)) {
+	if (net_cfg(false)) {
 		__u32 a[4] = CTX_IP6(ctx);
 
 		net_emit6(a, (__u16)ctx->user_port, CLAWOS_NET_OP_CONNECT, net_proto(ctx->type, ctx->protocol),
@@ -44,7 +44,7 @@ int clawos_cg_conn6(struct bpf_sock_addr *ctx)
 SEC("cgroup/bind4")
 int clawos_cg_bind4(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false))
+	if (net_cfg(false))
 		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_BIND, net_proto(ctx->type, ctx->protocol),
 			  CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
@@ -53,7 +53,7 @@ int clawos_cg_bind4(struct bpf_sock_addr *ctx)
 SEC("cgroup/bind6")
 int clawos_cg_bind6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false)) {
+	if (net_cfg(false)) {
 		__u32 a[4] = CTX_IP6(ctx);
 
 		net_emit6(a, (__u16)ctx->user_port, CLAWOS_NET_OP_BIND, net_proto(ctx->type, ctx->protocol),
@@ -65,7 +65,7 @@ int clawos_cg_bind6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int clawos_cg_send4(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false))
+	if (net_cfg(false))
 		net_emit4(ctx->user_ip4, (__u16)ctx->user_port, CLAWOS_NET_OP_SENDMSG,
 			  net_proto(ctx->type, ctx->protocol), CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
@@ -74,7 +74,7 @@ int clawos_cg_send4(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg6")
 int clawos_cg_send6(struct bpf_sock_addr *ctx)
 {
-	if (net_cfg_ex(false)) {
+	if (net_cfg(false)) {
 		__u32 a[4] = CTX_IP6(ctx);
 
 		net_emit6(a, (__u16)ctx->user_port, CLAWOS_NET_OP_SENDMSG, net_proto(ctx->type, ctx->protocol),
@@ -86,7 +86,7 @@ int clawos_cg_send6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sock_create")
 int clawos_cg_sock(struct bpf_sock *ctx)
 {
-	if (net_cfg_ex(false))
+	if (net_cfg(false))
 		net_emit_create(ctx->family, ctx->type, ctx->protocol, CLAWOS_MECH_CGROUP, CG_PARENT);
 	return 1;
 }
@@ -110,7 +110,7 @@ int clawos_tp_listen(struct trace_event_raw_sys_enter *ctx)
 {
 	struct sock *sk;
 
-	if (!net_cfg())
+	if (!net_cfg(true))
 		return 0;
 	sk = fd_to_sock((int)ctx->args[0]);
 	if (sk)
@@ -122,7 +122,7 @@ static __always_inline void accept_end(long ret)
 {
 	struct sock *sk;
 
-	if (ret < 0 || !net_cfg())
+	if (ret < 0 || !net_cfg(true))
 		return;
 	sk = fd_to_sock((int)ret);
 	if (sk)

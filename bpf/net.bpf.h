@@ -36,20 +36,16 @@ static __always_inline __u8 net_proto(__u32 type, __u32 protocol)
 }
 
 /* NULL when the current task is not to be reported.  cgroup programs may
- * not read task_struct on every kernel, so they skip the exe filter. */
-static __always_inline struct clawos_config *net_cfg_ex(bool may_read_task)
+ * not read task_struct on every kernel: they pass may_read_task false and
+ * so skip the exe filter. */
+static __always_inline struct clawos_config *net_cfg(bool may_read_task)
 {
 	struct clawos_config *cfg = cfg_get();
 
-	if (skip_current_ex(cfg, may_read_task) || !cfg->enable_network_monitoring)
+	if (skip_current_comm(cfg, may_read_task, true, NULL) || !cfg->enable_network_monitoring)
 		return NULL;
 	CLAWOS_DBG(cfg, "net pid=%u report", (__u32)(bpf_get_current_pid_tgid() >> 32));
 	return cfg;
-}
-
-static __always_inline struct clawos_config *net_cfg(void)
-{
-	return net_cfg_ex(true);
 }
 
 static __always_inline void net_emit4(__u32 addr, __u16 port, __u8 op, __u8 proto, __u8 mech, bool parent)

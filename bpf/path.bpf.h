@@ -6,9 +6,11 @@
  * end of a scratch buffer.  Bounded depth; deeper paths are cut at the top
  * and flagged as truncated by the caller.
  *
- * The scratch buffer is CLAWOS_PATH_SCRATCH bytes but only the first half
- * holds the name: offsets are masked with (HALF - 1) and lengths with 255,
- * so every access stays provably inside the buffer for the verifier.
+ * The buffer is a slot of clawos_scratch (common.bpf.h), whose path member
+ * makes it at least 2 * CLAWOS_PATH_HALF bytes, but only the first half holds
+ * the name: offsets are masked with (CLAWOS_PATH_HALF - 1) and lengths with
+ * 255, so a read that starts near the end of the half stays provably inside
+ * the buffer for the verifier.
  */
 #ifndef CLAWOS_PATH_BPF_H
 #define CLAWOS_PATH_BPF_H

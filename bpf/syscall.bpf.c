@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Every syscall of every task passes here, so this is the hottest program:
  * one array lookup and a few stores per syscall, no ring-buffer traffic.
@@ -60,7 +60,7 @@ static __always_inline void rate_report(const struct clawos_rate_slot *s, __u32 
 static __always_inline void rate_count(const struct clawos_config *cfg, __u32 tgid, __u32 nr)
 {
 	struct clawos_rate_slot *s = bpf_map_lookup_elem(&clawos_rate, &tgid);
-	__u64 window = bpf_ktime_get_ns() / 1000000000ULL;
+	__u64 window = bpf_ktime_get_ns() / NSEC_PER_SEC;
 
 	if (!s) {
 		struct clawos_rate_slot fresh = {.tgid = tgid, .window = window};

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Attempts to blind the agent, raised as tamper anomalies by the kernel:
  * bpf() by another process (loading programs, touching maps, detaching
@@ -56,7 +56,7 @@ static __always_inline struct clawos_config *tamper_cfg(__u32 rule)
 	if (!cfg || !cfg->agent_tgid || tgid == cfg->agent_tgid || tgid == 1)
 		return NULL;
 	last = bpf_map_lookup_elem(&clawos_tamper_rl, &key);
-	if (last && now - *last < 1000000000ULL)
+	if (last && now - *last < NSEC_PER_SEC)
 		return NULL;
 	bpf_map_update_elem(&clawos_tamper_rl, &key, &now, BPF_ANY);
 	return cfg;
@@ -123,6 +123,12 @@ int clawos_tp_ptrace(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* arch/x86/include/uapi/asm/signal.h: vmlinux.h carries no macros */
+#define SIGINT 2
+#define SIGKILL 9
+#define SIGTERM 15
+#define SIGSTOP 19
+
 /* tp_btf: the target task itself, so a signal to any of the agent's
  * threads (tgkill, a tid) counts as one to the agent. */
 SEC("tp_btf/signal_generate")
@@ -133,9 +139,9 @@ int BPF_PROG(clawos_tp_signal, int sig, struct kernel_siginfo *info, struct task
 
 	if (!cfg || !cfg->agent_tgid || (__u32)task->tgid != cfg->agent_tgid)
 		return 0;
-	if (sig != 9 && sig != 19 && sig != 15 && sig != 2) /* KILL STOP TERM INT */
+	if (sig != SIGKILL && sig != SIGSTOP && sig != SIGTERM && sig != SIGINT)
 		return 0;
-	if (sig == 9 && (bpf_get_current_pid_tgid() >> 32) != cfg->agent_tgid) {
+	if (sig == SIGKILL && (bpf_get_current_pid_tgid() >> 32) != cfg->agent_tgid) {
 		__u32 zero = 0;
 		struct clawos_kill_record *k = bpf_map_lookup_elem(&clawos_killlog, &zero);
 
@@ -150,7 +156,7 @@ int BPF_PROG(clawos_tp_signal, int sig, struct kernel_siginfo *info, struct task
 	}
 	if (!tamper_cfg(TAMPER_SIGNAL))
 		return 0;
-	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, sig == 15 || sig == 2 ? CLAWOS_SEV_MEDIUM : CLAWOS_SEV_HIGH,
+	a = anomaly_begin(CLAWOS_ANOMALY_TAMPER, sig == SIGTERM || sig == SIGINT ? CLAWOS_SEV_MEDIUM : CLAWOS_SEV_HIGH,
 			  "signal_agent");
 	if (!a)
 		return 0;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * Process trees: fork and exit records for the user-space process table, and
  * the clawos_tracked map that follows an AI agent (a target) and every
@@ -70,7 +70,7 @@ static __noinline void track_full_report(__u32 which, __u32 child, __u32 root)
 	__u32 zero = 0;
 
 	last = bpf_map_lookup_elem(&clawos_track_rl, &zero);
-	if (!last || now - *last < 1000000000ULL)
+	if (!last || now - *last < NSEC_PER_SEC)
 		return;
 	*last = now;
 	a = anomaly_begin(CLAWOS_ANOMALY_EVASION, CLAWOS_SEV_HIGH, "tracked_map_full");

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /*
  * io_uring requests pass no system-call tracepoint: the ring is read by the
  * kernel (or by its SQPOLL thread, a thread of the same process) and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Prints 'N passed, N failed, N skipped' from meson's testlog.json."""
 import json
 import sys

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Loads a BPF object, attaches every program in it (libbpf auto-attach by
  * section name), prints "attached N" and holds the links until SIGTERM or

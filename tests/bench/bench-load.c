@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The benchmark workloads, one per subcommand; built by run-bench with
  * cc -O2 and run pinned to one CPU.  Every loop measures itself with

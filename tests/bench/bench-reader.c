@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The socket reader of the benchmarks: connects to the agent's socket,
  * reads NDJSON lines and counts them, as a log shipper would consume them.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * B9: what the Sigma rules cost per record.  A capture of the agent's own
  * records (NDJSON) is turned back into the kernel records it came from and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
 /* The floor of B1: the cheapest program that can sit on the openat
  * tracepoint.  Whatever a real agent adds on top of this is its own cost. */
 #include <linux/bpf.h>

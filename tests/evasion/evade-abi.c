@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Ways around the system-call tracepoints, done for real by an ordinary
  * process, for tests/evasion/test-evasion-abi.py.  Static, no liburing, no

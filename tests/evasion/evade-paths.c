@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * evade-paths: opens a file by one of the spellings a process would use to
  * hide that it reads a protected file (issue 15), from an ordinary process.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds a libFuzzer harness with clang (-fsanitize=fuzzer,address,undefined)
 # from the project's sources and runs it for a bounded time on a copy of its
 # seed corpus.  Fails on any crash, leak or timeout (libFuzzer's exit status).
@@ -18,7 +19,7 @@ writers=("$root"/agent/event-json.c "$root"/agent/event-json-kinds.c "$root"/age
 
 case $harness in
 config)
-	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/detect.c
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/utf8.c "$root"/agent/detect.c
 		"$root"/agent/record-format.c "$root"/agent/kernel-plan.c "$root"/agent/log.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
@@ -53,10 +54,12 @@ rules | match)
 	;;
 esac
 
+# names.c's errno table, generated as agent/meson.build does
+"$root"/agent/gen-errno-names.sh clang >"$work/errno-table.h"
 # shellcheck disable=SC2086
 clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -DCLAWOS_VERSION='"fuzz"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$root" -I"$root/agent" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
+	-I"$root" -I"$root/agent" -I"$work" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
 	-o "$work/fuzz-$harness"
 cp -r "$root/tests/fuzz/corpus-$harness" "$work/corpus"
 cd "$work"

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Every BPF program of the clawos object loads on its own (one skeleton per
  * program, autoload for that program only), as TAP.  BPF-LSM programs may be

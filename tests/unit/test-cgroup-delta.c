@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cgroup-delta.c: per-cgroup traffic between collections (issue 16). */
 #include <errno.h>
 #include <setjmp.h>

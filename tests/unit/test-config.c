@@ -750,7 +750,7 @@ static void write_file(const char *name, const char *text, size_t len, mode_t mo
 	close(fd);
 }
 
-static int load(const char *path, struct clawos_config_error *err, char hex[65])
+static int load(const char *path, struct clawos_config_error *err, char hex[SHA256_HEX_SIZE])
 {
 	struct clawos_settings s;
 	int r;
@@ -767,7 +767,7 @@ static void test_load_file(void **state)
 	static const char text[] = OUT "max_clients = 7\n";
 	struct clawos_config_error err;
 	struct clawos_settings s;
-	char path[256], link[256], hex[65], expect[65];
+	char path[256], link[256], hex[SHA256_HEX_SIZE], expect[SHA256_HEX_SIZE];
 
 	(void)state;
 	write_file("good.conf", text, strlen(text), 0644, path, sizeof(path));

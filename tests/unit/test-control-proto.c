@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* control-proto.c and passwd.c: the control socket's lines, /etc/passwd lines. */
 #include <errno.h>
 #include <setjmp.h>

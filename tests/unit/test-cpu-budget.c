@@ -8,8 +8,9 @@
 #include <cmocka.h>
 
 #include "agent/cpu-budget.h"
+#include "agent/time-util.h"
 
-#define MS 1000000ULL
+#define MS NSEC_PER_MSEC
 
 static void test_share(void **state)
 {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* detect.c: rules, de-duplication and texts, on hand-made records. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,8 +12,9 @@
 #include <cmocka.h>
 
 #include "agent/detect.h"
+#include "agent/time-util.h"
 
-#define SEC 1000000000ULL
+#define SEC NSEC_PER_SEC
 
 static void hdr_init(struct clawos_event_hdr *h, uint8_t type, uint16_t size, uint32_t pid, const char *comm)
 {

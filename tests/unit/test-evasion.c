@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * agent/evasion.c: the i386 system-call and io_uring opcode names, and the
  * text of evasion anomalies as the kernel leaves them (raw socket address

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the settings put in the kernel's maps and CONFIG (agent/kernel-plan.c). */
 #include <errno.h>
 #include <setjmp.h>

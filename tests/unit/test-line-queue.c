@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* line-queue.c: whole lines or nothing, bounded, drained in batches. */
 #include <errno.h>
 #include <fcntl.h>

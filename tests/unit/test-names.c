@@ -20,10 +20,9 @@
 
 #include <cmocka.h>
 
+#include "agent/macro.h"
 #include "agent/names.h"
 #include "bpf/clawos-abi.h"
-
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 static void test_syscall_spot_checks(void **state)
 {

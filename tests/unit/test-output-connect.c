@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * output-connect.c and lq_flush() against a real listening Unix socket (the
  * shipper) in a private directory, driven by sd-event one iteration at a

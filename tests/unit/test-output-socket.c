@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * output-socket.c against real client sockets, driven by sd-event one
  * iteration at a time: what one iteration does is counted, never timed.

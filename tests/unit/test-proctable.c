@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proctable.c: lifecycle, inheritance of the target session, ancestry, bounds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "agent/proctable.h"
+#include "agent/time-util.h"
 
 static void test_fork_exec_ancestry(void **state)
 {
@@ -208,7 +209,7 @@ static void record_hdr(struct clawos_event_hdr *h, uint32_t pid, uint32_t ppid, 
 static void test_lost_records_reused_pid(void **state)
 {
 	char root[] = "/tmp/test-proctable.XXXXXX";
-	uint64_t tick = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+	uint64_t tick = NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK);
 	struct clawos_event_hdr h;
 	struct proctable t;
 	struct proc_entry *e;
@@ -270,7 +271,7 @@ static void test_parse_stat(void **state)
 			 0);
 	assert_string_equal(st.comm, "a) b) c");
 	assert_int_equal(st.ppid, 7);
-	assert_int_equal(st.start_ns, 12345ULL * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK)));
+	assert_int_equal(st.start_ns, 12345ULL * (NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK)));
 	assert_int_equal(proctable_parse_stat("42 (x) R", &st), -EINVAL);
 	assert_int_equal(proctable_parse_stat("42 x) (y R 1", &st), -EINVAL);
 	assert_int_equal(proctable_parse_stat("42 (x) R 1", &st), 0); /* no start time: unknown */

@@ -9,8 +9,9 @@
 #include <cmocka.h>
 
 #include "agent/rate-window.h"
+#include "agent/time-util.h"
 
-#define S 1000000000ULL
+#define S NSEC_PER_SEC
 
 static void test_first_minute(void **state)
 {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Records -> Sigma fields: what each category reads from a kernel record,
  * which records no rule sees, and that a record and its JSON give the same

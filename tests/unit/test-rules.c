@@ -1,9 +1,10 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The Sigma engine with rules of our own: every modifier and condition form
  * the specification has, the odd values SigmaHQ's Linux rules use, and the
  * diagnostics of rules that cannot load (file, line, why).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -608,7 +609,7 @@ static void test_names(void **state)
 	for (int s = 0; s < _RULES_STATUS_MAX; s++)
 		assert_non_null(rules_status_name(s));
 	assert_null(rules_category_name(_RULES_CAT_MAX));
-	assert_int_equal(rules_field_from_name("Nope"), -1);
+	assert_int_equal(rules_field_from_name("Nope"), -EINVAL);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* socket-request.c: the format request of an event socket client, and how
  * `clawos-ebpf events` tells the formats and error lines apart. */
 #include <errno.h>

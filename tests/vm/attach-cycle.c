@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The moment the agent's hooks go live, repeated: loads the agent's own BPF object once,
  * with the programs the agent would choose here (BPF-LSM where it loads, tracepoints, and

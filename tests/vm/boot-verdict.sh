@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the vm tests: runs the caller's boot() function, then prints the verdict and
 # exits: 0 pass, 77 skip, 1 fail.  No second boot: a guest that died or hung is a failure
 # to look at (vm-run printed its console, and for a hang every vCPU's registers and stack).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Inside the guest (test-vm-evasion.sh): the evasion suite's path tricks against
 # the agent on BPF-LSM, in mode 1 (alert) and mode 2 (deny), with file_open's path
 # from bpf_d_path where the kernel allows it and from the dentry walk (forced with

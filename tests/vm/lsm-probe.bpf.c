@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Smallest proof that BPF-LSM works in the guest: count file_open calls of one process on
  * files of one name.  Built against the committed vmlinux.h (from a 6.18 kernel); the one

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Loader for lsm-probe.bpf.o, run as root in the guest:
  *   lsm-probe OBJECT FILE

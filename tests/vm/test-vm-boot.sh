@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A guest boots Debian's kernel with BPF-LSM enabled, and an lsm/file_open program loads,
 # attaches and counts opens there.  Exit 0 pass, 1 fail, 77 skip (with the reason).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The evasion suite's ABI test (tests/evasion/test-evasion-abi.py) on BPF-LSM, in a guest
 # booting Debian's kernel (direct mode, one boot): int $0x80, io_uring (opens seen as
 # file_open where the kernel has no io_uring tracepoint), loader variables and ptrace

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The evasion suite's path tricks (tests/evasion) on BPF-LSM, in a guest booting
 # Debian's kernel (direct mode, one boot): every spelling raises file_violation in
 # mode 1 and is denied with EPERM in mode 2, with file_open's path from bpf_d_path and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The agent on BPF-LSM, in a guest booting Debian's kernel (direct mode, one boot):
 # --probe, the root suite's workload seen by an LSM agent and a --no-lsm agent side by
 # side (records and their equivalence), file_access_violation_mode 2 (EPERM) and 1, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The systemctl journey in a guest that boots systemd as PID 1 (one boot): the agent is
 # installed as a user would, then started, queried, reloaded, killed, frozen and stopped
 # through systemctl; the checks run in guest-service.py as the guest's test unit.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Start, reload and stop (or SIGKILL) the agent on BPF-LSM with enforcement, ROUNDS times,
 # while a workload opens, execs and connects on both CPUs of the guest (direct mode, one
 # boot).  A soft lockup, hung task or RCU stall panics the guest with every CPU's stack on

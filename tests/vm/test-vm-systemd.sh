@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A guest boots systemd as PID 1 on an overlay of the host's root; the boot settles and the
 # journal records what is logged.  Exit 0 pass, 1 fail, 77 skip (with the reason).
 set -u
