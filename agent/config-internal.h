@@ -4,7 +4,8 @@
 /*
  * Internals of the configuration module, shared by config.c (table, inih
  * glue, file loading), config-scan.c (line checks done before inih sees the
- * text), config-parsers.c (value types) and config-output.c (printing).
+ * text), config-parsers.c (value types) and config-view.c (the settings as
+ * INI or JSON, and the restart-only keys compared and kept).
  */
 
 #include <ini.h>

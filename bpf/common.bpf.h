@@ -22,7 +22,7 @@
 
 #define AT_FDCWD_VALUE -100
 
-/* bpf_ktime_get_ns() units (agent/time-util.h has the user-space set) */
+/* bpf_ktime_get_ns() units (agent/util/time-util.h has the user-space set) */
 #define NSEC_PER_SEC 1000000000ULL
 
 /* The one ring buffer; user space sets its size before load. */

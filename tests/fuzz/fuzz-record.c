@@ -19,7 +19,7 @@
 
 #include "agent/decode.h"
 #include "agent/event-json.h"
-#include "agent/json-writer.h"
+#include "agent/util/json-writer.h"
 #include "agent/record-format.h"
 
 static struct json_writer writers[_RECORD_FORMAT_MAX];

@@ -12,15 +12,15 @@ trap 'rm -rf "$work"' EXIT
 
 # the record writers, every format (one list: a harness that links them
 # must not miss a file another one gained)
-writers=("$root"/agent/event-json.c "$root"/agent/event-json-kinds.c "$root"/agent/json-writer.c
-	"$root"/agent/utf8.c "$root"/agent/names.c "$root"/agent/record-format.c "$root"/agent/event-siem.c
+writers=("$root"/agent/event-json.c "$root"/agent/event-json-kinds.c "$root"/agent/util/json-writer.c
+	"$root"/agent/util/utf8.c "$root"/agent/util/names.c "$root"/agent/record-format.c "$root"/agent/event-siem.c
 	"$root"/agent/event-ecs.c "$root"/agent/event-ecs-kinds.c "$root"/agent/event-ocsf.c
 	"$root"/agent/event-ocsf-kinds.c "$root"/agent/event-agent-siem.c "$root"/agent/evasion.c)
 
 case $harness in
 config)
-	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/sha256.c "$root"/agent/utf8.c "$root"/agent/detect.c
-		"$root"/agent/record-format.c "$root"/agent/kernel-plan.c "$root"/agent/log.c)
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/util/sha256.c "$root"/agent/util/utf8.c "$root"/agent/detect.c
+		"$root"/agent/record-format.c "$root"/agent/kernel-plan.c "$root"/agent/util/log.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
 record)
@@ -55,11 +55,11 @@ rules | match)
 esac
 
 # names.c's errno table, generated as agent/meson.build does
-"$root"/agent/gen-errno-names.sh clang >"$work/errno-table.h"
+"$root"/agent/util/gen-errno-names.sh clang >"$work/errno-table.h"
 # shellcheck disable=SC2086
 clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -DCLAWOS_VERSION='"fuzz"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$root" -I"$root/agent" -I"$work" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
+	-I"$root" -I"$root/agent" -I"$root/agent/util" -I"$work" "$root/tests/fuzz/fuzz-$harness.c" "${srcs[@]}" $libs \
 	-o "$work/fuzz-$harness"
 cp -r "$root/tests/fuzz/corpus-$harness" "$work/corpus"
 cd "$work"

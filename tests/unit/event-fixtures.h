@@ -16,7 +16,7 @@
 #include <arpa/inet.h>
 
 #include "agent/event-json.h"
-#include "agent/macro.h"
+#include "agent/util/macro.h"
 
 /* hdr.ts_ns + offset = 2026-01-02T03:04:05.123456789Z */
 #define FIXTURE_BOOT_NS 1000000000000ULL

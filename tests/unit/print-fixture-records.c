@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 
-#include "agent/json-writer.h"
+#include "agent/util/json-writer.h"
 #include "event-fixtures.h"
 
 int main(void)

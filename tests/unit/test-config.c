@@ -16,7 +16,7 @@
 
 #include "agent/config-internal.h"
 #include "agent/config.h"
-#include "agent/sha256.h"
+#include "agent/util/sha256.h"
 
 #ifndef CLAWOS_SOURCE_ROOT
 #define CLAWOS_SOURCE_ROOT "."

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "agent/cpu-budget.h"
-#include "agent/time-util.h"
+#include "agent/util/time-util.h"
 
 #define MS NSEC_PER_MSEC
 

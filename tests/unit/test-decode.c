@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "agent/decode.h"
-#include "agent/macro.h"
+#include "agent/util/macro.h"
 
 static const struct {
 	unsigned type;

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "agent/detect.h"
-#include "agent/time-util.h"
+#include "agent/util/time-util.h"
 
 #define SEC NSEC_PER_SEC
 

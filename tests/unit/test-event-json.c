@@ -21,9 +21,9 @@
 #include <json-c/json.h>
 
 #include "agent/event-json.h"
-#include "agent/macro.h"
-#include "agent/names.h"
-#include "agent/utf8.h"
+#include "agent/util/macro.h"
+#include "agent/util/names.h"
+#include "agent/util/utf8.h"
 #include "event-fixtures.h"
 
 #ifndef CLAWOS_SOURCE_ROOT
@@ -32,7 +32,7 @@
 
 /* ---- checks on any encoded line ---- */
 
-/* Independent of agent/utf8.c: strict UTF-8 (no overlong, no surrogate). */
+/* Independent of agent/util/utf8.c: strict UTF-8 (no overlong, no surrogate). */
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {

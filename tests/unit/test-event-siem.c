@@ -56,7 +56,7 @@ static char *read_file(const char *path)
 	return buf;
 }
 
-/* Strict UTF-8 (no overlong, no surrogate), independent of agent/utf8.c. */
+/* Strict UTF-8 (no overlong, no surrogate), independent of agent/util/utf8.c. */
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {

@@ -23,7 +23,7 @@
 #include <json-c/json.h>
 
 #include "agent/hook-plan.h"
-#include "agent/names.h"
+#include "agent/util/names.h"
 #include "agent/probe.h"
 
 #ifndef CLAWOS_SOURCE_ROOT

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "agent/json-writer.h"
-#include "agent/utf8.h"
+#include "agent/util/json-writer.h"
+#include "agent/util/utf8.h"
 
 #define JSONC_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "agent/line-queue.h"
+#include "agent/util/line-queue.h"
 
 static void test_bound_and_counts(void **state)
 {

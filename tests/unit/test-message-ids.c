@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "agent/macro.h"
+#include "agent/util/macro.h"
 #include "agent/message-ids.h"
 
 #define ID_LEN 32

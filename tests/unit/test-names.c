@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "agent/macro.h"
-#include "agent/names.h"
+#include "agent/util/macro.h"
+#include "agent/util/names.h"
 #include "bpf/clawos-abi.h"
 
 static void test_syscall_spot_checks(void **state)

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "agent/line-queue.h"
+#include "agent/util/line-queue.h"
 #include "agent/output.h"
 
 /* write() of this executable: a pass-through, unless a test arms a fault

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "agent/proctable.h"
-#include "agent/time-util.h"
+#include "agent/util/time-util.h"
 
 static void test_fork_exec_ancestry(void **state)
 {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "agent/rate-window.h"
-#include "agent/time-util.h"
+#include "agent/util/time-util.h"
 
 #define S NSEC_PER_SEC
 

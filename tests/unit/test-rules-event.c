@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "agent/event-json.h"
-#include "agent/macro.h"
+#include "agent/util/macro.h"
 #include "agent/rules-event.h"
 
 static const struct event_context ctx = {.host = "h", .exe = "/usr/bin/python3", .user = "root"};

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "agent/sha256.h"
+#include "agent/util/sha256.h"
 
 /* FIPS 180-4 examples (NIST CSRC "Examples with Intermediate Values"). */
 static void test_vectors(void **state)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Every value of each enum that has a name table (DEFINE_STRING_TABLE_LOOKUP
- * in agent/macro.h) has a name, and the name leads back to the value; values
+ * in agent/util/macro.h) has a name, and the name leads back to the value; values
  * past the end get the table's fallback, which names no value.
  */
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include "agent/event-json-internal.h"
 #include "agent/event-json.h"
 #include "agent/hook-plan.h"
-#include "agent/names.h"
+#include "agent/util/names.h"
 #include "agent/output-format.h"
 #include "agent/probe.h"
 #include "agent/record-format.h"

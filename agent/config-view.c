@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the rest of the agent reads out of the settings. */
+/* Views of the settings: printed as INI or JSON (--check-config), and
+ * compared for the restart-only keys on reload. */
 
 #include <errno.h>
 #include <json-c/json.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Generated, do not edit: regenerate with
- *   agent/gen-syscall-names.sh i386 /usr/include/x86_64-linux-gnu/asm/unistd_32.h >agent/syscall-table-i386.h
+ *   agent/util/gen-syscall-names.sh i386 /usr/include/x86_64-linux-gnu/asm/unistd_32.h >agent/util/syscall-table-i386.h
  * Entries marked with a kernel version are missing from that header and
  * come from the list in the script (arch/x86/entry/syscalls/syscall_32.tbl).
  * Included only by evasion.c.

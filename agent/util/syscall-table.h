@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Generated, do not edit: regenerate with
- *   agent/gen-syscall-names.sh x86_64 /usr/include/x86_64-linux-gnu/asm/unistd_64.h >agent/syscall-table.h
+ *   agent/util/gen-syscall-names.sh x86_64 /usr/include/x86_64-linux-gnu/asm/unistd_64.h >agent/util/syscall-table.h
  * Entries marked with a kernel version are missing from that header and
  * come from the list in the script (arch/x86/entry/syscalls/syscall_64.tbl).
  * Included only by names.c.

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Writes a syscall number -> name table from the kernel UAPI header: for
-# x86_64 agent/syscall-table.h (names.c), for i386 agent/syscall-table-i386.h
+# x86_64 agent/util/syscall-table.h (names.c), for i386 agent/util/syscall-table-i386.h
 # (int $0x80 and 32-bit programs, evasion.c).  The output is committed; the
 # build never runs this.
 #
-#   agent/gen-syscall-names.sh [x86_64 [HEADER]] >agent/syscall-table.h
-#   agent/gen-syscall-names.sh i386 [HEADER] >agent/syscall-table-i386.h
+#   agent/util/gen-syscall-names.sh [x86_64 [HEADER]] >agent/util/syscall-table.h
+#   agent/util/gen-syscall-names.sh i386 [HEADER] >agent/util/syscall-table-i386.h
 #
 # Debian 12's linux-libc-dev stops at 450 (set_mempolicy_home_node), but the
 # agent runs on newer kernels, so the syscalls added since are listed below
@@ -61,7 +61,7 @@ extra=$(if [ "$abi" = x86_64 ]; then printf '335 uretprobe 6.11\n336 uprobe 6.17
 		print "/* SPDX-License-Identifier: LGPL-2.1-or-later */"
 		print "/*"
 		print " * Generated, do not edit: regenerate with"
-		print " *   agent/gen-syscall-names.sh " abi " " header " >agent/" out
+		print " *   agent/util/gen-syscall-names.sh " abi " " header " >agent/util/" out
 		print " * Entries marked with a kernel version are missing from that header and"
 		print " * come from the list in the script (arch/x86/entry/syscalls/syscall_" bits ".tbl)."
 		print " * Included only by " user "."
