@@ -117,24 +117,8 @@ int BPF_PROG(LSM_FOPEN, struct file *file)
 	if (!e)
 		return 0;
 	hdr_fill(&e->hdr, CLAWOS_EV_FILE, sizeof(*e), true);
-	e->ret = 0;
-	e->dirfd = AT_FDCWD_VALUE;
-	e->flags = BPF_CORE_READ(file, f_flags);
-	e->mode = 0;
-	e->op = CLAWOS_FILE_OP_FILE_OPEN;
-	e->path_flags = CLAWOS_PATH_F_NO_RESULT;
-	e->verdict = CLAWOS_VERDICT_ALLOW;
-	e->reserved = 0;
-	e->path_len = 0;
-	e->path[0] = '\0';
-	e->ino = 0;
-	e->dev = 0;
-	e->xflags = 0;
-	e->reserved1 = 0;
-	e->root_len = 0;
-	e->requested_len = 0;
-	e->reserved2[0] = e->reserved2[1] = e->reserved2[2] = 0;
-	e->root[0] = '\0';
+	file_record_init(e, AT_FDCWD_VALUE, BPF_CORE_READ(file, f_flags), 0, CLAWOS_FILE_OP_FILE_OPEN, CLAWOS_MECH_LSM,
+			 CLAWOS_PATH_F_NO_RESULT, 0);
 	ret = lsm_verdict(cfg, e, lsm_set_path(e, file));
 	if (wanted && filter_path(cfg, e))
 		wanted = false; /* the path filters hold on this path too */

@@ -157,25 +157,7 @@ static __always_inline void file_begin(int dirfd, const char *upath, __u32 flags
 	wanted = cfg->enable_file_monitoring && !skip_current_comm(cfg, true, true, e->hdr.comm);
 	if (!wanted && !(cfg->flags & CLAWOS_CFG_PROTECT))
 		return;
-	e->ret = 0;
-	e->dirfd = dirfd;
-	e->flags = flags;
-	e->mode = mode;
-	e->op = op;
-	e->mechanism = CLAWOS_MECH_TRACEPOINT;
-	e->path_flags = pflags;
-	e->verdict = CLAWOS_VERDICT_ALLOW;
-	e->reserved = 0;
-	e->path_len = 0;
-	e->path[0] = '\0';
-	e->ino = 0;
-	e->dev = 0;
-	e->xflags = wanted ? CLAWOS_FILE_X_WANTED : 0;
-	e->reserved1 = 0;
-	e->root_len = 0;
-	e->requested_len = 0;
-	e->reserved2[0] = e->reserved2[1] = e->reserved2[2] = 0;
-	e->root[0] = '\0';
+	file_record_init(e, dirfd, flags, mode, op, CLAWOS_MECH_TRACEPOINT, pflags, wanted ? CLAWOS_FILE_X_WANTED : 0);
 	n = bpf_probe_read_user_str(e->requested, sizeof(e->requested), upath);
 	if (n <= 0) {
 		/* not resident yet (BPF cannot fault a page in): sys_exit reads

@@ -444,6 +444,32 @@ static __always_inline bool file_protect(const struct clawos_config *cfg, struct
 	return protect_check(cfg, e);
 }
 
+/* The body of a new file record (the header is the caller's): nothing
+ * resolved, nothing requested yet, allowed. */
+static __always_inline void file_record_init(struct clawos_file_event *e, int dirfd, __u32 flags, __u16 mode, __u8 op,
+					     __u8 mechanism, __u8 path_flags, __u8 xflags)
+{
+	e->ret = 0;
+	e->dirfd = dirfd;
+	e->flags = flags;
+	e->mode = mode;
+	e->op = op;
+	e->mechanism = mechanism;
+	e->path_flags = path_flags;
+	e->verdict = CLAWOS_VERDICT_ALLOW;
+	e->reserved = 0;
+	e->path_len = 0;
+	e->path[0] = '\0';
+	e->ino = 0;
+	e->dev = 0;
+	e->xflags = xflags;
+	e->reserved1 = 0;
+	e->root_len = 0;
+	e->requested_len = 0;
+	e->reserved2[0] = e->reserved2[1] = e->reserved2[2] = 0;
+	e->root[0] = '\0';
+}
+
 static __always_inline void open_requested_len(struct clawos_file_event *e, long n)
 {
 	e->requested_len = n;
