@@ -74,8 +74,11 @@ static struct bpf_program *loader_find_prog(struct clawos *skel, const char *nam
 }
 
 /* Autoload exactly the programs of each hook's chosen mechanism; create
- * only the parking map those programs use. */
-static void loader_set_autoload(struct clawos *skel, const struct hook_plan *plan, const struct probe_result *pr)
+ * only the parking map those programs use.  The names come from
+ * hook_defs[] (a pure table the unit tests replay): a name the object does
+ * not have is a bug of ours and fails the load, never a hook left silently
+ * unattached. */
+static int loader_set_autoload(struct clawos *skel, const struct hook_plan *plan, const struct probe_result *pr)
 {
 	struct bpf_program *p;
 
@@ -91,8 +94,10 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 
 			snprintf(walk, sizeof(walk), "%s_w%s", d->lsm_prog, pr->task_storage ? "" : "h");
 			p = bpf_object__find_program_by_name(skel->obj, st->lsm_walk ? walk : d->lsm_prog);
-			if (p)
-				bpf_program__set_autoload(p, true);
+			if (!p)
+				return log_error_errno(-ENOENT, "BUG: no BPF program %s in the object",
+						       st->lsm_walk ? walk : d->lsm_prog);
+			bpf_program__set_autoload(p, true);
 			continue;
 		}
 		if (st->state == HOOK_MISSING)
@@ -100,7 +105,8 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 		for (int i = 0; i < HOOK_MAX_PROGS && d->fallback_progs[i]; i++) {
 			p = loader_find_prog(skel, d->fallback_progs[i], pr);
 			if (!p)
-				continue;
+				return log_error_errno(-ENOENT, "BUG: no BPF program %s in the object",
+						       d->fallback_progs[i]);
 			if ((bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT ||
 			     bpf_program__type(p) == BPF_PROG_TYPE_TRACING) &&
 			    !tracepoint_available(pr, bpf_program__section_name(p)))
@@ -108,6 +114,7 @@ static void loader_set_autoload(struct clawos *skel, const struct hook_plan *pla
 			bpf_program__set_autoload(p, true);
 		}
 	}
+	return 0;
 }
 
 #define KILLLOG_DIR "/sys/fs/bpf"
@@ -174,7 +181,9 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 		if (r < 0)
 			return log_error_errno(r, "Failed to size the tracked-process map to %u: %m", tracked_max);
 	}
-	loader_set_autoload(l->skel, plan, pr);
+	r = loader_set_autoload(l->skel, plan, pr);
+	if (r < 0)
+		return r;
 	loader_reuse_killlog(l);
 	r = clawos__load(l->skel);
 	if (r < 0)
