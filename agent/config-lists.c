@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "config-internal.h"
-#include "detect.h"
+#include "cidr.h"
 
 typedef int (*item_check_fn)(const struct config_key *k, const char *item, char *msg, size_t size);
 
@@ -544,7 +544,7 @@ static void format_port(const void *value, char *buf, size_t size)
 
 static int parse_cidr(const char *item, void *value, char *msg, size_t size)
 {
-	if (detect_parse_cidr(item, value) < 0) {
+	if (cidr_parse(item, value) < 0) {
 		snprintf(msg, size, "expected an IPv4 or IPv6 address or CIDR (192.0.2.0/24, 2001:db8::/32), got '%s'",
 			 item);
 		return -EINVAL;
@@ -553,12 +553,12 @@ static int parse_cidr(const char *item, void *value, char *msg, size_t size)
 }
 
 /* Back as an address of the family it was most likely written in (an
- * IPv4-mapped network is the IPv4 one: detect.c matches them alike), with
+ * IPv4-mapped network is the IPv4 one: cidr_contains matches them alike), with
  * "/bits" unless it is one address. */
 static void format_cidr(const void *value, char *buf, size_t size)
 {
 	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
-	const struct detect_cidr *c = value;
+	const struct cidr *c = value;
 	bool v4 = c->prefix >= 96 && memcmp(c->addr, v4mapped, sizeof(v4mapped)) == 0;
 	unsigned bits = v4 ? c->prefix - 96u : c->prefix;
 	char a[INET6_ADDRSTRLEN] = "";
@@ -571,5 +571,5 @@ static void format_cidr(const void *value, char *buf, size_t size)
 }
 
 VALUE_LIST_TYPE(uid_list, struct clawos_uid_list, parse_uid, format_uid, true);
-VALUE_LIST_TYPE(port_list, struct detect_port_list, parse_port, format_port, false);
-VALUE_LIST_TYPE(cidr_list, struct detect_cidr_list, parse_cidr, format_cidr, false);
+VALUE_LIST_TYPE(port_list, struct port_list, parse_port, format_port, false);
+VALUE_LIST_TYPE(cidr_list, struct cidr_list, parse_cidr, format_cidr, false);

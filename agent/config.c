@@ -52,9 +52,9 @@ const struct config_key config_keys[] = {
      CLAWOS_FILTER_EXE_LEN - 1, .reload_live = LIVE},
     {"anomaly", "network_distinct_threshold", &config_type_uint, FIELD(network_distinct_threshold), 0, 1000000,
      .reload_live = LIVE},
-    {"anomaly", "network_deny_ports", &config_type_port_list, FIELD(network_deny_ports), 0, DETECT_MAX_PORTS, 5,
+    {"anomaly", "network_deny_ports", &config_type_port_list, FIELD(network_deny_ports), 0, PORT_LIST_MAX, 5,
      .reload_live = LIVE},
-    {"anomaly", "network_deny_cidrs", &config_type_cidr_list, FIELD(network_deny_cidrs), 0, DETECT_MAX_CIDRS, 49,
+    {"anomaly", "network_deny_cidrs", &config_type_cidr_list, FIELD(network_deny_cidrs), 0, CIDR_LIST_MAX, 49,
      .reload_live = LIVE},
 
     {"target", "target_comm", &config_type_comm_list, FIELD(target_comm), 0, 32, CLAWOS_COMM_LEN - 1,

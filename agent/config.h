@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "bpf/clawos-abi.h"
-#include "detect.h"
+#include "cidr.h"
 #include "sha256.h"
 
 #define CLAWOS_DEFAULT_CONFIG_PATH SYSCONFDIR "/clawos-ebpf/clawos-ebpf.conf"
@@ -110,8 +110,8 @@ struct clawos_settings {
 	struct clawos_string_list protected_paths;     /* prefixes: file_violation */
 	struct clawos_string_list protected_allow_exe; /* binaries that may read them */
 	uint32_t network_distinct_threshold;	       /* distinct destinations per second, 0 = off */
-	struct detect_port_list network_deny_ports;    /* parsed at load: detect.h */
-	struct detect_cidr_list network_deny_cidrs;
+	struct port_list network_deny_ports;	       /* parsed at load: cidr.h */
+	struct cidr_list network_deny_cidrs;
 
 	/* [target] */
 	struct clawos_string_list target_comm;

@@ -268,15 +268,6 @@ static size_t detect_file(struct detect *d, const struct clawos_file_event *e, s
 	return n;
 }
 
-static bool cidr_match(const struct detect_cidr *c, const uint8_t addr[16])
-{
-	unsigned full = c->prefix / 8, rest = c->prefix % 8;
-
-	if (memcmp(c->addr, addr, full) != 0)
-		return false;
-	return rest == 0 || ((c->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
 /* Connects only: binds and listens are not attempts to reach out. */
 static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h, const uint8_t addr[16], uint16_t port,
 			     const char *text, uint64_t now_ns, struct clawos_anomaly_event *out, size_t max)
@@ -292,7 +283,7 @@ static size_t detect_connect(struct detect *d, const struct clawos_event_hdr *h,
 			out[n - 1].observed = port;
 		}
 	for (size_t i = 0; i < d->s.deny_cidrs.n && n < max; i++)
-		if (cidr_match(&d->s.deny_cidrs.items[i], addr)) {
+		if (cidr_contains(&d->s.deny_cidrs.items[i], addr)) {
 			anomaly_new(&out[n++], h, CLAWOS_ANOMALY_NETWORK_BURST, CLAWOS_SEV_HIGH, "deny_cidr");
 			snprintf(out[n - 1].subject, sizeof(out[n - 1].subject), "%s", text);
 			break;
@@ -367,38 +358,6 @@ size_t detect_record(struct detect *d, const struct clawos_event_hdr *h, uint64_
 	default:
 		return 0;
 	}
-}
-
-int detect_parse_cidr(const char *s, struct detect_cidr *out)
-{
-	char buf[64], *slash;
-	unsigned long bits;
-	struct in_addr a4;
-	char *end;
-	bool v4;
-
-	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
-		return -EINVAL;
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	memset(out, 0, sizeof(*out));
-	v4 = inet_pton(AF_INET, buf, &a4) == 1;
-	if (v4) {
-		out->addr[10] = out->addr[11] = 0xff;
-		memcpy(out->addr + 12, &a4, 4);
-	} else if (inet_pton(AF_INET6, buf, out->addr) != 1) {
-		return -EINVAL;
-	}
-	bits = v4 ? 32 : 128;
-	if (slash) {
-		errno = 0;
-		bits = strtoul(slash + 1, &end, 10);
-		if (errno || *end || end == slash + 1 || bits > (v4 ? 32u : 128u))
-			return -EINVAL;
-	}
-	out->prefix = (uint8_t)(v4 ? bits + 96 : bits);
-	return 0;
 }
 
 /* enum bpf_cmd of include/uapi/linux/bpf.h, in its order */

@@ -18,26 +18,7 @@
 #include <stdint.h>
 
 #include "bpf/clawos-abi.h"
-
-#define DETECT_MAX_PORTS 32
-#define DETECT_MAX_CIDRS 32
-
-struct detect_cidr {
-	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
-	uint8_t prefix;	  /* bits, of the 128-bit form */
-};
-
-/* The deny lists, as the configuration holds them ([anomaly]
- * network_deny_ports and network_deny_cidrs, parsed once at load). */
-struct detect_port_list {
-	size_t n;
-	uint16_t items[DETECT_MAX_PORTS];
-};
-
-struct detect_cidr_list {
-	size_t n;
-	struct detect_cidr items[DETECT_MAX_CIDRS];
-};
+#include "cidr.h"
 
 struct detect_settings {
 	uint32_t cooldown_s;
@@ -45,8 +26,8 @@ struct detect_settings {
 	bool enforce_available;	     /* BPF-LSM file_open in use */
 	uint32_t connect_threshold;  /* network_suspicious_threshold, 0 = off */
 	uint32_t distinct_threshold; /* distinct destinations per second, 0 = off */
-	struct detect_port_list deny_ports;
-	struct detect_cidr_list deny_cidrs;
+	struct port_list deny_ports;
+	struct cidr_list deny_cidrs;
 };
 
 struct detect;
@@ -75,9 +56,6 @@ size_t detect_flush(struct detect *d, uint64_t now_ns, struct clawos_anomaly_eve
 /* Human text of an anomaly into a->description (and a->subject where the
  * kernel left it empty). */
 void detect_describe(struct clawos_anomaly_event *a);
-
-/* "203.0.113.0/24", "2001:db8::/32", "10.1.2.3" -> cidr; 0 or -EINVAL. */
-int detect_parse_cidr(const char *s, struct detect_cidr *out);
 
 /* Room for every enum clawos_anomaly_kind value, for counts by kind. */
 #define DETECT_KINDS 8

@@ -18,7 +18,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "detect.h"
+#include "cidr.h"
 #include "rules-internal.h"
 
 enum vmod_kind {
@@ -258,13 +258,13 @@ static int number_test(const struct vmods *m, int field, const struct rules_scal
 static int cidr_test(int field, const struct rules_scalar *v, struct rtest *t, struct rules_diag *d)
 {
 	char buf[64];
-	struct detect_cidr c;
+	struct cidr c;
 
 	if (v->len >= sizeof(buf))
 		return rules_diag_set(d, RULES_ERROR, v->line, "cidr: not a network");
 	memcpy(buf, v->text, v->len);
 	buf[v->len] = '\0';
-	if (detect_parse_cidr(buf, &c) < 0)
+	if (cidr_parse(buf, &c) < 0)
 		return rules_diag_set(d, RULES_ERROR, v->line, "cidr: '%s' is not an IPv4 or IPv6 network", buf);
 	*t = (struct rtest){.kind = RT_CIDR, .field = field, .prefix = c.prefix};
 	memcpy(t->addr, c.addr, sizeof(t->addr));

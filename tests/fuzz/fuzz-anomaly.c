@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (detect_new(&det) < 0)
 			abort();
 		s.deny_ports.items[s.deny_ports.n++] = 4444;
-		detect_parse_cidr("203.0.113.0/24", &s.deny_cidrs.items[s.deny_cidrs.n++]);
+		cidr_parse("203.0.113.0/24", &s.deny_cidrs.items[s.deny_cidrs.n++]);
 		detect_configure(det, &s);
 	}
 	if (size < 2)

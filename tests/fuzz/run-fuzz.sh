@@ -19,7 +19,7 @@ writers=("$root"/agent/event-json.c "$root"/agent/event-json-kinds.c "$root"/age
 
 case $harness in
 config)
-	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/util/sha256.c "$root"/agent/util/utf8.c "$root"/agent/detect.c
+	srcs=("$root"/agent/config.c "$root"/agent/config-*.c "$root"/agent/util/sha256.c "$root"/agent/util/utf8.c "$root"/agent/util/cidr.c
 		"$root"/agent/record-format.c "$root"/agent/kernel-plan.c "$root"/agent/util/log.c)
 	libs=$(pkg-config --cflags --libs inih json-c)
 	;;
@@ -28,7 +28,7 @@ record)
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
 anomaly)
-	srcs=("$root"/agent/decode.c "$root"/agent/detect.c "${writers[@]}")
+	srcs=("$root"/agent/decode.c "$root"/agent/detect.c "$root"/agent/util/cidr.c "${writers[@]}")
 	libs=$(pkg-config --cflags --libs json-c)
 	;;
 control)
@@ -45,7 +45,7 @@ text)
 	;;
 rules | match)
 	srcs=("$root"/agent/rules-{yaml,value,pattern,cond,compile,program,eval,load,fields,event,anomaly,match}.c
-		"$root"/agent/detect.c "$root"/agent/proctable.c "$root"/agent/decode.c "${writers[@]}")
+		"$root"/agent/detect.c "$root"/agent/util/cidr.c "$root"/agent/proctable.c "$root"/agent/decode.c "${writers[@]}")
 	libs=$(pkg-config --cflags --libs json-c yaml-0.1 libhs libpcre2-8)
 	;;
 *)

@@ -39,8 +39,8 @@ static struct detect *new_detect(uint32_t mode, bool enforce)
 
 	assert_int_equal(detect_new(&d), 0);
 	s.deny_ports.items[s.deny_ports.n++] = 4444;
-	assert_int_equal(detect_parse_cidr("203.0.113.0/24", &s.deny_cidrs.items[s.deny_cidrs.n++]), 0);
-	assert_int_equal(detect_parse_cidr("2001:db8::/32", &s.deny_cidrs.items[s.deny_cidrs.n++]), 0);
+	assert_int_equal(cidr_parse("203.0.113.0/24", &s.deny_cidrs.items[s.deny_cidrs.n++]), 0);
+	assert_int_equal(cidr_parse("2001:db8::/32", &s.deny_cidrs.items[s.deny_cidrs.n++]), 0);
 	detect_configure(d, &s);
 	return d;
 }
@@ -294,20 +294,20 @@ static void test_flood_control(void **state)
 
 static void test_parse_cidr(void **state)
 {
-	struct detect_cidr c;
+	struct cidr c;
 
-	assert_int_equal(detect_parse_cidr("10.0.0.0/8", &c), 0);
+	assert_int_equal(cidr_parse("10.0.0.0/8", &c), 0);
 	assert_int_equal(c.prefix, 104);
-	assert_int_equal(detect_parse_cidr("192.0.2.7", &c), 0);
+	assert_int_equal(cidr_parse("192.0.2.7", &c), 0);
 	assert_int_equal(c.prefix, 128);
-	assert_int_equal(detect_parse_cidr("::1", &c), 0);
-	assert_int_equal(detect_parse_cidr("fe80::/10", &c), 0);
+	assert_int_equal(cidr_parse("::1", &c), 0);
+	assert_int_equal(cidr_parse("fe80::/10", &c), 0);
 	assert_int_equal(c.prefix, 10);
-	assert_int_equal(detect_parse_cidr("10.0.0.0/33", &c), -EINVAL);
-	assert_int_equal(detect_parse_cidr("10.0.0.0/", &c), -EINVAL);
-	assert_int_equal(detect_parse_cidr("10.0.0.0/8x", &c), -EINVAL);
-	assert_int_equal(detect_parse_cidr("example.com", &c), -EINVAL);
-	assert_int_equal(detect_parse_cidr("::/129", &c), -EINVAL);
+	assert_int_equal(cidr_parse("10.0.0.0/33", &c), -EINVAL);
+	assert_int_equal(cidr_parse("10.0.0.0/", &c), -EINVAL);
+	assert_int_equal(cidr_parse("10.0.0.0/8x", &c), -EINVAL);
+	assert_int_equal(cidr_parse("example.com", &c), -EINVAL);
+	assert_int_equal(cidr_parse("::/129", &c), -EINVAL);
 }
 
 int main(void)
