@@ -73,21 +73,6 @@ def cgroup2_root():
     return None
 
 
-def prog_ids_held_by(pid):
-    ids = set()
-    try:
-        fds = os.listdir("/proc/%d/fdinfo" % pid)
-    except OSError:
-        return ids
-    for fd in fds:
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                ids.update(int(l.split()[1]) for l in f if l.startswith("prog_id:"))
-        except (OSError, ValueError):
-            pass
-    return ids
-
-
 class Run:
     """One agent run with a given bounding set (None: full root)."""
 
@@ -158,7 +143,7 @@ class Run:
                     if p:
                         p.stdin.close()
                         p.wait(10)
-                self.held = prog_ids_held_by(proc.pid)
+                self.held = h.bpf_prog_ids_of(proc.pid)
                 proc.send_signal(signal.SIGTERM)
             self.exit = proc.wait(15)
         finally:

@@ -99,24 +99,6 @@ class NotifyReader:
         self.sock.close()
 
 
-def prog_ids_held_by(pid):
-    """BPF program ids referenced by the fds (programs, links) of one process."""
-    ids = set()
-    try:
-        fds = os.listdir("/proc/%d/fdinfo" % pid)
-    except OSError:
-        return ids
-    for fd in fds:
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                for line in f:
-                    if line.startswith("prog_id:"):
-                        ids.add(int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-    return ids
-
-
 def non_watchdog(msgs):
     return [m for m in msgs if set(m[2]) != {"WATCHDOG"}]
 
@@ -142,7 +124,7 @@ def main():
                 with open(stdout_path, "rb") as f:
                     at_ready["stdout"] = f.read()
                 at_ready["socket"] = os.path.exists(sock_path)
-                at_ready["progs"] = prog_ids_held_by(msg[1]) if msg[1] else set()
+                at_ready["progs"] = h.bpf_prog_ids_of(msg[1]) if msg[1] else set()
 
         reader.hooks.append(on_message)
         env = dict(os.environ, NOTIFY_SOCKET=reader.path, WATCHDOG_USEC=str(WATCHDOG_USEC))
@@ -201,7 +183,7 @@ def main():
                 h.check(not between, "nothing else between RELOADING=1 and READY=1 (%s)" % describe(between))
                 h.check(proc.poll() is None, "the agent keeps running after a reload with %s" % what)
 
-            held = prog_ids_held_by(proc.pid)
+            held = h.bpf_prog_ids_of(proc.pid)
             mark = len(reader.snapshot())
             proc.send_signal(signal.SIGTERM)
             try:
