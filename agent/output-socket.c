@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #include "log.h"
 #include "output.h"
 #include "time-util.h"
+
+/* How long a stop waits, in all, for the clients to read what they were sent. */
+#define OUTPUT_SOCKET_DRAIN_USEC (2 * USEC_PER_SEC)
 
 /* Connections taken per loop iteration: a flood of connects must leave the
  * ring buffer, the timers and the clients their turn. */
@@ -547,17 +551,40 @@ int output_socket_new(struct output_socket **ret, sd_event *ev, const struct out
 	return 0;
 }
 
+/* At stop, what a client's queue still holds, written while the client
+ * reads, until the deadline: one write that found its socket buffer full
+ * would close it in the middle of a line, and a shipper would get broken
+ * JSON for the last record (the shutdown record). */
+static void client_drain(struct output_socket *o, struct client *c, uint64_t deadline_us)
+{
+	while (lq_pending(&c->q) > 0) {
+		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+		uint64_t now;
+		size_t n = 0;
+		int r;
+
+		r = lq_flush(&c->q, c->fd, &n);
+		o->stats.queued_bytes -= n;
+		now = now_usec(CLOCK_MONOTONIC);
+		if (r < 0 || !lq_pending(&c->q) || now >= deadline_us)
+			return;
+		if (poll(&p, 1, (int)((deadline_us - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC)) <= 0 ||
+		    (p.revents & (POLLERR | POLLHUP)))
+			return;
+	}
+}
+
 struct output_socket *output_socket_free(struct output_socket *o)
 {
+	uint64_t deadline_us;
+
 	if (!o)
 		return NULL;
 	sd_event_source_disable_unref(o->stall_timer);
 	sd_event_source_disable_unref(o->accept_retry);
+	deadline_us = now_usec(CLOCK_MONOTONIC) + OUTPUT_SOCKET_DRAIN_USEC;
 	for (uint32_t i = o->stats.clients; o->clients && i-- > 0;) {
-		size_t n = 0;
-
-		lq_flush(&o->clients[i]->q, o->clients[i]->fd, &n);
-		o->stats.queued_bytes -= n;
+		client_drain(o, o->clients[i], deadline_us);
 		client_free(o->clients[i]);
 	}
 	sd_event_source_disable_unref(o->listen_io);
