@@ -42,28 +42,21 @@ def main():
         gen.go()
         gen.wait_done(30)
         time.sleep(1)  # the agent has read the ring: the records wait in the client's queue
-        data = bytearray()
+        got = {}
 
         def late_reader():
             time.sleep(LATE_S)
-            client.settimeout(10)
-            while True:
-                try:
-                    chunk = client.recv(1 << 16)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                data.extend(chunk)
+            got["data"], got["end"] = u.read_socket(client, 15)
 
         t = threading.Thread(target=late_reader, daemon=True)
         t.start()
         os.kill(agent.pid, signal.SIGTERM)
         agent.stop(timeout=15)
-        t.join(15)
-        lines = bytes(data).split(b"\n")
+        t.join(20)
+        data = got.get("data", b"")
+        lines = data.split(b"\n")
         h.log("%d bytes, %d lines read after the stop" % (len(data), len(lines) - 1))
-        h.check(data.endswith(b"\n"), "the stream ends at the end of a line (last bytes %r)" % bytes(data[-80:]))
+        h.check(data.endswith(b"\n"), "the stream ends at the end of a line (last bytes %r)" % data[-80:])
         bad = []
         for line in lines[:-1]:
             try:
