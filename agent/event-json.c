@@ -142,31 +142,39 @@ static void process_json_encode(struct json_writer *w, const struct clawos_event
  * and its member is a third of a record's encoding.  Compared in full
  * (the header's fields and the strings' contents, not their addresses), so
  * the bytes are exactly what process_json_encode would write. */
+/* A kept input string; strings longer than the encoder ever writes in
+ * full are not kept (the member is then encoded each time). */
+struct memo_str {
+	bool set; /* false: NULL */
+	char s[4097];
+};
+
 struct process_memo {
 	uint32_t pid, tid, ppid, uid, gid;
 	uint64_t cgroup_id;
 	char comm[CLAWOS_COMM_LEN];
-	char *user, *exe, *cgroup; /* copies; NULL for NULL */
-	struct json_writer text;   /* {"process":{...}} */
-	const char *member;	   /* "process":{...} in text */
+	struct memo_str user, exe, cgroup; /* copies, in place: no allocation per new process */
+	struct json_writer text;	   /* {"process":{...}} */
+	const char *member;		   /* "process":{...} in text */
 	size_t member_len;
 };
 
 static __thread struct process_memo memo;
 
-static bool memo_str_eq(const char *kept, const char *s)
+static bool memo_str_eq(const struct memo_str *kept, const char *s)
 {
-	return kept ? s && strcmp(kept, s) == 0 : !s;
+	return kept->set ? s && strcmp(kept->s, s) == 0 : !s;
 }
 
-static bool memo_str_set(char **kept, const char *s)
+static bool memo_str_set(struct memo_str *kept, const char *s)
 {
-	char *c = NULL;
+	size_t n = s ? strlen(s) : 0;
 
-	if (s && !(c = strdup(s)))
+	if (n >= sizeof(kept->s))
 		return false;
-	free(*kept);
-	*kept = c;
+	kept->set = s != NULL;
+	if (s)
+		memcpy(kept->s, s, n + 1);
 	return true;
 }
 
@@ -179,8 +187,8 @@ static void process_json(struct json_writer *w, const struct clawos_event_hdr *h
 
 	if (m->member && m->pid == h->pid && m->tid == h->tid && m->ppid == ppid && m->uid == h->uid &&
 	    m->gid == h->gid && m->cgroup_id == h->cgroup_id && memcmp(m->comm, h->comm, sizeof(m->comm)) == 0 &&
-	    memo_str_eq(m->user, ctx->user) && memo_str_eq(m->exe, ctx->exe) &&
-	    memo_str_eq(m->cgroup, ctx->cgroup_path)) {
+	    memo_str_eq(&m->user, ctx->user) && memo_str_eq(&m->exe, ctx->exe) &&
+	    memo_str_eq(&m->cgroup, ctx->cgroup_path)) {
 		jw_members(w, m->member, m->member_len);
 		return;
 	}
@@ -190,7 +198,7 @@ static void process_json(struct json_writer *w, const struct clawos_event_hdr *h
 	t = jw_finish(&m->text, &len);
 	if (!t || len < 2 || !memo_str_set(&m->user, ctx->user) || !memo_str_set(&m->exe, ctx->exe) ||
 	    !memo_str_set(&m->cgroup, ctx->cgroup_path)) {
-		process_json_encode(w, h, ctx); /* out of memory: not kept */
+		process_json_encode(w, h, ctx); /* out of memory, or a string too long to keep */
 		return;
 	}
 	m->pid = h->pid;
@@ -209,9 +217,6 @@ void event_json_forget(void)
 {
 	struct process_memo *m = &memo;
 
-	free(m->user);
-	free(m->exe);
-	free(m->cgroup);
 	jw_free(&m->text);
 	*m = (struct process_memo){};
 }
