@@ -13,6 +13,10 @@
  *   rate R SECONDS PATH  openat(PATH) of a missing file at R per second
  *   unique R SECONDS DIR openat(DIR/<n>) of missing, ever new names at R per second
  *
+ * The line also has cpu_ns, the process's own user+system CPU time
+ * (getrusage), so that run-bench can show what the producers cost next to
+ * the agent and the reader.
+ *
  * The process renames itself (comm) to clawbench-ld so that the reader can
  * tell the workload's records from everyone else's.
  */
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,11 +43,20 @@ static unsigned long long now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static unsigned long long tv_ns(struct timeval tv)
+{
+	return (unsigned long long)tv.tv_sec * 1000000000ULL + (unsigned long long)tv.tv_usec * 1000ULL;
+}
+
 static void report(const char *what, unsigned long n, unsigned long long t0, unsigned long errors)
 {
-	unsigned long long dt = now_ns() - t0;
+	unsigned long long dt = now_ns() - t0, cpu = 0;
+	struct rusage ru;
 
-	printf("what=%s n=%lu ns=%llu ns_per_iter=%.1f errors=%lu\n", what, n, dt, n ? (double)dt / n : 0.0, errors);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
+	printf("what=%s n=%lu ns=%llu ns_per_iter=%.1f errors=%lu cpu_ns=%llu\n", what, n, dt, n ? (double)dt / n : 0.0,
+	       errors, cpu);
 }
 
 static int do_open(unsigned long n, const char *path, int missing)

@@ -16,6 +16,10 @@
  * by their first key and counted the same way: event.dataset or
  * metadata.event_code for the type, event.sequence and clawos.cpu or
  * unmapped.seq and .cpu, the process name for the workload.
+ *
+ * With aggregate_window the agent sends the repeats of an open as one record
+ * with "repeat":{"count":N,...} (native and ECS); workload_opens counts the
+ * opens the workload's records stand for (N for such a record, else 1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,8 +45,9 @@ struct counters {
 	volatile uint64_t gaps;
 	volatile uint64_t workload; /* file_access records of comm clawbench-ld */
 	volatile uint64_t stats_lines;
-	volatile uint64_t kernel_lines; /* records with cpu and seq */
-	volatile uint64_t lost_records; /* events_lost records from the agent */
+	volatile uint64_t kernel_lines;	  /* records with cpu and seq */
+	volatile uint64_t lost_records;	  /* events_lost records from the agent */
+	volatile uint64_t workload_opens; /* opens the workload records stand for (repeat counts) */
 	volatile uint64_t stats_len;
 	char stats[STATS_MAX];
 };
@@ -61,7 +66,7 @@ static long field(const char *line, size_t len, const char *key)
 
 /* The fields on_line() looks at, per format. */
 struct line_format {
-	const char *stats, *lost, *file, *seq, *workload;
+	const char *stats, *lost, *file, *seq, *workload, *repeat;
 	size_t stats_len, lost_len, file_len;
 	bool anywhere; /* type markers anywhere in the line, not as its prefix */
 };
@@ -71,13 +76,17 @@ struct line_format {
 static const struct line_format native_format = {
     MARK(stats, "{\"event\":\"stats\""),      MARK(lost, "{\"event\":\"events_lost\""),
     MARK(file, "{\"event\":\"file_access\""), .seq = "\"seq\":",
-    .workload = "\"comm\":\"clawbench-ld\"",
+    .workload = "\"comm\":\"clawbench-ld\"",  .repeat = "\"repeat\":{\"count\":",
 };
 
 static const struct line_format ecs_format = {
-    MARK(stats, "\"dataset\":\"clawos.stats\""),      MARK(lost, "\"dataset\":\"clawos.events_lost\""),
-    MARK(file, "\"dataset\":\"clawos.file_access\""), .seq = "\"sequence\":",
-    .workload = "\"name\":\"clawbench-ld\"",	      .anywhere = true,
+    MARK(stats, "\"dataset\":\"clawos.stats\""),
+    MARK(lost, "\"dataset\":\"clawos.events_lost\""),
+    MARK(file, "\"dataset\":\"clawos.file_access\""),
+    .seq = "\"sequence\":",
+    .workload = "\"name\":\"clawbench-ld\"",
+    .anywhere = true,
+    .repeat = "\"repeat\":{\"count\":",
 };
 
 static const struct line_format ocsf_format = {
@@ -132,8 +141,12 @@ static void on_line(struct counters *c, const char *line, size_t len)
 			c->gaps--; /* a late record filled a hole */
 		}
 	}
-	if (is_type(f, line, len, f->file, f->file_len) && memmem(line, len, f->workload, strlen(f->workload)))
+	if (is_type(f, line, len, f->file, f->file_len) && memmem(line, len, f->workload, strlen(f->workload))) {
+		long n = f->repeat ? field(line, len, f->repeat) : -1;
+
 		c->workload++;
+		c->workload_opens += n > 0 ? (uint64_t)n : 1;
+	}
 }
 
 int main(int argc, char *argv[])
