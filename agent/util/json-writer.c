@@ -171,18 +171,38 @@ void jw_bool_k(struct json_writer *w, const char *key, size_t keylen, bool v)
 	jw_bool_v(w, v);
 }
 
+/* Two digits per division: the numbers of a record (times, ids, sequence
+ * numbers) have 4 to 20 digits. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				     "8081828384858687888990919293949596979899";
+
 static void jw_digits(struct json_writer *w, uint64_t v, bool negative)
 {
 	char tmp[24];
 	size_t n = sizeof(tmp);
 
-	do {
-		tmp[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		n -= 2;
+		tmp[n] = digit_pairs[d];
+		tmp[n + 1] = digit_pairs[d + 1];
+	}
+	if (v >= 10) {
+		n -= 2;
+		tmp[n] = digit_pairs[v * 2];
+		tmp[n + 1] = digit_pairs[v * 2 + 1];
+	} else {
+		tmp[--n] = (char)('0' + v);
+	}
 	if (negative)
 		tmp[--n] = '-';
-	jw_put(w, tmp + n, sizeof(tmp) - n);
+	if (!jw_reserve(w, sizeof(tmp) - n))
+		return;
+	memcpy(w->buf + w->len, tmp + n, sizeof(tmp) - n);
+	w->len += sizeof(tmp) - n;
 }
 
 void jw_int_v(struct json_writer *w, int64_t v)

@@ -118,6 +118,20 @@ static void test_numbers_like_jsonc(void **state)
 		jw_uint(&w, NULL, uints[i]);
 		json_object_array_add(u, json_object_new_uint64(uints[i]));
 	}
+	/* every length from 1 to 20 digits, both signs: 10^k - 1, 10^k and
+	 * random values of each magnitude */
+	for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+		uint64_t vals[] = {p - 1, p, p + rng() % (k < 19 ? p * 9 : UINT64_MAX - p)};
+
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			jw_uint(&w, NULL, vals[i]);
+			json_object_array_add(u, json_object_new_uint64(vals[i]));
+			if (vals[i] <= INT64_MAX) {
+				jw_int(&w, NULL, -(int64_t)vals[i]);
+				json_object_array_add(u, json_object_new_int64(-(int64_t)vals[i]));
+			}
+		}
+	}
 	jw_end(&w);
 	jw_bool(&w, "t", true);
 	jw_bool(&w, "f", false);
