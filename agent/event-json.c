@@ -259,28 +259,36 @@ static void open_flags_json(struct json_writer *w, uint32_t flags)
 	jw_end(w);
 }
 
+/* A relative name the kernel joined to the cwd as cwd + "/" + name: "."
+ * and ".." are folded here.  Not a path read from the opened file. */
+static bool file_path_folds(const struct clawos_file_event *e)
+{
+	return (e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
+	       e->mechanism != CLAWOS_MECH_LSM && !(e->xflags & CLAWOS_FILE_X_FROM_FILE);
+}
+
 const char *file_record_path(const struct clawos_file_event *e, char *buf, size_t size, const char **raw)
 {
-	char tmp[CLAWOS_FILE_PATH_LEN + 1];
 	size_t n = strnlen(e->path, sizeof(e->path));
 
-	memcpy(tmp, e->path, n);
-	tmp[n] = '\0';
 	if (raw)
 		*raw = NULL;
-	/* joined in the kernel as cwd + "/" + name: fold "." and ".." */
-	if ((e->path_flags & CLAWOS_PATH_F_RESOLVED) && !(e->path_flags & CLAWOS_PATH_F_TRUNCATED) &&
-	    e->mechanism != CLAWOS_MECH_LSM && !(e->xflags & CLAWOS_FILE_X_FROM_FILE) && size > CLAWOS_FILE_PATH_LEN &&
-	    path_normalize(tmp, buf, size) == 0 && strcmp(tmp, buf) != 0) {
-		if (raw)
-			*raw = e->path;
+	if (!size)
 		return buf;
+	if (file_path_folds(e) && size > CLAWOS_FILE_PATH_LEN) {
+		char tmp[CLAWOS_FILE_PATH_LEN + 1];
+
+		memcpy(tmp, e->path, n);
+		tmp[n] = '\0';
+		if (path_normalize(tmp, buf, size) == 0 && strcmp(tmp, buf) != 0) {
+			if (raw)
+				*raw = e->path;
+			return buf;
+		}
 	}
-	if (size) {
-		n = MIN(n, size - 1);
-		memcpy(buf, tmp, n);
-		buf[n] = '\0';
-	}
+	n = MIN(n, size - 1);
+	memcpy(buf, e->path, n);
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -325,8 +333,13 @@ static void file_json(struct json_writer *w, const struct clawos_file_event *e)
 
 	jw_object(w, "file");
 	jw_string(w, "op", file_op_name(e->op));
-	file_record_path(e, path, sizeof(path), &raw);
-	jw_string_clean(w, "path", path, sizeof(path));
+	if (file_path_folds(e)) {
+		file_record_path(e, path, sizeof(path), &raw);
+		jw_string_clean(w, "path", path, sizeof(path));
+	} else { /* nearly every record: the kernel's bytes as they are */
+		raw = NULL;
+		jw_string_clean(w, "path", e->path, sizeof(e->path));
+	}
 	file_detail_json(w, e, raw);
 	if (no_result) {
 		jw_null(w, "result");
