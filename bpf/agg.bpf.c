@@ -35,15 +35,6 @@
 #define NSEC_PER_MSEC 1000000ULL
 #define AGG_CLOCK_MONOTONIC 1 /* not in vmlinux.h */
 
-/* Arguments of clawos_agg_ctl (BPF_PROG_TEST_RUN ctx_in). */
-#define AGG_CTL_ARM 1	/* (re)start the timer at the current window */
-#define AGG_CTL_FLUSH 2 /* emit every pending aggregate, forget every record */
-
-struct clawos_agg_ctl_args {
-	__u32 op;
-	__u32 reserved;
-};
-
 static __always_inline struct clawos_file_event *agg_rec(struct clawos_agg_entry *v)
 {
 	return (struct clawos_file_event *)v->rec;
@@ -316,7 +307,7 @@ static int agg_tick(void *map, __u32 *key, struct clawos_agg_timer *t)
 /* Run by the agent (BPF_PROG_TEST_RUN): at start and reload (ARM, with
  * FLUSH around a change of the window) and at stop (FLUSH). */
 SEC("syscall")
-int clawos_agg_ctl(struct clawos_agg_ctl_args *args)
+int clawos_agg_ctl(struct clawos_agg_ctl *args)
 {
 	struct clawos_config *cfg = cfg_get();
 	__u32 zero = 0;
@@ -324,11 +315,11 @@ int clawos_agg_ctl(struct clawos_agg_ctl_args *args)
 
 	if (!cfg || !t)
 		return -1;
-	if (args->op == AGG_CTL_FLUSH) {
+	if (args->op == CLAWOS_AGG_CTL_FLUSH) {
 		agg_sweep(true);
 		return 0;
 	}
-	if (args->op != AGG_CTL_ARM)
+	if (args->op != CLAWOS_AGG_CTL_ARM)
 		return -1;
 	if (!cfg->aggregate_window) {
 		bpf_timer_cancel(&t->timer);

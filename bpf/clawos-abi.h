@@ -453,6 +453,16 @@ struct clawos_config {
 	__u32 reserved[6];
 };
 
+/* The argument of the clawos_agg_ctl program (bpf/agg.bpf.c), which the
+ * agent runs with BPF_PROG_TEST_RUN. */
+#define CLAWOS_AGG_CTL_ARM 1   /* (re)start or stop the timer at the current window */
+#define CLAWOS_AGG_CTL_FLUSH 2 /* emit every pending aggregate, forget every record */
+
+struct clawos_agg_ctl {
+	__u32 op; /* CLAWOS_AGG_CTL_* */
+	__u32 reserved;
+};
+
 /* The last SIGKILL sent to the agent, kept in a pinned map
  * (/sys/fs/bpf/clawos_killlog) so that the next instance can report it: the
  * killed agent never reads its own ring buffer again. */
