@@ -16,10 +16,12 @@ With aggregate_window = 200:
 With aggregate_window = 60000 (the timer far away): the repeats of a process
 that exits come at its exit, those of a process still running come at the
 agent's stop.  With aggregate_window = 0: every one of 10000 opens is a
-plain record."""
+plain record; turned on by a live reload it folds, and the reload that turns
+it off again emits the repeats still pending."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -274,23 +276,50 @@ def long_window_run(binary, exe, wd, names):
         agent.kill()
 
 
-def off_run(binary, exe, wd, comm):
+def reload_to(agent, wd, comms, sock, window):
+    n = sum(1 for r in agent.stdout_records() if r.get("event") == "config_changed")
+    u.quiet_config(wd, comms, socket_path=sock, aggregate_window=str(window))
+    os.kill(agent.pid, signal.SIGHUP)
+    h.check(h.wait_for(lambda: sum(1 for r in agent.stdout_records() if r.get("event") == "config_changed") > n, 10,
+                       what="config_changed"), "reloaded with aggregate_window = %d" % window)
+
+
+def off_run(binary, exe, wd, comm, comm2):
+    """aggregate_window = 0, then on and off again by live reloads."""
     sock = wd.join("events3.sock")
-    conf = u.quiet_config(wd, comm, socket_path=sock)
+    comms = comm + ", " + comm2
+    conf = u.quiet_config(wd, comms, socket_path=sock)
     agent = u.BareAgent(binary, conf, wd, name="agent3")
-    g = None
+    gens = []
     try:
         agent.start(sock)
         g = Gen(exe, comm, "/etc/hostname:10000")
+        gens.append(g)
         g.run()
         g.quit()
         h.wait_for(lambda: len(opens_of(agent, comm, "/etc/hostname")) >= 10000, 10, what="10000 records")
-        agent.stop()
         recs = opens_of(agent, comm, "/etc/hostname")
         h.check(len(recs) == 10000 and not any("repeat" in r for r in recs),
                 "aggregate_window = 0: all 10000 opens emitted (%d), none folded" % len(recs))
+        # on by reload (a window the timer will not reach), then off: the
+        # reload that turns it off emits what is pending
+        reload_to(agent, wd, comms, sock, 60000)
+        g = Gen(exe, comm2, "/etc/hostname:1000")
+        gens.append(g)
+        g.run()
+        time.sleep(0.3)
+        recs = opens_of(agent, comm2, "/etc/hostname")
+        h.check(len(recs) == 1, "reloaded on: only the first of 1000 opens so far (%d records)" % len(recs))
+        reload_to(agent, wd, comms, sock, 0)
+        h.wait_for(lambda: len(opens_of(agent, comm2, "/etc/hostname")) >= 2, 5, what="the repeats")
+        recs = opens_of(agent, comm2, "/etc/hostname")
+        h.check([r.get("repeat", {}).get("count") for r in recs] == [None, 999],
+                "reloaded off: the pending 999 repeats come at once (%s)"
+                % [r.get("repeat", {}).get("count") for r in recs])
+        g.quit()
+        agent.stop()
     finally:
-        if g:
+        for g in gens:
             g.kill()
         agent.kill()
 
@@ -307,7 +336,7 @@ def main():
             h.skip("this kernel has no bpf_timer: aggregate_window is unavailable")
         window_run(binary, exe, wd, names)
         long_window_run(binary, exe, wd, {k: u.unique_comm() for k in ("exit", "stop")})
-        off_run(binary, exe, wd, u.unique_comm())
+        off_run(binary, exe, wd, u.unique_comm(), u.unique_comm())
     finally:
         wd.cleanup()
 
