@@ -494,10 +494,11 @@ int bpf_loader_update_config(struct bpf_loader *l, const struct clawos_config *c
 
 int bpf_loader_stop_aggregation(struct bpf_loader *l)
 {
-	struct clawos_config cfg = l->cfg;
+	struct clawos_config cfg;
 
-	if (!l->agg || !l->cfg.aggregate_window)
+	if (!l || !l->agg || !l->cfg.aggregate_window)
 		return 0;
+	cfg = l->cfg;
 	cfg.aggregate_window = 0;
 	return bpf_loader_update_config(l, &cfg);
 }

@@ -17,7 +17,9 @@ With aggregate_window = 60000 (the timer far away): the repeats of a process
 that exits come at its exit, those of a process still running come at the
 agent's stop.  With aggregate_window = 0: every one of 10000 opens is a
 plain record; turned on by a live reload it folds, and the reload that turns
-it off again emits the repeats still pending."""
+it off again emits the repeats still pending.  On a kernel without bpf_timer
+(played with CLAWOS_NO_BPF_TIMER=1) the agent warns, its status says so and
+every open is emitted."""
 
 import json
 import os
@@ -324,6 +326,36 @@ def off_run(binary, exe, wd, comm, comm2):
         agent.kill()
 
 
+def unavailable_run(binary, exe, wd, comm):
+    """A kernel without bpf_timer (played: CLAWOS_NO_BPF_TIMER=1): a warning,
+    the status says unavailable, every open is emitted."""
+    sock = wd.join("events4.sock")
+    conf = u.quiet_config(wd, comm, socket_path=sock, aggregate_window=str(WINDOW_MS))
+    agent = u.BareAgent(binary, conf, wd, name="agent4")
+    agent.env = {"CLAWOS_NO_BPF_TIMER": "1"}
+    g = None
+    try:
+        agent.start(sock)
+        h.check("warning: aggregate_window = %d is set, but this kernel cannot aggregate" % WINDOW_MS in agent.stderr(),
+                "a warning says the window is set but cannot work", lambda: h.log(agent.stderr()[-3000:]))
+        st = subprocess.run([binary, "status", "--control", wd.join("control.sock")], capture_output=True, text=True,
+                            timeout=30)
+        h.check("aggregate_window %d ms: unavailable" % WINDOW_MS in st.stdout,
+                "the status says the aggregation is unavailable", lambda: h.log(st.stdout + st.stderr))
+        g = Gen(exe, comm, "/etc/hostname:1000")
+        g.run()
+        g.quit()
+        h.wait_for(lambda: len(opens_of(agent, comm, "/etc/hostname")) >= 1000, 10, what="1000 records")
+        agent.stop()
+        recs = opens_of(agent, comm, "/etc/hostname")
+        h.check(len(recs) == 1000 and not any("repeat" in r for r in recs),
+                "without bpf_timer: all 1000 opens emitted (%d), none folded" % len(recs))
+    finally:
+        if g:
+            g.kill()
+        agent.kill()
+
+
 def main():
     h.require_root_bpf()
     binary = h.agent_path()
@@ -337,6 +369,7 @@ def main():
         window_run(binary, exe, wd, names)
         long_window_run(binary, exe, wd, {k: u.unique_comm() for k in ("exit", "stop")})
         off_run(binary, exe, wd, u.unique_comm(), u.unique_comm())
+        unavailable_run(binary, exe, wd, u.unique_comm())
     finally:
         wd.cleanup()
 
