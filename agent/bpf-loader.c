@@ -43,6 +43,9 @@ struct bpf_loader {
 	struct bpf_link *sys_enter;
 	bool sys_enter_loaded;
 	bool killlog_pinned; /* ours or reused: unpinned at a clean stop */
+	/* aggregation programs (bpf/agg.bpf.c): wanted, then loaded */
+	bool agg_wanted, agg;
+	struct clawos_config cfg; /* as last written */
 };
 
 /* "tracepoint/syscalls/sys_enter_openat" -> does it exist here? */
@@ -78,7 +81,8 @@ static struct bpf_program *loader_find_prog(struct clawos *skel, const char *nam
  * hook_defs[] (a pure table the unit tests replay): a name the object does
  * not have is a bug of ours and fails the load, never a hook left silently
  * unattached. */
-static int loader_set_autoload(struct clawos *skel, const struct hook_plan *plan, const struct probe_result *pr)
+static int loader_set_autoload(struct clawos *skel, const struct hook_plan *plan, const struct probe_result *pr,
+			       bool agg)
 {
 	struct bpf_program *p;
 
@@ -114,7 +118,20 @@ static int loader_set_autoload(struct clawos *skel, const struct hook_plan *plan
 			bpf_program__set_autoload(p, true);
 		}
 	}
+	/* aggregation: tail-called by the task-storage open exits only */
+	bpf_program__set_autoload(skel->progs.clawos_agg_x, agg);
+	bpf_program__set_autoload(skel->progs.clawos_agg_exit, agg);
+	bpf_program__set_autoload(skel->progs.clawos_agg_ctl, agg);
 	return 0;
+}
+
+/* Whether the aggregation programs can run here: bpf_timer (5.15), the
+ * open records in task storage, the open exits attached and a BTF
+ * tracepoint for thread exits. */
+static bool loader_agg_possible(const struct hook_plan *plan, const struct probe_result *pr)
+{
+	return pr->bpf_timer && pr->task_storage && plan->hooks[HOOK_OPEN].state != HOOK_MISSING &&
+	       probe_btf_tracepoint("sched_process_exit");
 }
 
 #define KILLLOG_DIR "/sys/fs/bpf"
@@ -181,7 +198,7 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 		if (r < 0)
 			return log_error_errno(r, "Failed to size the tracked-process map to %u: %m", tracked_max);
 	}
-	r = loader_set_autoload(l->skel, plan, pr);
+	r = loader_set_autoload(l->skel, plan, pr, l->agg_wanted);
 	if (r < 0)
 		return r;
 	loader_reuse_killlog(l);
@@ -190,6 +207,15 @@ static int loader_open_load(struct bpf_loader *l, const struct hook_plan *plan, 
 		return log_debug_errno(r, "Failed to load the BPF object: %m");
 	l->sys_enter_loaded = bpf_program__autoload(l->skel->progs.clawos_sys_enter);
 	loader_pin_killlog(l);
+	if (l->agg_wanted) {
+		uint32_t zero = 0;
+		int fd = bpf_program__fd(l->skel->progs.clawos_agg_x);
+
+		r = bpf_map__update_elem(l->skel->maps.clawos_agg_jmp, &zero, sizeof(zero), &fd, sizeof(fd), BPF_ANY);
+		if (r < 0)
+			return log_debug_errno(r, "Failed to fill the aggregation tail-call slot: %m");
+		l->agg = true;
+	}
 	return 0;
 }
 
@@ -250,6 +276,8 @@ static int loader_attach_all(struct bpf_loader *l, struct hook_plan *plan, const
 			continue;
 		if (p == l->skel->progs.clawos_sys_enter)
 			continue; /* attached on demand */
+		if (p == l->skel->progs.clawos_agg_x || p == l->skel->progs.clawos_agg_ctl)
+			continue; /* a tail-call target and a program the agent runs */
 		r = loader_attach_prog(l, p);
 		if (r < 0 && prog_optional_hook(p) >= 0) {
 			log_warning_errno(r, "Failed to attach BPF program '%s' (%s): %m; hook %s missing",
@@ -319,7 +347,16 @@ int bpf_loader_start(struct bpf_loader **ret, struct hook_plan *plan, const stru
 	if (!l)
 		return -ENOMEM;
 	l->cgroup_fd = -1;
+	l->agg_wanted = loader_agg_possible(plan, pr);
 	r = loader_open_load(l, plan, pr, ring_size);
+	if (r < 0 && l->agg_wanted) {
+		log_warning_errno(r, "Loading with the aggregation programs failed (%m); retrying without them "
+				     "(aggregate_window unavailable)");
+		clawos__destroy(l->skel);
+		l->skel = NULL;
+		l->agg_wanted = false;
+		r = loader_open_load(l, plan, pr, ring_size);
+	}
 	if (r < 0) {
 		bool had_optional = false;
 
@@ -412,14 +449,58 @@ int bpf_loader_ringbuf_fd(struct bpf_loader *l)
 	return bpf_map__fd(l->skel->maps.clawos_events);
 }
 
+/* Runs clawos_agg_ctl with op CLAWOS_AGG_CTL_* (bpf/agg.bpf.c). */
+static int loader_agg_ctl(struct bpf_loader *l, uint32_t op)
+{
+	struct clawos_agg_ctl args = {.op = op};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &args, .ctx_size_in = sizeof(args));
+	int r;
+
+	if (!l->agg)
+		return 0;
+	r = bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.clawos_agg_ctl), &o);
+	if (r < 0)
+		return log_error_errno(r, "Failed to run the aggregation control program: %m");
+	if ((int)o.retval < 0)
+		return log_error_errno(-EIO, "The aggregation control program failed (op %u, %d)", op, (int)o.retval);
+	return 0;
+}
+
+bool bpf_loader_can_aggregate(struct bpf_loader *l)
+{
+	return l->agg;
+}
+
+/* A change of aggregate_window is bracketed by flushes: before, so that no
+ * record kept while it was off counts as the last one emitted; after, for
+ * the repeats pending when it goes off.  Then the timer follows it. */
 int bpf_loader_update_config(struct bpf_loader *l, const struct clawos_config *cfg)
 {
 	uint32_t zero = 0;
-	int r = bpf_map__update_elem(l->skel->maps.clawos_config, &zero, sizeof(zero), cfg, sizeof(*cfg), BPF_ANY);
+	bool window_changed = cfg->aggregate_window != l->cfg.aggregate_window;
+	int r;
 
+	if (window_changed && loader_agg_ctl(l, CLAWOS_AGG_CTL_FLUSH) < 0)
+		return -EIO;
+	r = bpf_map__update_elem(l->skel->maps.clawos_config, &zero, sizeof(zero), cfg, sizeof(*cfg), BPF_ANY);
 	if (r < 0)
 		return log_error_errno(r, "Failed to update the CONFIG map: %m");
+	l->cfg = *cfg;
+	if (window_changed &&
+	    (loader_agg_ctl(l, CLAWOS_AGG_CTL_FLUSH) < 0 || loader_agg_ctl(l, CLAWOS_AGG_CTL_ARM) < 0))
+		return -EIO;
 	return 0;
+}
+
+int bpf_loader_stop_aggregation(struct bpf_loader *l)
+{
+	struct clawos_config cfg;
+
+	if (!l || !l->agg || !l->cfg.aggregate_window)
+		return 0;
+	cfg = l->cfg;
+	cfg.aggregate_window = 0;
+	return bpf_loader_update_config(l, &cfg);
 }
 
 int bpf_loader_read_drops(struct bpf_loader *l, uint64_t drops[CLAWOS_EV_MAX])

@@ -31,6 +31,12 @@ struct bpf_loader *bpf_loader_free(struct bpf_loader *l);
 int bpf_loader_ringbuf_fd(struct bpf_loader *l);
 int bpf_loader_update_config(struct bpf_loader *l, const struct clawos_config *cfg);
 
+/* Whether the aggregation programs are loaded (aggregate_window works). */
+bool bpf_loader_can_aggregate(struct bpf_loader *l);
+/* At stop: aggregate_window to 0 and the pending repeats into the ring
+ * buffer, for the final drain. */
+int bpf_loader_stop_aggregation(struct bpf_loader *l);
+
 /* Sum over CPUs of failed reserves per event type. */
 int bpf_loader_read_drops(struct bpf_loader *l, uint64_t drops[CLAWOS_EV_MAX]);
 

@@ -38,6 +38,7 @@ const struct config_key config_keys[] = {
      .reload_live = LIVE},
     {"monitoring", "enable_cgroup_monitoring", &config_type_bool, FIELD(enable_cgroup_monitoring), .reload_live = LIVE},
     {"monitoring", "debug_printk", &config_type_bool, FIELD(debug_printk), .reload_live = LIVE},
+    {"monitoring", "aggregate_window", &config_type_uint, FIELD(aggregate_window), 0, 60000, .reload_live = LIVE},
 
     {"anomaly", "syscall_anomaly_threshold", &config_type_uint, FIELD(syscall_anomaly_threshold), 1, 10000000,
      .reload_live = LIVE},

@@ -104,6 +104,9 @@ struct clawos_settings {
 	uint32_t ring_buffer_size; /* bytes: power of two, 64 KiB..256 MiB */
 
 	bool debug_printk; /* [monitoring]: bpf_printk decisions to trace_pipe */
+	/* [monitoring]: ms within which exact repeats of an open record are
+	 * folded into one record in the kernel; 0 = off (default), max 60000 */
+	uint32_t aggregate_window;
 
 	/* [anomaly], detection */
 	uint32_t anomaly_cooldown;		       /* seconds between identical anomalies, 0..86400 */

@@ -278,6 +278,10 @@ static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, c
 
 	ecs_begin(w, &e->hdr, ctx, siem_class_of(&e->hdr), NULL);
 	jw_string(w, "outcome", file_outcome(e));
+	if (e->xflags & CLAWOS_FILE_X_REPEAT) { /* the first and last of the repeats */
+		siem_time(w, "start", siem_realtime_ns(&e->hdr, ctx));
+		siem_time(w, "end", file_repeat_last_ns(e) + ctx->realtime_offset_ns);
+	}
 	ecs_event_close(w, &e->hdr, ctx);
 	ecs_process_begin(w, &e->hdr, ctx, ctx->exe, 4096);
 	ecs_parent(w, ecs_ppid(&e->hdr, ctx), NULL, 0, NULL);
@@ -290,6 +294,11 @@ static void ecs_file(struct json_writer *w, const struct clawos_file_event *e, c
 		ecs_error(w, e->ret);
 	ecs_custom_begin(w, &e->hdr, ctx, e->mechanism);
 	siem_file_json(w, e, raw);
+	if (e->xflags & CLAWOS_FILE_X_REPEAT) { /* ECS has no count: clawos.repeat.count */
+		jw_object(w, "repeat");
+		jw_uint(w, "count", e->repeat_count);
+		jw_end(w);
+	}
 	jw_end(w);
 }
 

@@ -386,6 +386,24 @@ static void exec_json(struct json_writer *w, const struct clawos_exec_event *e)
 	jw_string(w, "mechanism", mechanism_name(e->mechanism));
 }
 
+/* "repeat": how many opens a CLAWOS_FILE_X_REPEAT record stands for and
+ * when the first and the last were, in the forms of the record's own time. */
+static void repeat_json(struct json_writer *w, const struct clawos_file_event *e, const struct event_context *ctx)
+{
+	uint64_t last = file_repeat_last_ns(e);
+	char t[40];
+
+	jw_object(w, "repeat");
+	jw_uint(w, "count", e->repeat_count);
+	if (format_rfc3339(e->hdr.ts_ns + ctx->realtime_offset_ns, t, sizeof(t)) == 0)
+		jw_string(w, "first", t);
+	if (format_rfc3339(last + ctx->realtime_offset_ns, t, sizeof(t)) == 0)
+		jw_string(w, "last", t);
+	jw_uint(w, "first_boot_ns", e->hdr.ts_ns);
+	jw_uint(w, "last_boot_ns", last);
+	jw_end(w);
+}
+
 const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, const struct event_context *ctx,
 		       size_t *len)
 {
@@ -405,6 +423,8 @@ const char *event_json(struct json_writer *w, const struct clawos_event_hdr *h, 
 	switch (h->type) {
 	case CLAWOS_EV_FILE:
 		file_json(w, (const struct clawos_file_event *)h);
+		if (((const struct clawos_file_event *)h)->xflags & CLAWOS_FILE_X_REPEAT)
+			repeat_json(w, (const struct clawos_file_event *)h, ctx);
 		break;
 	case CLAWOS_EV_EXEC:
 		exec_json(w, (const struct clawos_exec_event *)h);

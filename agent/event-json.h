@@ -83,6 +83,13 @@ int format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
  * *raw, when not NULL, is the unfolded name if folding changed it. */
 const char *file_record_path(const struct clawos_file_event *e, char *buf, size_t size, const char **raw);
 
+/* A record standing for repeats (CLAWOS_FILE_X_REPEAT, aggregate_window):
+ * hdr.ts_ns is the first of them, this the boot time of the last. */
+static inline uint64_t file_repeat_last_ns(const struct clawos_file_event *e)
+{
+	return e->hdr.ts_ns + ((uint64_t)e->repeat_span_hi << 32 | e->repeat_span_lo);
+}
+
 /* "connect", "accept", ... and "tcp", "udp", ... as network records name
  * them (enum clawos_net_op, enum clawos_proto); "unknown" and "other" for
  * values without a name.  The *_from_name() give the value or -EINVAL. */

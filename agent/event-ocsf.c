@@ -345,6 +345,11 @@ static void ocsf_file_access(struct json_writer *w, const struct clawos_file_eve
 	}
 	if (!no_result)
 		ocsf_status(w, e->ret >= 0, e->ret);
+	if (e->xflags & CLAWOS_FILE_X_REPEAT) { /* the base event's aggregation attributes */
+		jw_uint(w, "count", e->repeat_count);
+		jw_uint(w, "start_time", siem_realtime_ns(&e->hdr, ctx) / NSEC_PER_MSEC);
+		jw_uint(w, "end_time", (file_repeat_last_ns(e) + ctx->realtime_offset_ns) / NSEC_PER_MSEC);
+	}
 	ocsf_unmapped_begin(w, &e->hdr, ctx, e->mechanism);
 	siem_file_json(w, e, raw);
 	jw_end(w);

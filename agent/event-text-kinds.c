@@ -381,9 +381,12 @@ void event_text_essence(struct tbuf *b, struct json_object *rec, const char *eve
 
 	if (strcmp(event, "exec") == 0 && (x = jo(rec, "exec")))
 		exec_essence(b, x);
-	else if (strcmp(event, "file_access") == 0 && (x = jo(rec, "file")))
+	else if (strcmp(event, "file_access") == 0 && (x = jo(rec, "file"))) {
 		file_essence(b, x);
-	else if (strcmp(event, "network") == 0 && (x = jo(rec, "network")))
+		if ((x = jo(rec, "repeat"))) /* aggregate_window: one line for the repeats */
+			tb_printf(b, " (repeated %llu times in %.1f ms)", (unsigned long long)ju(x, "count"),
+				  (double)(ju(x, "last_boot_ns") - ju(x, "first_boot_ns")) / 1e6);
+	} else if (strcmp(event, "network") == 0 && (x = jo(rec, "network")))
 		network_essence(b, x);
 	else if (strcmp(event, "process") == 0 && (x = jo(rec, "lifecycle")))
 		process_essence(b, x);

@@ -297,6 +297,7 @@ void kernel_plan_config(const struct clawos_settings *s, const struct kernel_pla
 	out->agent_tgid = agent_tgid;
 	out->flags = filter_flags(s, p) | target_flags(s, p, watching) | protect_flags(s);
 	out->flags |= s->debug_printk ? CLAWOS_CFG_DEBUG_PRINTK : 0;
+	out->aggregate_window = s->aggregate_window;
 }
 
 bool kernel_config_wants_syscall_hook(const struct clawos_config *c)

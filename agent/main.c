@@ -55,6 +55,7 @@ static void probe_print_text(const struct probe_result *pr, const struct hook_pl
 	printf("  %-12s %s%s%s\n", "trampoline", pr->trampoline ? "yes" : "no", pr->trampoline ? "" : ": ",
 	       pr->trampoline ? "" : pr->trampoline_reason);
 	printf("  %-12s %s\n", "task_storage", pr->task_storage ? "yes" : "no (open records parked in an LRU hash)");
+	printf("  %-12s %s\n", "bpf_timer", pr->bpf_timer ? "yes" : "no (aggregate_window unavailable)");
 	printf("  %-12s %s\n", "tracefs", pr->tracefs ? pr->tracefs_path : "no");
 	printf("  %-12s %s\n", "cgroup2", pr->cgroup2_path[0] ? pr->cgroup2_path : "no");
 	printf("\n%-14s %-11s %-9s %s\n", "HOOK", "MECHANISM", "STATE", "REASON");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "event-json.h"
+#include "bpf-loader.h"
 #include "manager.h"
 
 void manager_rate_counters(const struct manager *m, uint64_t *out)
@@ -42,6 +43,23 @@ static struct json_object *status_rates(struct manager *m)
 	return r;
 }
 
+/* aggregate_window as configured and whether the kernel does it. */
+struct json_object *manager_aggregation_json(struct manager *m)
+{
+	struct json_object *a = json_object_new_object();
+	bool can = m->loader && bpf_loader_can_aggregate(m->loader);
+	uint32_t w = m->settings.aggregate_window;
+
+	json_object_object_add(a, "window_ms", json_object_new_int64(w));
+	json_object_object_add(a, "state", json_object_new_string(!w ? "off" : can ? "active" : "unavailable"));
+	if (w && !can)
+		json_object_object_add(a, "reason",
+				       json_object_new_string("the kernel has no bpf_timer (Linux 5.15) "
+							      "or no task storage: every open record is "
+							      "emitted"));
+	return a;
+}
+
 struct json_object *manager_status_json(struct manager *m)
 {
 	struct json_object *o = json_object_new_object(), *cfg = json_object_new_object();
@@ -56,6 +74,7 @@ struct json_object *manager_status_json(struct manager *m)
 	json_object_object_add(o, "config", cfg);
 	json_object_object_add(o, "bpf_lsm", json_object_new_boolean(m->probe.lsm_ok[PROBE_LSM_FILE_OPEN]));
 	json_object_object_add(o, "hooks", manager_hooks_json(m));
+	json_object_object_add(o, "aggregation", manager_aggregation_json(m));
 	manager_stats_fill(m, o);
 	json_object_object_add(o, "records", json_object_new_uint64(m->records_out));
 	json_object_object_add(o, "rates", status_rates(m));

@@ -237,6 +237,15 @@ int manager_kernel_config(struct manager *m, struct bpf_loader *l, const struct 
 	if (r < 0)
 		return log_error_errno(r, "Failed to fill the target maps: %m");
 	kernel_plan_config(s, p, m->targets.n_watch > 0, (uint32_t)getpid(), &kcfg);
+	if (kcfg.aggregate_window && !bpf_loader_can_aggregate(l)) {
+		log_warning("aggregate_window = %u is set, but this kernel cannot aggregate in BPF (needs bpf_timer, "
+			    "Linux 5.15, and task storage): every open record is emitted",
+			    kcfg.aggregate_window);
+		kcfg.aggregate_window = 0;
+	} else if (kcfg.aggregate_window) {
+		log_info("Exact repeats of open records are aggregated in the kernel within %u ms",
+			 kcfg.aggregate_window);
+	}
 	r = bpf_loader_update_config(l, &kcfg);
 	if (r < 0)
 		return r;
@@ -679,6 +688,8 @@ int manager_run(const struct manager_options *opts)
 	manager_status(&m, "READY=1\n");
 	r = sd_event_loop(m.ev);
 	status = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* the repeats still counted in the kernel into the ring, drained below */
+	bpf_loader_stop_aggregation(m.loader);
 	/* drain what the kernel already produced before detaching, a bounded
 	 * amount: producers do not stop while we do */
 	for (int i = 0; i < 16; i++) {

@@ -123,6 +123,7 @@ void manager_flush_outputs(struct manager *m);
 void manager_stats_fill(struct manager *m, struct json_object *o);
 /* Mechanism, state and reason per hook (startup record, status). */
 struct json_object *manager_hooks_json(struct manager *m);
+struct json_object *manager_aggregation_json(struct manager *m);
 /* "exec", "network6", ...: the key of a record type in per-type counters. */
 const char *manager_type_key(unsigned type, char *buf, size_t size);
 uint64_t manager_boot_ns(void);

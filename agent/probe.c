@@ -226,6 +226,9 @@ int probe_kernel(struct probe_result *r, bool force_no_lsm)
 	old = libbpf_set_print(probe_print);
 	probe_lsm(r, force_no_lsm);
 	r->task_storage = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, NULL) == 1;
+	/* $CLAWOS_NO_BPF_TIMER=1 plays a kernel without it (tests of the warning) */
+	r->bpf_timer = !(getenv("CLAWOS_NO_BPF_TIMER") && strcmp(getenv("CLAWOS_NO_BPF_TIMER"), "1") == 0) &&
+		       libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_timer_init, NULL) == 1;
 	r->trampoline = probe_load_one("clawos_p_fentry", r->trampoline_reason, sizeof(r->trampoline_reason)) == 0;
 	libbpf_set_print(old);
 	return 0;

@@ -39,6 +39,9 @@ struct probe_result {
 	 * $CLAWOS_LSM_WALK=1 chooses the walk where bpf_d_path works (tests). */
 	bool lsm_fopen_walk;
 	char d_path_reason[160];
+	/* bpf_timer in syscall programs (5.15): aggregate_window can work.
+	 * $CLAWOS_NO_BPF_TIMER=1 says no (tests). */
+	bool bpf_timer;
 	bool trampoline; /* fentry loads */
 	char trampoline_reason[160];
 	bool tracefs;

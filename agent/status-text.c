@@ -163,7 +163,7 @@ static void losses_lines(struct json_object *st, FILE *f)
 
 int status_text_write(struct json_object *st, FILE *f)
 {
-	struct json_object *cfg, *an, *by;
+	struct json_object *cfg, *an, *by, *agg;
 	struct line l;
 	struct tbuf *b;
 	int64_t pid = 0;
@@ -192,6 +192,18 @@ int status_text_write(struct json_object *st, FILE *f)
 	tb_puts(b, jb(st, "bpf_lsm") ? "yes" : "no (fallbacks: tracepoints and cgroup programs)");
 	line_end(&l, f);
 	hooks_lines(st, f);
+	agg = jo(st, "aggregation");
+	if (agg && js(agg, "state") && strcmp(js(agg, "state"), "off") != 0) {
+		b = line_start(&l, "aggregation");
+		tb_printf(b, "aggregate_window %llu ms: ", (unsigned long long)ju(agg, "window_ms"));
+		tb_text(b, js(agg, "state"));
+		if (js(agg, "reason")) {
+			tb_puts(b, " (");
+			tb_text(b, js(agg, "reason"));
+			tb_puts(b, ")");
+		}
+		line_end(&l, f);
+	}
 	records_lines(st, f);
 	losses_lines(st, f);
 	b = line_start(&l, "anomalies");

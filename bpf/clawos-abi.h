@@ -125,7 +125,11 @@ enum clawos_file_op {
 #define CLAWOS_FILE_X_ROOT 0x04	     /* the process runs below another root: root is set */
 #define CLAWOS_FILE_X_ROOT_CUT 0x08  /* root did not fit or was too deep to walk */
 #define CLAWOS_FILE_X_WALK 0x10	     /* resolved by the in-program dentry walk (no bpf_d_path) */
-#define CLAWOS_FILE_X_WANTED 0x80    /* kernel-internal between sys_enter and sys_exit; never sent */
+/* Repeats folded into one record (aggregate_window): the same record as the
+ * thread's last one emitted, repeat_count times from hdr.ts_ns (the first
+ * repeat) to hdr.ts_ns + the 48-bit repeat span (the last); always short. */
+#define CLAWOS_FILE_X_REPEAT 0x20
+#define CLAWOS_FILE_X_WANTED 0x80 /* kernel-internal between sys_enter and sys_exit; never sent */
 
 #define CLAWOS_VERDICT_ALLOW 0
 #define CLAWOS_VERDICT_DENY 1
@@ -141,15 +145,19 @@ struct clawos_file_event {
 	__u16 path_len;	 /* bytes copied, including the NUL */
 	__u8 path_flags; /* CLAWOS_PATH_F_* */
 	__u8 verdict;	 /* CLAWOS_VERDICT_* */
-	__u32 reserved;
+	union {
+		__u32 reserved;	    /* 0 but with X_REPEAT; the kernel's prefix-key scratch */
+		__u32 repeat_count; /* X_REPEAT: how many repeats this record stands for */
+	};
 	char path[CLAWOS_FILE_PATH_LEN]; /* what was opened (resolved), else what was asked for */
 	__u64 ino;			 /* the opened file's inode; 0 when not known */
 	__u32 dev;			 /* its device, the kernel's encoding (major << 20 | minor) */
 	__u8 xflags;			 /* CLAWOS_FILE_X_* */
 	__u8 reserved1;
-	__u16 root_len;	     /* bytes of root, NUL included; 0 when the root is "/" */
-	__u16 requested_len; /* bytes of requested, NUL included; 0: same as path */
-	__u16 reserved2[3];
+	__u16 root_len;			      /* bytes of root, NUL included; 0 when the root is "/" */
+	__u16 requested_len;		      /* bytes of requested, NUL included; 0: same as path */
+	__u16 repeat_span_hi;		      /* X_REPEAT: last - first repeat in ns, bits 32..47; else 0 */
+	__u32 repeat_span_lo;		      /* ... bits 0..31 */
 	char root[CLAWOS_FILE_ROOT_LEN];      /* the process's root (chroot) as the host sees it */
 	char requested[CLAWOS_FILE_PATH_LEN]; /* the path the caller passed, when it differs
 					       * from path; only requested_len bytes travel */
@@ -439,9 +447,20 @@ struct clawos_config {
 	__u32 syscall_anomaly_threshold;
 	__u32 file_access_violation_mode;
 	__u32 network_suspicious_threshold;
-	__u32 agent_tgid; /* records of this process are never emitted */
-	__u32 flags;	  /* CLAWOS_FILTER_* and CLAWOS_CFG_* */
-	__u32 reserved[7];
+	__u32 agent_tgid;	/* records of this process are never emitted */
+	__u32 flags;		/* CLAWOS_FILTER_* and CLAWOS_CFG_* */
+	__u32 aggregate_window; /* ms; 0: every open record is emitted (bpf/agg.bpf.c) */
+	__u32 reserved[6];
+};
+
+/* The argument of the clawos_agg_ctl program (bpf/agg.bpf.c), which the
+ * agent runs with BPF_PROG_TEST_RUN. */
+#define CLAWOS_AGG_CTL_ARM 1   /* (re)start or stop the timer at the current window */
+#define CLAWOS_AGG_CTL_FLUSH 2 /* emit every pending aggregate, forget every record */
+
+struct clawos_agg_ctl {
+	__u32 op; /* CLAWOS_AGG_CTL_* */
+	__u32 reserved;
 };
 
 /* The last SIGKILL sent to the agent, kept in a pinned map
@@ -485,6 +504,11 @@ _Static_assert(sizeof(struct clawos_net6_event) == 88, "Network6Event is 88 byte
 _Static_assert(sizeof(struct clawos_exec_event) == 4688, "ExecEvent is at most 4688 bytes");
 _Static_assert(__builtin_offsetof(struct clawos_exec_event, args) == 592, "ExecEvent's fixed part is 592 bytes");
 _Static_assert(sizeof(struct clawos_config) == 64, "config is 64 bytes");
+/* the repeat fields live in the short form, where the 0 reserved fields were */
+_Static_assert(__builtin_offsetof(struct clawos_file_event, repeat_count) == 84 &&
+		   __builtin_offsetof(struct clawos_file_event, repeat_span_hi) == 322 &&
+		   __builtin_offsetof(struct clawos_file_event, repeat_span_lo) == 324,
+	       "repeat fields in the 328-byte short form");
 _Static_assert(sizeof(struct clawos_proc_event) == 80, "ProcEvent is 80 bytes");
 
 /* ==== Interface monitoring (bpf/iface.bpf.c, a separate BPF object) ======

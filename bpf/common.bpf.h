@@ -110,6 +110,61 @@ CLAWOS_MAP struct {
 	__type(value, struct clawos_file_event);
 } clawos_open_st SEC(".maps");
 
+/* Aggregation of exact repeats (aggregate_window, bpf/agg.bpf.c): per
+ * thread, the last open record emitted and the repeats of it not yet
+ * emitted.  A plain hash, not LRU: pending counts are never evicted; when
+ * it is full, new threads are not aggregated.  Entries go at thread exit. */
+struct clawos_agg_entry {
+	__u64 state; /* AGG_* (agg.bpf.c): who may touch the rest; 64 bits for
+		      * the atomics without alu32 (-mcpu=v3) */
+	__u32 count; /* repeats not emitted yet */
+	__u32 valid; /* rec holds the thread's last record emitted */
+	__u64 first; /* hdr.ts_ns of the first and last of them */
+	__u64 last;
+	__u64 seen;			     /* hdr.ts_ns of the last record emitted or counted */
+	__u64 rec[CLAWOS_FILE_MIN_SIZE / 8]; /* its short form */
+};
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct clawos_agg_entry);
+} clawos_agg SEC(".maps");
+
+/* The open exits tail-call [0], the aggregating exit (agg.bpf.c), when the
+ * kernel can run it and aggregate_window is set. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} clawos_agg_jmp SEC(".maps");
+
+/* [0]: aggregates pending in clawos_agg, so the timer skips the walk when 0. */
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} clawos_agg_n SEC(".maps");
+
+/* The one timer that emits aggregates whose window has ended.  Tracepoint
+ * programs may not use a map holding a bpf_timer or bpf_spin_lock ("tracing
+ * progs cannot use bpf_timer yet", still so in 6.18): only the syscall and
+ * timer programs of agg.bpf.c touch it. */
+struct clawos_agg_timer {
+	struct bpf_timer timer;
+};
+
+CLAWOS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clawos_agg_timer);
+} clawos_agg_tmr SEC(".maps");
+
 /* Packet and byte counters per cgroup id, from the cgroup_skb programs. */
 CLAWOS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);

@@ -185,7 +185,20 @@ static __always_inline void open_begin(int dirfd, const char *upath, __u32 flags
 /* sys_exit: a successful open is judged on the struct file behind the new
  * fd (path walked from f_path, device and inode), when protected entries or
  * path filters need it; a failed one on the caller's string. */
-static __always_inline void open_end(long ret)
+/* The decided record out; with aggregate_window set, through clawos_agg_x
+ * (agg.bpf.c), which emits and unparks it unless it is a repeat.  The tail
+ * call keeps the aggregation out of these programs' verification; when the
+ * slot is empty (kernel without bpf_timer), every record goes out here. */
+static __always_inline void open_emit(void *ctx, const struct clawos_config *cfg, struct clawos_file_event *e)
+{
+#ifndef CLAWOS_OPEN_HASH
+	if (cfg->aggregate_window)
+		bpf_tail_call(ctx, &clawos_agg_jmp, 0);
+#endif
+	file_emit(e);
+}
+
+static __always_inline void open_end(void *ctx, long ret)
 {
 	struct clawos_config *cfg = cfg_get();
 	struct clawos_file_event *e = park_find();
@@ -221,7 +234,7 @@ static __always_inline void open_end(long ret)
 		wanted = false;
 	if (wanted || (e->path_flags & (CLAWOS_PATH_F_VIOLATION | CLAWOS_PATH_F_TAMPER))) {
 		file_requested_trim(e);
-		file_emit(e);
+		open_emit(ctx, cfg, e);
 	}
 	park_done(e);
 }
@@ -263,28 +276,28 @@ int OPEN_PROG(clawos_openat2)(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_openat")
 int OPEN_PROG(clawos_openat_x)(struct trace_event_raw_sys_exit *ctx)
 {
-	open_end(ctx->ret);
+	open_end(ctx, ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
 int OPEN_PROG(clawos_open_x)(struct trace_event_raw_sys_exit *ctx)
 {
-	open_end(ctx->ret);
+	open_end(ctx, ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int OPEN_PROG(clawos_creat_x)(struct trace_event_raw_sys_exit *ctx)
 {
-	open_end(ctx->ret);
+	open_end(ctx, ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int OPEN_PROG(clawos_openat2_x)(struct trace_event_raw_sys_exit *ctx)
 {
-	open_end(ctx->ret);
+	open_end(ctx, ctx->ret);
 	return 0;
 }
 
@@ -305,6 +318,6 @@ int OPEN_PROG(clawos_truncate)(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_truncate")
 int OPEN_PROG(clawos_truncate_x)(struct trace_event_raw_sys_exit *ctx)
 {
-	open_end(ctx->ret);
+	open_end(ctx, ctx->ret);
 	return 0;
 }

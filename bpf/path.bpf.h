@@ -466,7 +466,8 @@ static __always_inline void file_record_init(struct clawos_file_event *e, int di
 	e->reserved1 = 0;
 	e->root_len = 0;
 	e->requested_len = 0;
-	e->reserved2[0] = e->reserved2[1] = e->reserved2[2] = 0;
+	e->repeat_span_hi = 0;
+	e->repeat_span_lo = 0;
 	e->root[0] = '\0';
 }
 

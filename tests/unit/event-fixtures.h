@@ -177,6 +177,29 @@ static void fixture_file_created(union fixture_record *r, struct event_context *
 	e->ret = 3;
 }
 
+/* 9999 repeats of one open folded in the kernel (aggregate_window): the
+ * first at hdr.ts_ns, the last 199.5 ms later; the short form. */
+static void fixture_file_repeat(union fixture_record *r, struct event_context *ctx)
+{
+	static const char path[] = "/etc/ld.so.cache";
+	struct clawos_file_event *e = &r->file;
+	const uint64_t span = 199500000;
+
+	fixture_hdr(&e->hdr, CLAWOS_EV_FILE, CLAWOS_FILE_MIN_SIZE);
+	memcpy(e->path, path, sizeof(path));
+	e->path_len = sizeof(path);
+	e->path_flags = CLAWOS_PATH_F_RESOLVED;
+	e->xflags = CLAWOS_FILE_X_REPEAT;
+	e->op = CLAWOS_FILE_OP_OPEN;
+	e->mechanism = CLAWOS_MECH_TRACEPOINT;
+	e->flags = 0x80000; /* O_CLOEXEC */
+	e->dirfd = -100;
+	e->ret = 3;
+	e->repeat_count = 9999;
+	e->repeat_span_hi = (uint16_t)(span >> 32);
+	e->repeat_span_lo = (uint32_t)span;
+}
+
 /* What was opened, read from the struct file at sys_exit: the caller asked
  * for another spelling, from a chroot; protected by identity. */
 static void fixture_file_resolved(union fixture_record *r, struct event_context *ctx)
@@ -515,6 +538,7 @@ static const struct fixture {
     {"file-created", fixture_file_created},
     {"file-resolved", fixture_file_resolved},
     {"file-truncate", fixture_file_truncate},
+    {"file-repeat", fixture_file_repeat},
     {"network-connect4", fixture_network_connect4},
     {"network-bind6", fixture_network_bind6},
     {"network-socket-raw", fixture_network_socket_raw},

@@ -175,6 +175,8 @@ static const struct bad_case bad_cases[] = {
     {OUT "ring_buffer_size =\n", 0, 2, "ring_buffer_size", "empty value: expected a size"},
     /* numbers */
     {ANO "syscall_anomaly_threshold = 0\n", 0, 2, "syscall_anomaly_threshold", "out of range: expected 1..10000000"},
+    {MON "aggregate_window = 60001\n", 0, 2, "aggregate_window", "out of range: expected 0..60000"},
+    {MON "aggregate_window = -1\n", 0, 2, "aggregate_window", "expected an unsigned decimal integer in 0..60000"},
     {ANO "syscall_anomaly_threshold = 10000001\n", 0, 2, "syscall_anomaly_threshold", "out of range"},
     {ANO "file_access_violation_mode = 3\n", 0, 2, "file_access_violation_mode", "out of range: expected 0..2"},
     {ANO "network_suspicious_threshold = 1000001\n", 0, 2, "network_suspicious_threshold", "out of range"},
@@ -298,6 +300,7 @@ static void test_defaults(void **state)
 	assert_true(s.enable_syscall_tracing && s.enable_file_monitoring && s.enable_network_monitoring &&
 		    s.enable_cgroup_monitoring);
 	assert_int_equal(s.syscall_anomaly_threshold, 1000);
+	assert_int_equal(s.aggregate_window, 0);
 	assert_int_equal(s.file_access_violation_mode, 1);
 	assert_int_equal(s.network_suspicious_threshold, 100);
 	assert_int_equal(s.stdout_output, CLAWOS_AUTO);
@@ -656,8 +659,11 @@ static void test_keep_live(void **state)
 
 	(void)state;
 	parse_ok("", &running);
-	parse_ok(OUT "max_clients = 3\nsocket_path = /run/x/e.sock\n" FIL "exclude_comm = a, b\n", &next);
+	parse_ok(OUT "max_clients = 3\nsocket_path = /run/x/e.sock\n" FIL "exclude_comm = a, b\n" MON
+		     "aggregate_window = 200\n",
+		 &next);
 	assert_int_equal(settings_keep_restart_only(&next, &running, names, ELEMENTSOF(names)), 1);
+	assert_int_equal(next.aggregate_window, 200);
 	assert_string_equal(names[0], "socket_path");
 	assert_string_equal(next.socket_path, CLAWOS_DEFAULT_SOCKET_PATH);
 	assert_null(running.socket_path); /* moved, not copied */

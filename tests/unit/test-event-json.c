@@ -282,6 +282,23 @@ static void test_file_created(void **state)
 	json_object_put(back);
 }
 
+/* Repeats folded in the kernel: count, first and last in the record's own
+ * time forms; a record without X_REPEAT has no "repeat" at all. */
+static void test_file_repeat(void **state)
+{
+	struct json_object *back = fixture_golden("file-repeat"), *none;
+
+	assert_string_equal(get_str(back, "repeat", "count"), "9999");
+	assert_string_equal(get_str(back, "repeat", "first"), get_str(back, "time", NULL));
+	assert_string_equal(get_str(back, "repeat", "last"), "2026-01-02T03:04:05.322956789Z");
+	assert_string_equal(get_str(back, "repeat", "first_boot_ns"), get_str(back, "boot_ns", NULL));
+	assert_string_equal(get_str(back, "repeat", "last_boot_ns"), "1000199500000");
+	json_object_put(back);
+	none = fixture_golden("file-created");
+	assert_false(json_object_object_get_ex(none, "repeat", NULL));
+	json_object_put(none);
+}
+
 /* What was opened differs from what was asked for, in a chroot */
 static void test_file_resolved(void **state)
 {
@@ -638,6 +655,7 @@ int main(void)
 	    cmocka_unit_test(test_file_unterminated),
 	    cmocka_unit_test(test_file_normalized),
 	    cmocka_unit_test(test_file_created),
+	    cmocka_unit_test(test_file_repeat),
 	    cmocka_unit_test(test_file_resolved),
 	    cmocka_unit_test(test_file_enoent),
 	    cmocka_unit_test(test_network_connect4),

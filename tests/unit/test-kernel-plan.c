@@ -178,6 +178,30 @@ static void test_filters(void **state)
 	settings_done(&s);
 }
 
+/* aggregate_window goes to the CONFIG map as it is, 0 (off) by default. */
+static void test_aggregate_window(void **state)
+{
+	struct clawos_settings s;
+	struct kernel_plan *p;
+	struct clawos_config c;
+
+	(void)state;
+	parse("", &s);
+	p = plan_of(&s);
+	kernel_plan_config(&s, p, false, 1, &c);
+	assert_int_equal(c.aggregate_window, 0);
+	free(p);
+	settings_done(&s);
+	parse("[monitoring]\naggregate_window = 60000\n", &s);
+	p = plan_of(&s);
+	kernel_plan_config(&s, p, false, 1, &c);
+	assert_int_equal(c.aggregate_window, 60000);
+	for (size_t i = 0; i < sizeof(c.reserved) / sizeof(c.reserved[0]); i++)
+		assert_int_equal(c.reserved[i], 0);
+	free(p);
+	settings_done(&s);
+}
+
 static void test_targets(void **state)
 {
 	struct clawos_settings s;
@@ -252,8 +276,9 @@ static void test_config_values(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exe_key), cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_filters),
-	    cmocka_unit_test(test_targets), cmocka_unit_test(test_config_values),
+	    cmocka_unit_test(test_exe_key),	     cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_filters),	     cmocka_unit_test(test_targets),
+	    cmocka_unit_test(test_aggregate_window), cmocka_unit_test(test_config_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,11 +123,43 @@ static void test_hostile_and_sparse(void **state)
 	free(got);
 }
 
+/* aggregate_window: a line when set (active or unavailable), none when off. */
+static void test_aggregation(void **state)
+{
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+	    {"{\"version\":\"1\",\"aggregation\":{\"window_ms\":200,\"state\":\"active\"}}",
+	     "aggregate_window 200 ms: active\n"},
+	    {"{\"version\":\"1\",\"aggregation\":{\"window_ms\":5,\"state\":\"unavailable\",\"reason\":\"no "
+	     "bpf_timer\"}}",
+	     "aggregate_window 5 ms: unavailable (no bpf_timer)\n"},
+	    {"{\"version\":\"1\",\"aggregation\":{\"window_ms\":0,\"state\":\"off\"}}", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *st = json_tokener_parse(cases[i].json);
+		char *got;
+		int r;
+
+		assert_non_null(st);
+		got = render(st, &r);
+		assert_int_equal(r, 0);
+		if (cases[i].want)
+			assert_non_null(strstr(got, cases[i].want));
+		else
+			assert_null(strstr(got, "aggregat"));
+		free(got);
+		json_object_put(st);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),
 	    cmocka_unit_test(test_hostile_and_sparse),
+	    cmocka_unit_test(test_aggregation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
