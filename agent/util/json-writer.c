@@ -199,10 +199,7 @@ static void jw_digits(struct json_writer *w, uint64_t v, bool negative)
 	}
 	if (negative)
 		tmp[--n] = '-';
-	if (!jw_reserve(w, sizeof(tmp) - n))
-		return;
-	memcpy(w->buf + w->len, tmp + n, sizeof(tmp) - n);
-	w->len += sizeof(tmp) - n;
+	jw_put(w, tmp + n, sizeof(tmp) - n);
 }
 
 void jw_int_v(struct json_writer *w, int64_t v)

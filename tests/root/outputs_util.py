@@ -175,18 +175,24 @@ def unique_comm():
     return "cg" + uuid.uuid4().hex[:13]
 
 
-def build_generator(wd):
+def compile_c(wd, source, name, what="the generator"):
+    """Compiles a test's C helper (source text) into wd/name; skips when
+    there is no C compiler, fails the test when it does not compile."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
-        h.skip("no C compiler (cc) for the event generator")
-    src = wd.join("gen.c")
+        h.skip("no C compiler (cc) for %s" % what)
+    src = wd.join(name + ".c")
     with open(src, "w") as f:
-        f.write(GEN_C)
-    exe = wd.join("gen")
+        f.write(source)
+    exe = wd.join(name)
     r = subprocess.run([cc, "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
-        h.hard_error("compiling the generator failed: " + r.stderr[-2000:])
+        h.hard_error("compiling %s failed: %s" % (what, r.stderr[-2000:]))
     return exe
+
+
+def build_generator(wd):
+    return compile_c(wd, GEN_C, "gen", "the event generator")
 
 
 class Generator:

@@ -112,14 +112,7 @@ class Gen:
 
 
 def build(wd):
-    src = wd.join("gen.c")
-    with open(src, "w") as f:
-        f.write(GEN_C)
-    exe = wd.join("gen")
-    r = subprocess.run(["cc", "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        h.hard_error("compiling the generator failed: " + r.stderr[-2000:])
-    return exe
+    return u.compile_c(wd, GEN_C, "gen", "the generator")
 
 
 def opens_of(agent, comm, path=None):

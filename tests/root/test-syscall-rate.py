@@ -23,6 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clawos_harness as h  # noqa: E402
+import outputs_util as u  # noqa: E402
 
 T = 15
 THRESHOLD = 20000
@@ -68,14 +69,7 @@ int main(int argc, char **argv)
 
 
 def build(wd):
-    src = wd.join("rate.c")
-    with open(src, "w") as f:
-        f.write(PROG_C)
-    exe = wd.join("rate")
-    r = subprocess.run(["cc", "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        h.hard_error("compiling the workload failed: " + r.stderr[-2000:])
-    return exe
+    return u.compile_c(wd, PROG_C, "rate", "the workload")
 
 
 def spawn_at(pid_wanted, cmd, pass_fds=()):
