@@ -288,6 +288,8 @@ static void manager_set_formats(struct manager *m)
 	}
 	if (m->out_journal)
 		output_journal_set_format(m->out_journal, m->settings.journal_format, host);
+	if (m->out_connect)
+		output_connect_set_format(m->out_connect, m->settings.connect_format, host);
 }
 
 static void manager_apply_live(struct manager *m, struct clawos_settings *next, const char *sha)

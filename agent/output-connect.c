@@ -7,7 +7,9 @@
  * is never continued on another connection: when a connection breaks in the
  * middle of a line, the rest of that line is dropped and counted (the
  * shipper saw a fragment, which it discards), and the new connection starts
- * at a line boundary.
+ * at a line boundary.  Losses are told to the shipper in-band: an
+ * events_lost record (output "connect") goes into the stream where they
+ * happened, as soon as it fits in the buffer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,12 +19,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "event-json.h"
 #include "line-queue.h"
 #include "log.h"
 #include "output.h"
+#include "record-format.h"
+#include "time-util.h"
 
 #define BACKOFF_MIN_USEC 100000ULL
 #define BACKOFF_MAX_USEC 30000000ULL
+#define LOST_NOTICE_MAX 2048 /* an events_lost record in any format, host names and all */
 
 struct output_connect {
 	sd_event *ev;
@@ -32,8 +38,18 @@ struct output_connect {
 	struct line_queue q;
 	size_t line_start; /* bytes of the current line already written */
 	uint64_t backoff_usec;
+	uint64_t lost_unreported; /* dropped since the last events_lost */
 	struct output_connect_stats stats;
+	struct json_writer jw; /* events_lost in the shipper's format */
+	enum record_format format;
+	char host[256];
 };
+
+static void connect_lost(struct output_connect *o)
+{
+	o->stats.dropped++;
+	o->lost_unreported++;
+}
 
 static void connect_schedule(struct output_connect *o);
 
@@ -52,7 +68,7 @@ static void connect_drop_fd(struct output_connect *o)
 
 		if (nl)
 			o->q.head = (size_t)(nl + 1 - o->q.buf);
-		o->stats.dropped++;
+		connect_lost(o);
 		o->line_start = 0;
 	}
 }
@@ -180,15 +196,52 @@ struct output_connect *output_connect_free(struct output_connect *o)
 	connect_drop_fd(o);
 	sd_event_source_disable_unref(o->retry);
 	lq_done(&o->q);
+	jw_free(&o->jw);
 	sd_event_unref(o->ev);
 	free(o);
 	return NULL;
 }
 
+void output_connect_set_format(struct output_connect *o, int format, const char *host)
+{
+	o->format = (unsigned)format < _RECORD_FORMAT_MAX ? (enum record_format)format : RECORD_FORMAT_NATIVE;
+	snprintf(o->host, sizeof(o->host), "%s", host ? host : "");
+}
+
+/* The notice of the records lost since the last one, ahead of the next
+ * record that fits; false when it did not fit (that record is lost too). */
+static bool connect_report_lost(struct output_connect *o)
+{
+	uint64_t now = now_nsec(CLOCK_REALTIME);
+	struct json_object *n = json_record_new("events_lost", now);
+	const char *s;
+	size_t len;
+	bool ok;
+
+	if (!n)
+		return false;
+	json_object_object_add(n, "output", json_object_new_string("connect"));
+	json_object_object_add(n, "lost", json_object_new_uint64(o->lost_unreported));
+	json_object_object_add(n, "lost_total", json_object_new_uint64(o->stats.dropped));
+	s = agent_record_format(&o->jw, o->format, n, o->host[0] ? o->host : NULL, now, &len);
+	ok = s && lq_push(&o->q, s, len) == 0;
+	if (ok)
+		o->lost_unreported = 0;
+	json_object_put(n);
+	return ok;
+}
+
 void output_connect_push(struct output_connect *o, const struct output_record *r)
 {
+	/* the notice goes in only with the record after it: a full buffer
+	 * does not fill up with notices, nor pays for formatting them */
+	if (o->lost_unreported &&
+	    (lq_pending(&o->q) + LOST_NOTICE_MAX + r->len + 1 > o->q.max || !connect_report_lost(o))) {
+		connect_lost(o);
+		return;
+	}
 	if (lq_push(&o->q, r->json, r->len) < 0)
-		o->stats.dropped++;
+		connect_lost(o);
 }
 
 void output_connect_flush(struct output_connect *o)

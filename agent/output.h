@@ -99,6 +99,8 @@ struct output_connect_stats {
 struct output_connect;
 int output_connect_new(struct output_connect **ret, sd_event *ev, const char *path, size_t buffer_max);
 struct output_connect *output_connect_free(struct output_connect *o);
+/* events_lost records in format (enum record_format) with host for ECS/OCSF */
+void output_connect_set_format(struct output_connect *o, int format, const char *host);
 void output_connect_push(struct output_connect *o, const struct output_record *r);
 void output_connect_flush(struct output_connect *o);
 void output_connect_get_stats(const struct output_connect *o, struct output_connect_stats *s);

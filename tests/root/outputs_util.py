@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -482,6 +483,55 @@ def quiet_config(wd, comm, **overrides):
                   file_access_violation_mode="0", anomaly_cooldown="0")
     values.update(overrides)
     return h.write_config(wd, **values)
+
+
+class Shipper:
+    """A listening shipper for connect mode: accepts connections, greets
+    each, keeps every line per connection."""
+
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.conns = []  # one list of raw lines per connection
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            lines = []
+            with self.lock:
+                self.conns.append(lines)
+            c.sendall(b"hello from the shipper\n" * 4)
+            threading.Thread(target=self._read, args=(c, lines), daemon=True).start()
+
+    def _read(self, c, lines):
+        buf = b""
+        while True:
+            data = c.recv(1 << 16)
+            if not data:
+                break
+            buf += data
+            *done, buf = buf.split(b"\n")
+            with self.lock:
+                lines.extend(done)
+        if buf:
+            with self.lock:
+                lines.append(b"<unterminated>" + buf)
+        c.close()
+
+    def all_lines(self):
+        with self.lock:
+            return [line for conn in self.conns for line in conn]
+
+    def close(self):
+        self.sock.close()
 
 
 # ---------------------------------------------------------------- records

@@ -17,10 +17,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clawos_harness as h  # noqa: E402
@@ -29,54 +27,6 @@ import outputs_util as u  # noqa: E402
 RESTARTS = 3
 N = 300
 _RX_PATH = re.compile(rb'"path":"/nonexistent/([0-9a-z]+)/(\d+)"')
-
-
-class Shipper:
-    """Accepts connections, greets each, keeps every line per connection."""
-
-    def __init__(self, path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        self.conns = []  # one list of raw lines per connection
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            lines = []
-            with self.lock:
-                self.conns.append(lines)
-            c.sendall(b"hello from the shipper\n" * 4)
-            threading.Thread(target=self._read, args=(c, lines), daemon=True).start()
-
-    def _read(self, c, lines):
-        buf = b""
-        while True:
-            data = c.recv(1 << 16)
-            if not data:
-                break
-            buf += data
-            *done, buf = buf.split(b"\n")
-            with self.lock:
-                lines.extend(done)
-        if buf:
-            with self.lock:
-                lines.append(b"<unterminated>" + buf)
-        c.close()
-
-    def all_lines(self):
-        with self.lock:
-            return [line for conn in self.conns for line in conn]
-
-    def close(self):
-        self.sock.close()
 
 
 def main():
@@ -99,7 +49,7 @@ def main():
         h.check(rc == 78 and "connect_path" in err and "runtime directory" in err,
                 "connect_path in /run/clawos-ebpf is refused (exit %s: %s)" % (rc, err.strip()[-300:]))
 
-        shipper = Shipper(wd.join("shipper", "ship.sock"))
+        shipper = u.Shipper(wd.join("shipper", "ship.sock"))
         rundir = wd.join("run")
         events = os.path.join(rundir, "events.sock")
         conf = u.quiet_config(wd, comm, socket_path=events, connect="yes", connect_path=shipper.path)
