@@ -63,6 +63,18 @@ struct json_object *json_record_new(const char *event, uint64_t realtime_ns)
 	return o;
 }
 
+struct json_object *json_events_lost_new(const char *output, uint64_t lost, uint64_t lost_total, uint64_t realtime_ns)
+{
+	struct json_object *o = json_record_new("events_lost", realtime_ns);
+
+	if (!o)
+		return NULL;
+	ADD(o, "output", json_object_new_string(output));
+	ADD(o, "lost", json_object_new_uint64(lost));
+	ADD(o, "lost_total", json_object_new_uint64(lost_total));
+	return o;
+}
+
 const char *json_record_string(struct json_object *o, size_t *len)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

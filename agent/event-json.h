@@ -57,6 +57,8 @@ struct event_context {
 
 /* A new record object with "event", "schema_version" and "time" set. */
 struct json_object *json_record_new(const char *event, uint64_t realtime_ns);
+/* The in-band notice of records an output (socket, connect) lost for its reader. */
+struct json_object *json_events_lost_new(const char *output, uint64_t lost, uint64_t lost_total, uint64_t realtime_ns);
 
 /* A validated kernel record (see decode.h) as one JSON line, written into
  * w's buffer (valid until w's next use); NULL when memory ran out. */

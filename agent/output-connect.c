@@ -213,16 +213,13 @@ void output_connect_set_format(struct output_connect *o, int format, const char 
 static bool connect_report_lost(struct output_connect *o)
 {
 	uint64_t now = now_nsec(CLOCK_REALTIME);
-	struct json_object *n = json_record_new("events_lost", now);
+	struct json_object *n = json_events_lost_new("connect", o->lost_unreported, o->stats.dropped, now);
 	const char *s;
 	size_t len;
 	bool ok;
 
 	if (!n)
 		return false;
-	json_object_object_add(n, "output", json_object_new_string("connect"));
-	json_object_object_add(n, "lost", json_object_new_uint64(o->lost_unreported));
-	json_object_object_add(n, "lost_total", json_object_new_uint64(o->stats.dropped));
 	s = agent_record_format(&o->jw, o->format, n, o->host[0] ? o->host : NULL, now, &len);
 	ok = s && lq_push(&o->q, s, len) == 0;
 	if (ok)

@@ -159,10 +159,7 @@ static void client_report_lost(struct client *c)
 	if (!c->lost_unreported || lq_pending(&c->q) || c->closing)
 		return;
 	now = now_nsec(CLOCK_REALTIME);
-	o = json_record_new("events_lost", now);
-	json_object_object_add(o, "output", json_object_new_string("socket"));
-	json_object_object_add(o, "lost", json_object_new_uint64(c->lost_unreported));
-	json_object_object_add(o, "lost_total", json_object_new_uint64(c->lost_total));
+	o = json_events_lost_new("socket", c->lost_unreported, c->lost_total, now);
 	/* in the format of the client's other records */
 	s = agent_record_format(&srv->jw, c->format, o, srv->host[0] ? srv->host : NULL, now, &len);
 	if (s && client_queue(c, s, len) == 0)
